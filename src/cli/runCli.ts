@@ -1,0 +1,62 @@
+import type { Logger } from 'pino';
+import { loadConfig, readPassword, type Config } from '../config/config';
+import { ConfigError } from '../config/ConfigError';
+import { startEmbeddedPostgres, type RunningPostgres } from '../db/embeddedPostgres';
+import { StartupError } from '../db/prepareDatabase';
+import { createLogger } from '../log/createLogger';
+import { SecretRegistry } from '../log/SecretRegistry';
+import { Client } from 'pg';
+import { pgClientConfig } from '../db/connectionSettings';
+
+/** Starts the embedded database for a command when configured and not already running (npm start may run it). */
+async function ensureEmbedded(config: Config, logger: Logger): Promise<RunningPostgres | undefined> {
+  if (!config.db.embedded) return undefined;
+  const probe = new Client(pgClientConfig(config.db));
+  try {
+    await probe.connect();
+    await probe.end();
+    return undefined;
+  } catch {
+    return startEmbeddedPostgres({
+      dataDir: config.db.embeddedDataDir,
+      port: config.db.port,
+      user: config.db.user,
+      password: readPassword(config.db.password) ?? '',
+      database: config.db.name,
+      logger,
+    });
+  }
+}
+
+/**
+ * Shared frame of the operator commands: configuration, logger, embedded
+ * database in development, and exit codes (0 ok, 1 refused, 2 bad configuration).
+ */
+export async function runCli(command: (config: Config, logger: Logger) => Promise<void>): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`coaching-service: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const secrets = new SecretRegistry();
+  secrets.add(readPassword(config.db.password));
+  const logger = createLogger({ level: config.logLevel, secrets });
+  let embedded: RunningPostgres | undefined;
+  let code = 0;
+  try {
+    embedded = await ensureEmbedded(config, logger);
+    await command(config, logger);
+  } catch (error) {
+    code = 1;
+    if (error instanceof StartupError) logger.fatal({ startupFailure: error.kind }, error.message);
+    else logger.fatal({ err: error }, 'command failed');
+  } finally {
+    await embedded?.stop().catch(() => undefined);
+  }
+  logger.flush(() => process.exit(code));
+}

@@ -1,0 +1,13 @@
+/** `npm run db:seed`: idempotent development data. */
+import { createDatabasePool } from '../db/createDatabasePool';
+import { seedDevelopmentData } from '../db/seedDevelopmentData';
+import { runCli } from './runCli';
+
+void runCli(async (config, logger) => {
+  const pool = await createDatabasePool(config.db);
+  try {
+    await seedDevelopmentData(pool, logger);
+  } finally {
+    await pool.end();
+  }
+});

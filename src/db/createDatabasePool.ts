@@ -1,0 +1,31 @@
+import { createPool, type DatabasePool, type Interceptor } from 'slonik';
+import { readPassword, type DatabaseConfig } from '../config/config';
+import { passwordlessDsn, tlsOptions } from './connectionSettings';
+import { createResultParserInterceptor } from './resultParserInterceptor';
+
+/**
+ * A slonik pool sized and timed by the configuration. slonik connects at
+ * once, so this rejects with the driver error when the database cannot be
+ * reached. The password is read per new connection, so a rotated secret file
+ * is picked up without rebuilding the DSN.
+ *
+ * DB_MAX_IDLE_CONNECTIONS has no slonik equivalent (it cannot cap idle
+ * connections); idle connections are closed after DB_CONNECTION_MAX_IDLE_TIME.
+ */
+export async function createDatabasePool(db: DatabaseConfig, extra: { interceptors?: readonly Interceptor[] } = {}): Promise<DatabasePool> {
+  const ssl = tlsOptions(db);
+  return createPool(passwordlessDsn(db), {
+    maxPoolSize: db.maxConnections,
+    idleTimeout: db.connectionMaxIdleTimeMs,
+    maximumConnectionAge: db.connectionMaxLifetimeMs,
+    connectionTimeout: db.connectTimeoutMs,
+    statementTimeout: db.statementTimeoutMs,
+    idleInTransactionSessionTimeout: db.statementTimeoutMs,
+    // Retries are decided by the service's own policies, not multiplied here.
+    connectionRetryLimit: 0,
+    queryRetryLimit: 0,
+    password: () => readPassword(db.password) ?? '',
+    interceptors: [createResultParserInterceptor(), ...(extra.interceptors ?? [])],
+    ...(ssl !== undefined && { ssl }),
+  });
+}

@@ -1,0 +1,84 @@
+import { Client } from 'pg';
+import type { Config } from '../config/config';
+import { pgClientConfig } from './connectionSettings';
+import { driverCode } from './driverErrors';
+import { loadMigrations } from './migrations';
+import { DatabaseStateError, Migrator } from './Migrator';
+
+/** Why the database cannot be used; `unreachable` may heal by itself, the others need an operator. */
+export type StartupFailureKind = 'unreachable' | 'credentials' | 'database' | 'tls' | 'schema' | 'migrations' | 'environment';
+
+/** A startup refusal with an actionable, secret-free message. */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+  constructor(readonly kind: StartupFailureKind, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+function explainConnectFailure(config: Config, error: unknown): StartupError {
+  const { host, port, name, user } = config.db;
+  const where = `${host}:${port}/${name}`;
+  const code = driverCode(error);
+  switch (code) {
+    case '28P01':
+    case '28000':
+      return new StartupError('credentials', `PostgreSQL at ${where} rejected user "${user}" (authentication failed): check DB_USER and DB_PASSWORD / DB_PASSWORD_FILE`, { cause: error });
+    case '3D000':
+      return new StartupError('database', `database "${name}" does not exist on ${host}:${port}: create it or fix DB_NAME`, { cause: error });
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+    case 'CERT_HAS_EXPIRED':
+      return new StartupError('tls', `TLS verification of PostgreSQL at ${host}:${port} failed (${code}): check DB_SSL_ROOT_CERT and that DB_HOST matches the server certificate`, { cause: error });
+    default:
+      return new StartupError(
+        'unreachable',
+        `cannot reach PostgreSQL at ${host}:${port} (${code ?? 'connection failed'}): is it running and are DB_HOST/DB_PORT and network access right?`,
+        { cause: error },
+      );
+  }
+}
+
+/**
+ * The checks a service runs before serving (and `npm run check` runs alone):
+ * connect with the configured credentials, check the schema, the environment
+ * guard and that applied migrations are exactly the expected ones. With
+ * `migrate`, pending migrations are applied first. Throws {@link StartupError}.
+ */
+export async function prepareDatabase(config: Config, options: { migrate: boolean; migrationsDir: string }): Promise<void> {
+  const client = new Client(pgClientConfig(config.db));
+  // An 'error' event after connect (server gone) must not crash the process.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    throw explainConnectFailure(config, error);
+  }
+  try {
+    const { schema, name } = config.db;
+    const access = await client.query<{ present: boolean; usable: boolean }>(
+      `select exists(select 1 from pg_namespace where nspname = $1) as present,
+              coalesce((select has_schema_privilege(current_user, $1, 'USAGE') where exists(select 1 from pg_namespace where nspname = $1)), false) as usable`,
+      [schema],
+    );
+    const row = access.rows[0]!;
+    if (!row.present) throw new StartupError('schema', `schema "${schema}" does not exist in database "${name}": create it (npm run migrate -- up creates it) or fix DB_SCHEMA`);
+    if (!row.usable) throw new StartupError('schema', `user "${config.db.user}" has no USAGE privilege on schema "${schema}": grant it or fix DB_SCHEMA/DB_USER`);
+
+    const migrator = new Migrator(client, schema, config.appEnv, loadMigrations(options.migrationsDir));
+    try {
+      if (options.migrate) await migrator.up();
+      await migrator.assertEnvironment();
+      await migrator.assertCurrent();
+    } catch (error) {
+      if (error instanceof DatabaseStateError) {
+        throw new StartupError(error.kind, error.message, { cause: error });
+      }
+      throw error;
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

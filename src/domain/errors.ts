@@ -1,0 +1,72 @@
+/**
+ * The service's own error vocabulary. Repositories translate driver errors
+ * into these (keeping the original as `cause`); grpc/errorStatus.ts maps them
+ * to gRPC status codes. `reason` is a stable UPPER_SNAKE identifier clients
+ * may branch on.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly reason: string;
+}
+
+/** One broken rule of one request field. */
+export interface FieldViolation {
+  readonly field: string;
+  readonly description: string;
+}
+
+/** The request is malformed; nothing was read or written. */
+export class ValidationError extends DomainError {
+  readonly reason = 'INVALID_ARGUMENT';
+  constructor(readonly violations: readonly FieldViolation[]) {
+    super(violations.map((v) => `${v.field}: ${v.description}`).join('; '));
+  }
+}
+
+export class NotFoundError extends DomainError {
+  readonly reason = 'NOT_FOUND';
+  constructor(readonly resource: string, readonly id: string) {
+    super(`${resource} ${id} not found`);
+  }
+}
+
+export class AlreadyExistsError extends DomainError {
+  constructor(readonly reason: string, message: string) {
+    super(message);
+  }
+}
+
+/** Optimistic concurrency: the client's etag is not the current one. */
+export class EtagMismatchError extends DomainError {
+  readonly reason = 'ETAG_MISMATCH';
+  constructor(readonly resource: string, readonly id: string) {
+    super(`${resource} ${id} was changed by someone else (etag mismatch); read it again and retry`);
+  }
+}
+
+export class FailedPreconditionError extends DomainError {
+  constructor(readonly reason: string, message: string) {
+    super(message);
+  }
+}
+
+/** A dependency cannot serve the request now; retrying later may succeed. */
+export class UnavailableError extends DomainError {
+  constructor(readonly reason: string, message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
+    super(message, options);
+    this.retryAfterMs = options?.retryAfterMs;
+  }
+  readonly retryAfterMs: number | undefined;
+}
+
+export class DeadlineExceededError extends DomainError {
+  readonly reason = 'DEADLINE_EXCEEDED';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export class ResourceExhaustedError extends DomainError {
+  constructor(readonly reason: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import { Metadata, status, type handleUnaryCall, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { toStatus } from './errorStatus';
+
+/** What a handler knows about the call it serves. */
+export interface CallContext {
+  readonly correlationId: string;
+  readonly logger: Logger;
+  /** The client's deadline, when it set one. */
+  readonly deadline: Date | undefined;
+}
+
+export type UnaryHandler<Req, Res> = (request: Req, context: CallContext) => Promise<Res>;
+
+/** Observes every finished call (metrics hook). */
+export type CallObserver = (method: string, code: status, durationMs: number) => void;
+
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function deadlineOf(call: ServerUnaryCall<unknown, unknown>): Date | undefined {
+  const deadline = call.getDeadline();
+  if (deadline instanceof Date) return deadline;
+  return Number.isFinite(deadline) ? new Date(deadline) : undefined;
+}
+
+/**
+ * Wraps a handler with what every RPC needs: a correlation id (from
+ * `x-request-id` or generated, echoed in the response headers), one log line
+ * per call with method, code and duration, and the error translation table.
+ */
+export function createUnaryWrapper(deps: { logger: Logger; observe?: CallObserver }) {
+  return function wrap<Req, Res>(method: string, handler: UnaryHandler<Req, Res>): handleUnaryCall<Req, Res> {
+    return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+      const started = performance.now();
+      const given = call.metadata.get('x-request-id')[0];
+      const correlationId = typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID();
+      const logger = deps.logger.child({ correlationId, method });
+      const headers = new Metadata();
+      headers.set('x-request-id', correlationId);
+      call.sendMetadata(headers);
+
+      const finish = (code: status, fields: Record<string, unknown> = {}): void => {
+        const durationMs = Math.round((performance.now() - started) * 100) / 100;
+        deps.observe?.(method, code, durationMs);
+        const level = code === status.OK ? 'info' : code === status.INTERNAL ? 'error' : 'warn';
+        logger[level]({ code: status[code], durationMs, ...fields }, 'rpc finished');
+      };
+
+      handler(call.request, { correlationId, logger, deadline: deadlineOf(call) }).then(
+        (response) => {
+          finish(status.OK);
+          callback(null, response);
+        },
+        (error: unknown) => {
+          const mapped = toStatus(error, correlationId);
+          mapped.metadata.set('x-request-id', correlationId);
+          finish(mapped.code, mapped.expected ? { reason: mapped.reason, details: mapped.details } : { err: error });
+          callback({ code: mapped.code, details: mapped.details, metadata: mapped.metadata });
+        },
+      );
+    };
+  };
+}
+
+export type UnaryWrapper = ReturnType<typeof createUnaryWrapper>;

@@ -1,0 +1,22 @@
+const URL_PASSWORD = /(postgres(?:ql)?:\/\/[^:/\s"@]+:)[^@\s"]+@/gi;
+
+/**
+ * The secret values this process knows (database passwords, current and
+ * previous), so that the logger and error paths can scrub them from any text.
+ */
+export class SecretRegistry {
+  readonly #values = new Set<string>();
+
+  add(value: string | undefined): void {
+    // Very short values would scrub ordinary words; config rejects none, so keep them but only from 4 chars.
+    if (value !== undefined && value.length >= 4) this.#values.add(value);
+  }
+
+  scrub(text: string): string {
+    let out = text.replace(URL_PASSWORD, '$1[redacted]@');
+    for (const value of this.#values) {
+      if (out.includes(value)) out = out.split(value).join('[redacted]');
+    }
+    return out;
+  }
+}

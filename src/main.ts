@@ -1,0 +1,72 @@
+/**
+ * Composition root: parse configuration once, build the logger, start the
+ * embedded database in development when none is configured, start the
+ * service, and stop it cleanly on SIGTERM/SIGINT.
+ */
+import { startService } from './app';
+import { loadConfig, readPassword } from './config/config';
+import { ConfigError } from './config/ConfigError';
+import { startEmbeddedPostgres, type RunningPostgres } from './db/embeddedPostgres';
+import { StartupError } from './db/prepareDatabase';
+import { seedDevelopmentData } from './db/seedDevelopmentData';
+import { createLogger } from './log/createLogger';
+import { SecretRegistry } from './log/SecretRegistry';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`coaching-service: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const secrets = new SecretRegistry();
+  secrets.add(readPassword(config.db.password));
+  const logger = createLogger({ level: config.logLevel, secrets });
+
+  let embedded: RunningPostgres | undefined;
+  try {
+    if (config.db.embedded) {
+      logger.info({ dataDir: config.db.embeddedDataDir, port: config.db.port }, 'starting embedded PostgreSQL (development; no database configured)');
+      embedded = await startEmbeddedPostgres({
+        dataDir: config.db.embeddedDataDir,
+        port: config.db.port,
+        user: config.db.user,
+        password: readPassword(config.db.password) ?? '',
+        database: config.db.name,
+        logger,
+      });
+    }
+    const service = await startService(config, { logger });
+    if (config.db.embedded) await seedDevelopmentData(service.pool, logger);
+
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      void service
+        .stop()
+        .then(() => embedded?.stop())
+        .then(() => logger.flush(() => process.exit(0)), (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          logger.flush(() => process.exit(1));
+        });
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  } catch (error) {
+    if (error instanceof StartupError) {
+      logger.fatal({ startupFailure: error.kind }, `refusing to start: ${error.message}`);
+    } else {
+      logger.fatal({ err: error }, 'refusing to start: unexpected error');
+    }
+    await embedded?.stop().catch(() => undefined);
+    logger.flush(() => process.exit(1));
+  }
+}
+
+void main();

@@ -1,0 +1,36 @@
+import { sql, type CommonQueryMethods } from 'slonik';
+import { z } from 'zod';
+
+const keyRow = z.object({ operation: z.string(), request_hash: z.string(), response: z.unknown() });
+
+/** What a request_id already stands for. */
+export interface IdempotencyRecord {
+  readonly operation: string;
+  readonly requestHash: string;
+  readonly response: unknown;
+}
+
+/**
+ * Idempotency keys. `claim` must run inside the write's transaction: a
+ * concurrent claim of the same key blocks on the unique index until the first
+ * transaction ends, then sees its committed record (or claims it, if the first
+ * rolled back), so racing retries never write twice.
+ */
+export const idempotencyRepository = {
+  /** Claims the key; returns the existing record instead when it was already used. */
+  async claim(tx: CommonQueryMethods, requestId: string, operation: string, requestHash: string): Promise<IdempotencyRecord | undefined> {
+    const claimed = await tx.maybeOneFirst(sql.type(z.object({ request_id: z.string() }))`
+      insert into idempotency_keys (request_id, operation, request_hash, response)
+      values (${requestId}, ${operation}, ${requestHash}, 'null'::jsonb)
+      on conflict (request_id) do nothing
+      returning request_id`);
+    if (claimed !== null) return undefined;
+    const row = await tx.one(sql.type(keyRow)`select operation, request_hash, response from idempotency_keys where request_id = ${requestId}`);
+    return { operation: row.operation, requestHash: row.request_hash, response: row.response };
+  },
+
+  /** Stores the response of a claimed key (same transaction as the write). */
+  async complete(tx: CommonQueryMethods, requestId: string, response: unknown): Promise<void> {
+    await tx.query(sql.unsafe`update idempotency_keys set response = ${sql.jsonb(response as never)} where request_id = ${requestId}`);
+  },
+};

@@ -1,0 +1,39 @@
+import { createHash } from 'node:crypto';
+import type { CommonQueryMethods } from 'slonik';
+import { AlreadyExistsError } from '../domain/errors';
+import { idempotencyRepository } from '../repositories/idempotencyRepository';
+
+/** How a result is kept in the idempotency record and read back. */
+export interface ResultCodec<T> {
+  toJson(value: T): unknown;
+  fromJson(json: unknown): T;
+}
+
+/** A stable fingerprint of a request's content. */
+export function requestHash(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
+}
+
+/**
+ * Runs `write` at most once per request_id (inside the caller's transaction)
+ * and returns the original result to every retry. Reusing a request_id for a
+ * different operation or payload is refused.
+ */
+export async function idempotent<T>(
+  tx: CommonQueryMethods,
+  key: { requestId: string | undefined; operation: string; hash: string },
+  codec: ResultCodec<T>,
+  write: () => Promise<T>,
+): Promise<T> {
+  if (key.requestId === undefined) return write();
+  const existing = await idempotencyRepository.claim(tx, key.requestId, key.operation, key.hash);
+  if (existing !== undefined) {
+    if (existing.operation !== key.operation || existing.requestHash !== key.hash) {
+      throw new AlreadyExistsError('REQUEST_ID_REUSED', `request_id ${key.requestId} was already used for a different request`);
+    }
+    return codec.fromJson(existing.response);
+  }
+  const result = await write();
+  await idempotencyRepository.complete(tx, key.requestId, codec.toJson(result));
+  return result;
+}
