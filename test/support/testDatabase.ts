@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { loadConfig, type Config } from '../../src/config/config';
+
+/** A database of this test file's own, cloned from the migrated template. */
+export interface TestDatabase {
+  readonly name: string;
+  /** URL with credentials (tests only). */
+  readonly url: string;
+  /** Configuration of a service pointed at this database. */
+  config(overrides?: Record<string, string>): Config;
+  /** A plain client for arranging and inspecting rows. */
+  query<T extends object = Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]>;
+  drop(): Promise<void>;
+}
+
+export function adminUrl(): string {
+  const url = process.env.TEST_PG_ADMIN_URL;
+  if (url === undefined) throw new Error('TEST_PG_ADMIN_URL is not set: run the tests through jest (globalSetup)');
+  return url;
+}
+
+export async function adminQuery<T extends object = Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]> {
+  const admin = new Client({ connectionString: adminUrl() });
+  await admin.connect();
+  try {
+    return (await admin.query<T>(text, values)).rows;
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Environment for a service configuration that points at `url`. */
+export function serviceEnv(url: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    APP_ENV: 'test',
+    DATABASE_URL: url,
+    GRPC_HOST: '127.0.0.1',
+    GRPC_PORT: '0',
+    LOG_LEVEL: 'silent',
+    DB_MAX_CONNECTIONS: '10',
+    SHUTDOWN_TIMEOUT: '5',
+    ENV_FILE: '/nonexistent/.env',
+    ...overrides,
+  };
+}
+
+export async function createTestDatabase(options: { fromTemplate?: boolean } = {}): Promise<TestDatabase> {
+  const name = `coaching_t_${randomBytes(6).toString('hex')}`;
+  const template = process.env.TEST_PG_TEMPLATE;
+  await adminQuery(options.fromTemplate === false ? `create database ${name}` : `create database ${name} template ${template}`);
+  const url = new URL(adminUrl());
+  url.pathname = `/${name}`;
+  const client = new Client({ connectionString: url.toString() });
+  await client.connect();
+  client.on('error', () => undefined);
+  return {
+    name,
+    url: url.toString(),
+    config: (overrides = {}) => loadConfig({ env: serviceEnv(url.toString(), overrides) }),
+    query: async <T extends object>(text: string, values?: unknown[]) => (await client.query<T>(text, values)).rows,
+    async drop() {
+      await client.end().catch(() => undefined);
+      await adminQuery(`drop database if exists ${name} with (force)`);
+    },
+  };
+}

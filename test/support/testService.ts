@@ -1,0 +1,51 @@
+import { Writable } from 'node:stream';
+import { startService, type RunningService } from '../../src/app';
+import type { Config } from '../../src/config/config';
+import { createLogger } from '../../src/log/createLogger';
+import { SecretRegistry } from '../../src/log/SecretRegistry';
+import { readPassword } from '../../src/config/config';
+import { coachingClient } from './grpcClient';
+import type { CoachingServiceClient } from '../../src/generated/coaching/v1/coaching_service';
+
+/** Log lines a service wrote, parsed, for assertions on logging. */
+export class LogCapture {
+  readonly lines: string[] = [];
+  readonly stream = new Writable({
+    write: (chunk: Buffer, _encoding, done) => {
+      this.lines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+      done();
+    },
+  });
+  records(): Record<string, unknown>[] {
+    return this.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+  text(): string {
+    return this.lines.join('\n');
+  }
+}
+
+export interface TestService {
+  readonly service: RunningService;
+  readonly client: CoachingServiceClient;
+  readonly logs: LogCapture;
+  stop(): Promise<void>;
+}
+
+/** Starts the real service on 127.0.0.1:0 with a real client; logs are captured, not printed. */
+export async function startTestService(config: Config, options: { logLevel?: string } = {}): Promise<TestService> {
+  const logs = new LogCapture();
+  const secrets = new SecretRegistry();
+  secrets.add(readPassword(config.db.password));
+  const logger = createLogger({ level: options.logLevel ?? 'info', secrets, destination: logs.stream });
+  const service = await startService(config, { logger });
+  const client = coachingClient(service.port);
+  return {
+    service,
+    client,
+    logs,
+    async stop() {
+      client.close();
+      await service.stop();
+    },
+  };
+}
