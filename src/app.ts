@@ -54,7 +54,14 @@ export async function startService(config: Config, deps: { logger: Logger }): Pr
     {
       environment: config.appEnv,
       grpc: `${config.grpc.host}:${port}`,
-      database: { host: config.db.host, port: config.db.port, name: config.db.name, schema: config.db.schema, tls: config.db.sslMode, embedded: config.db.embedded },
+      database: {
+        host: config.db.host,
+        port: config.db.port,
+        name: config.db.name,
+        schema: config.db.schema,
+        tls: config.db.sslMode,
+        embedded: config.db.embedded,
+      },
       pool: { max: config.db.maxConnections, statementTimeoutMs: config.db.statementTimeoutMs },
     },
     'coaching-service serving',

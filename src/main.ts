@@ -51,10 +51,13 @@ async function main(): Promise<void> {
       void service
         .stop()
         .then(() => embedded?.stop())
-        .then(() => logger.flush(() => process.exit(0)), (error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed');
-          logger.flush(() => process.exit(1));
-        });
+        .then(
+          () => logger.flush(() => process.exit(0)),
+          (error: unknown) => {
+            logger.error({ err: error }, 'shutdown failed');
+            logger.flush(() => process.exit(1));
+          },
+        );
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));

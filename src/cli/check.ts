@@ -5,5 +5,8 @@ import { runCli } from './runCli';
 
 void runCli(async (config, logger) => {
   await prepareDatabase(config, { migrate: false, migrationsDir: MIGRATIONS_DIR });
-  logger.info({ environment: config.appEnv, host: config.db.host, database: config.db.name, schema: config.db.schema }, 'database check passed: reachable, credentials valid, schema present, migrations current');
+  logger.info(
+    { environment: config.appEnv, host: config.db.host, database: config.db.name, schema: config.db.schema },
+    'database check passed: reachable, credentials valid, schema present, migrations current',
+  );
 });

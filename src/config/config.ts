@@ -17,9 +17,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Where the database password comes from: a literal or a mounted file re-read on reload. */
 export type PasswordSource =
-  | { readonly kind: 'none' }
-  | { readonly kind: 'literal'; readonly value: string }
-  | { readonly kind: 'file'; readonly path: string };
+  { readonly kind: 'none' } | { readonly kind: 'literal'; readonly value: string } | { readonly kind: 'file'; readonly path: string };
 
 /** Connection and pool settings of the PostgreSQL dependency. */
 export interface DatabaseConfig {
@@ -99,11 +97,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     r.problem('DB_PASSWORD_FILE', `names a file that does not exist: ${passwordFile}`);
   }
   const password: PasswordSource =
-    passwordFile !== undefined
-      ? { kind: 'file', path: passwordFile }
-      : literal !== ''
-        ? { kind: 'literal', value: literal }
-        : { kind: 'none' };
+    passwordFile !== undefined ? { kind: 'file', path: passwordFile } : literal !== '' ? { kind: 'literal', value: literal } : { kind: 'none' };
 
   const sslMode = r.oneOf('DB_SSL_MODE', SSL_MODES, url?.sslMode ?? (isProd ? 'verify-full' : 'disable'));
   const sslRootCert = r.optionalString('DB_SSL_ROOT_CERT');

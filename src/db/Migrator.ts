@@ -14,7 +14,10 @@ export interface MigrationStatus {
 /** Raised for any state the service must not run against; the message says what to do. */
 export class DatabaseStateError extends Error {
   override readonly name = 'DatabaseStateError';
-  constructor(readonly kind: 'environment' | 'migrations', message: string) {
+  constructor(
+    readonly kind: 'environment' | 'migrations',
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -39,9 +42,12 @@ export class Migrator {
   }
 
   async status(): Promise<MigrationStatus> {
-    const exists = await this.client.query(`select to_regclass($1) is not null as present`, [`${this.q}.schema_migrations`]);
-    const applied = exists.rows[0].present
-      ? (await this.client.query<{ version: number; name: string; checksum: string }>(`select version, name, checksum from ${this.q}.schema_migrations order by version`)).rows
+    const applied = (await this.tableExists('schema_migrations'))
+      ? (
+          await this.client.query<{ version: number; name: string; checksum: string }>(
+            `select version, name, checksum from ${this.q}.schema_migrations order by version`,
+          )
+        ).rows
       : [];
     const byVersion = new Map(applied.map((row) => [row.version, row]));
     const known = new Set(this.migrations.map((m) => m.version));
@@ -55,8 +61,7 @@ export class Migrator {
 
   /** The APP_ENV recorded at first migration, or undefined for a fresh database. */
   async recordedEnvironment(): Promise<string | undefined> {
-    const exists = await this.client.query(`select to_regclass($1) is not null as present`, [`${this.q}.service_environment`]);
-    if (!exists.rows[0].present) return undefined;
+    if (!(await this.tableExists('service_environment'))) return undefined;
     const rows = (await this.client.query<{ app_env: string }>(`select app_env from ${this.q}.service_environment`)).rows;
     return rows[0]?.app_env;
   }
@@ -82,7 +87,11 @@ export class Migrator {
       for (const migration of status.pending) {
         await this.inTransaction(async () => {
           await this.client.query(migration.up);
-          await this.client.query(`insert into ${this.q}.schema_migrations (version, name, checksum) values ($1, $2, $3)`, [migration.version, migration.name, migration.checksum]);
+          await this.client.query(`insert into ${this.q}.schema_migrations (version, name, checksum) values ($1, $2, $3)`, [
+            migration.version,
+            migration.name,
+            migration.checksum,
+          ]);
         });
       }
       return [...status.pending];
@@ -95,7 +104,10 @@ export class Migrator {
       await this.assertEnvironment();
       const status = await this.status();
       this.assertConsistent(status);
-      const toRevert = [...status.applied].reverse().slice(0, steps).map((row) => this.migrations.find((m) => m.version === row.version)!);
+      const toRevert = [...status.applied]
+        .reverse()
+        .slice(0, steps)
+        .map((row) => this.migrations.find((m) => m.version === row.version)!);
       for (const migration of toRevert) {
         await this.inTransaction(async () => {
           await this.client.query(migration.down);
@@ -120,11 +132,22 @@ export class Migrator {
 
   private assertConsistent(status: MigrationStatus): void {
     if (status.unknown.length > 0) {
-      throw new DatabaseStateError('migrations', `database has migration(s) ${status.unknown.join(', ')} that this build does not know; deploy the newer build or roll the database back`);
+      throw new DatabaseStateError(
+        'migrations',
+        `database has migration(s) ${status.unknown.join(', ')} that this build does not know; deploy the newer build or roll the database back`,
+      );
     }
     if (status.modified.length > 0) {
-      throw new DatabaseStateError('migrations', `migration(s) ${status.modified.join(', ')} were edited after being applied (checksum differs); restore the original files and add a new migration instead`);
+      throw new DatabaseStateError(
+        'migrations',
+        `migration(s) ${status.modified.join(', ')} were edited after being applied (checksum differs); restore the original files and add a new migration instead`,
+      );
     }
+  }
+
+  private async tableExists(table: string): Promise<boolean> {
+    const result = await this.client.query<{ present: boolean }>('select to_regclass($1) is not null as present', [`${this.q}.${table}`]);
+    return result.rows[0]?.present === true;
   }
 
   private async ensureBookkeeping(): Promise<void> {

