@@ -1,5 +1,5 @@
 -- Profiles of coaches and participants. Constraints mirror the request
--- validation in src/domain/profileRules.ts so the database enforces it too.
+-- validation in src/domain/rules.ts so the database enforces it too.
 -- Timestamps carry millisecond precision: slonik reads timestamptz as epoch
 -- milliseconds, and keyset pagination compares them exactly.
 create table profiles (

@@ -4,6 +4,9 @@ import { seedDevelopmentData } from '../db/seedDevelopmentData';
 import { runCli } from './runCli';
 
 void runCli(async (config, logger) => {
+  if (config.appEnv === 'staging' || config.appEnv === 'production') {
+    throw new Error(`db:seed writes demo data and refuses APP_ENV=${config.appEnv}`);
+  }
   const pool = await createDatabasePool(config.db);
   try {
     await seedDevelopmentData(pool, logger);

@@ -20,7 +20,7 @@ export function tlsOptions(db: DatabaseConfig): TlsOptions | undefined {
   }
 }
 
-/** search_path and an application name, sent as startup options. */
+/** The search_path, sent as a startup option so every connection uses DB_SCHEMA. */
 function startupOptions(db: DatabaseConfig): string {
   return `-c search_path=${db.schema}`;
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Server, ServerCredentials, type UntypedServiceImplementation, type ServiceDefinition } from '@grpc/grpc-js';
-import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
+import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
+import type { PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { ServingStatus } from './ServingStatus';
@@ -21,10 +22,26 @@ export interface GrpcServer {
 }
 
 /**
+ * The serialized FileDescriptorProtos of a FileDescriptorSet (field 1), kept
+ * byte for byte. Loading the set through proto-loader instead rebuilds the
+ * files via protobufjs, which regroups messages and drops imports, so strict
+ * reflection clients (grpcurl, Python) cannot resolve google.protobuf types.
+ */
+function fileDescriptorProtos(descriptorSet: Uint8Array): Buffer[] {
+  const reader = new BinaryReader(descriptorSet);
+  const files: Buffer[] = [];
+  while (reader.pos < reader.len) {
+    const [field, wireType] = reader.tag();
+    if (field === 1 && wireType === WireType.LengthDelimited) files.push(Buffer.from(reader.bytes()));
+    else reader.skip(wireType);
+  }
+  return files;
+}
+
+/**
  * A grpc-js server with the given services, standard grpc.health.v1 (every
- * served name starts NOT_SERVING) and server reflection. Reflection serves the
- * descriptor set `buf build` produced, which keeps well-known types intact
- * (proto-loader's own descriptors break grpcurl on google.protobuf.Timestamp).
+ * served name starts NOT_SERVING) and server reflection over the descriptor set
+ * `buf build` produced (see {@link fileDescriptorProtos}).
  */
 export function createGrpcServer(options: { services: readonly ServiceRegistration[]; descriptorSetPath: string }): GrpcServer {
   const server = new Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
@@ -34,8 +51,9 @@ export function createGrpcServer(options: { services: readonly ServiceRegistrati
   health.addToServer(server);
   const status = new ServingStatus(health, Object.fromEntries(['', ...options.services.map((s) => s.name)].map((name) => [name, 'NOT_SERVING' as const])));
 
-  const descriptors = loadFileDescriptorSetFromBuffer(readFileSync(options.descriptorSetPath));
-  new ReflectionService(descriptors).addToServer(server);
+  // ReflectionService reads only `fileDescriptorProtos` of each definition entry.
+  const files = { fileDescriptorProtos: fileDescriptorProtos(readFileSync(options.descriptorSetPath)) } as unknown as PackageDefinition[string];
+  new ReflectionService({ files }).addToServer(server);
 
   return {
     server,
