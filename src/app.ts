@@ -1,41 +1,115 @@
+import { unwatchFile, watchFile } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import type { Logger } from 'pino';
-import type { DatabasePool } from 'slonik';
-import type { Config } from './config/config';
-import { createDatabaseGateway } from './db/DatabaseGateway';
+import { readPassword, type Config } from './config/config';
+import { createDatabaseGateway, type DatabaseGateway } from './db/DatabaseGateway';
 import { createDatabasePool } from './db/createDatabasePool';
-import { prepareDatabase } from './db/prepareDatabase';
+import { translateDriverError } from './db/driverErrors';
+import { PoolManager, type ReloadOutcome } from './db/PoolManager';
+import { explainConnectFailure, prepareDatabase, StartupError } from './db/prepareDatabase';
 import { PageTokenCodec } from './domain/PageTokenCodec';
 import { CoachingServiceService, type CoachingServiceServer } from './generated/coaching/v1/coaching_service';
 import { createGrpcServer, type GrpcServer } from './grpc/createGrpcServer';
 import { createProfileHandlers } from './grpc/handlers/profileHandlers';
+import { InFlightCalls } from './grpc/InFlightCalls';
+import { ReadinessGate } from './grpc/ReadinessGate';
 import { createUnaryWrapper } from './grpc/wrapUnary';
+import type { SecretRegistry } from './log/SecretRegistry';
 import { DESCRIPTOR_SET, MIGRATIONS_DIR } from './paths';
+import { createDatabasePolicy, type DatabasePolicy } from './resilience/createDatabasePolicy';
 import { createProfileService } from './services/profileService';
+import { sql } from 'slonik';
 
 export const COACHING_SERVICE_NAME = 'coaching.v1.CoachingService';
 
 /** A running service: its bound port, its parts for tests and operators, and how to stop it. */
 export interface RunningService {
   readonly port: number;
-  readonly pool: DatabasePool;
+  readonly pools: PoolManager;
+  readonly policy: DatabasePolicy;
+  readonly db: DatabaseGateway;
   readonly grpc: GrpcServer;
-  /** Readiness off, stop accepting, finish in-flight calls (bounded), close the pool. */
+  readonly readiness: ReadinessGate;
+  /** Re-reads the configuration and swaps in a new pool; the old one keeps serving if the new one fails. */
+  reload(): Promise<ReloadOutcome>;
+  /** Readiness off, drain delay, stop accepting, finish in-flight calls (bounded), close the pool. */
   stop(): Promise<void>;
 }
+
+export interface ServiceDeps {
+  readonly logger: Logger;
+  readonly secrets: SecretRegistry;
+  /** Fresh configuration for reloads (SIGHUP, password file change); defaults to the start configuration. */
+  readonly reloadConfig?: () => Config;
+  /** Called when a late database connection (after a degraded start) finds a problem only an operator can fix. */
+  readonly onFatal?: (error: StartupError) => void;
+}
+
+const isUnreachable = (error: unknown): boolean => error instanceof StartupError && error.kind === 'unreachable';
 
 /**
  * Builds the object graph from the configuration and starts serving. Called by
  * the composition root (main.ts) and by the tests, so both run the same wiring.
- * Throws StartupError (from prepareDatabase) before anything listens.
+ * Fails fast (StartupError, nothing listening) on problems an operator must fix;
+ * an unreachable database only delays readiness unless DB_REQUIRE_ON_STARTUP.
  */
-export async function startService(config: Config, deps: { logger: Logger }): Promise<RunningService> {
+export async function startService(config: Config, deps: ServiceDeps): Promise<RunningService> {
   const { logger } = deps;
-  await prepareDatabase(config, { migrate: config.db.migrateOnStart, migrationsDir: MIGRATIONS_DIR });
-  const pool = await createDatabasePool(config.db);
-  const db = createDatabaseGateway({ pools: { current: () => pool }, logger: logger.child({ module: 'db' }) });
-  const profiles = createProfileHandlers(createProfileService({ db, pageTokens: new PageTokenCodec(config.pageTokenSecret) }));
+  const dbLogger = logger.child({ module: 'db' });
+  const pools = new PoolManager({ createPool: (db) => createDatabasePool(db), logger: dbLogger });
+  const connect = async (): Promise<void> => {
+    await prepareDatabase(config, { migrate: config.db.migrateOnStart, migrationsDir: MIGRATIONS_DIR });
+    try {
+      await pools.open(config.db);
+    } catch (error) {
+      throw explainConnectFailure(config, error);
+    }
+  };
 
-  const wrap = createUnaryWrapper({ logger: logger.child({ module: 'rpc' }) });
+  let connected = true;
+  try {
+    await connect();
+  } catch (error) {
+    if (!isUnreachable(error) || config.resilience.requireOnStartup) throw error;
+    connected = false;
+    logger.warn({ reason: (error as Error).message }, 'database unreachable at start: serving NOT_SERVING and reconnecting in the background');
+  }
+
+  // Filled in once the server exists: the policy reports breaker changes to readiness.
+  const late: { readiness?: ReadinessGate } = {};
+  const policy = createDatabasePolicy(config.resilience, {
+    breakerStateChanged: (state) => {
+      dbLogger.warn({ circuit: state }, `database circuit breaker ${state}`);
+      late.readiness?.set('database-circuit-closed', state !== 'open' && state !== 'isolated');
+      if (state === 'open') void probeUntilClosed();
+    },
+    retried: (reason, attempt, delayMs) => dbLogger.debug({ reason, attempt, delayMs }, 'retrying database work'),
+    bulkheadRejected: (reason) => dbLogger.warn({ reason }, 'database bulkhead rejected work'),
+  });
+  const db = createDatabaseGateway({ pools, policy, logger: dbLogger, statementTimeoutMs: config.db.statementTimeoutMs });
+
+  // With no traffic an open breaker never gets its half-open trial: send one.
+  let probing = false;
+  const stopping = new AbortController();
+  const probeUntilClosed = async (): Promise<void> => {
+    if (probing) return;
+    probing = true;
+    try {
+      while (!stopping.signal.aborted && policy.breakerState() === 'open') {
+        await delay(config.resilience.breakerHalfOpenAfterMs, undefined, { signal: stopping.signal }).catch(() => undefined);
+        await db
+          .read('recovery-probe', (c) => c.oneFirst(sql.unsafe`select 1`), { deadline: new Date(Date.now() + config.db.pingTimeoutMs) })
+          .catch(() => undefined);
+      }
+    } finally {
+      probing = false;
+    }
+  };
+
+  const profiles = createProfileHandlers(createProfileService({ db, pageTokens: new PageTokenCodec(config.pageTokenSecret) }));
+  const inFlight = new InFlightCalls();
+  const wrap = createUnaryWrapper({ logger: logger.child({ module: 'rpc' }), inFlight });
   const implementation: CoachingServiceServer = {
     createProfile: wrap('CreateProfile', profiles.createProfile),
     getProfile: wrap('GetProfile', profiles.getProfile),
@@ -47,9 +121,54 @@ export async function startService(config: Config, deps: { logger: Logger }): Pr
     services: [{ name: COACHING_SERVICE_NAME, definition: CoachingServiceService, implementation }],
     descriptorSetPath: DESCRIPTOR_SET,
   });
+  const gate = new ReadinessGate(grpc.status, ['readiness', '', COACHING_SERVICE_NAME]);
+  late.readiness = gate;
+  gate.set('not-draining', true);
+  gate.set('database-circuit-closed', true);
+  gate.set('database-connected', connected);
+  grpc.status.set('liveness', 'SERVING');
   const port = await grpc.listen(config.grpc.host, config.grpc.port);
-  grpc.status.set('', 'SERVING');
-  grpc.status.set(COACHING_SERVICE_NAME, 'SERVING');
+
+  if (!connected) {
+    const reconnect = retry(handleWhen(isUnreachable), {
+      maxAttempts: Number.POSITIVE_INFINITY,
+      backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: config.resilience.reconnectMaxDelayMs }),
+    });
+    reconnect.onRetry((event) => dbLogger.info({ attempt: event.attempt, delayMs: event.delay }, 'database still unreachable; retrying'));
+    reconnect.execute(connect, stopping.signal).then(
+      () => {
+        gate.set('database-connected', true);
+        logger.info('database connected after a degraded start: SERVING');
+      },
+      (error: unknown) => {
+        if (stopping.signal.aborted) return;
+        if (error instanceof StartupError) deps.onFatal?.(error);
+        else logger.error({ err: error }, 'reconnecting to the database failed unexpectedly');
+      },
+    );
+  }
+
+  // Reloads are serialised: a burst of file events or signals applies one after another.
+  let reloading: Promise<ReloadOutcome> = Promise.resolve({ ok: true, at: new Date() });
+  const reload = (): Promise<ReloadOutcome> => {
+    reloading = reloading.then(async () => {
+      const next = deps.reloadConfig?.() ?? config;
+      deps.secrets.add(readPassword(next.db.password));
+      return pools.reload(next.db, (error) => translateDriverError(error)?.message ?? explainConnectFailure(next, error).message);
+    });
+    return reloading;
+  };
+  const passwordFile = config.db.password.kind === 'file' && config.resilience.watchPasswordFile ? config.db.password.path : undefined;
+  if (passwordFile !== undefined) {
+    // Polling stat survives the symlink swaps Kubernetes uses to update mounted secrets.
+    watchFile(passwordFile, { interval: 500 }, (current, previous) => {
+      if (current.mtimeMs !== previous.mtimeMs || current.size !== previous.size) {
+        logger.info('database password file changed: reloading the pool');
+        void reload();
+      }
+    });
+  }
+
   logger.info(
     {
       environment: config.appEnv,
@@ -63,19 +182,28 @@ export async function startService(config: Config, deps: { logger: Logger }): Pr
         embedded: config.db.embedded,
       },
       pool: { max: config.db.maxConnections, statementTimeoutMs: config.db.statementTimeoutMs },
+      ready: connected,
     },
     'coaching-service serving',
   );
 
   return {
     port,
-    pool,
+    pools,
+    policy,
+    db,
     grpc,
+    readiness: gate,
+    reload,
     async stop() {
-      grpc.status.set('', 'NOT_SERVING');
-      grpc.status.set(COACHING_SERVICE_NAME, 'NOT_SERVING');
-      const how = await grpc.shutdown(config.shutdownTimeoutMs);
-      await pool.end();
+      gate.set('not-draining', false);
+      logger.info({ drainDelayMs: config.shutdownDrainDelayMs }, 'draining: readiness NOT_SERVING');
+      await delay(config.shutdownDrainDelayMs);
+      stopping.abort();
+      if (passwordFile !== undefined) unwatchFile(passwordFile);
+      const how = await grpc.shutdown(config.shutdownTimeoutMs, () => inFlight.idle());
+      await reloading.catch(() => undefined);
+      await pools.close();
       logger.info({ shutdown: how }, 'coaching-service stopped');
     },
   };

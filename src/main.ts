@@ -40,8 +40,25 @@ async function main(): Promise<void> {
         logger,
       });
     }
-    const service = await startService(config, { logger });
-    if (config.db.embedded) await seedDevelopmentData(service.pool, logger);
+    const startConfig = config;
+    const service = await startService(config, {
+      logger,
+      secrets,
+      reloadConfig: () => {
+        try {
+          return loadConfig();
+        } catch (error) {
+          // A reload with invalid configuration keeps the running one.
+          logger.error({ problems: error instanceof ConfigError ? error.problems : undefined }, 'reload: configuration invalid, keeping the current one');
+          return startConfig;
+        }
+      },
+      onFatal: (error) => {
+        logger.fatal({ startupFailure: error.kind }, `refusing to serve: ${error.message}`);
+        logger.flush(() => process.exit(1));
+      },
+    });
+    if (config.db.embedded) await seedDevelopmentData(service.pools.current(), logger);
 
     let stopping = false;
     const stop = (signal: string): void => {
@@ -61,6 +78,10 @@ async function main(): Promise<void> {
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => {
+      logger.info('SIGHUP: reloading configuration');
+      void service.reload();
+    });
   } catch (error) {
     if (error instanceof StartupError) {
       logger.fatal({ startupFailure: error.kind }, `refusing to start: ${error.message}`);

@@ -43,6 +43,30 @@ export interface DatabaseConfig {
   readonly migrateOnStart: boolean;
 }
 
+/** Policies in front of the database (cockatiel), see src/resilience. */
+export interface ResilienceConfig {
+  /** Unreachable database at start is fatal (deploy gate) instead of a degraded start. */
+  readonly requireOnStartup: boolean;
+  readonly reconnectMaxDelayMs: number;
+  readonly retryMaxAttempts: number;
+  readonly retryInitialDelayMs: number;
+  readonly retryMaxDelayMs: number;
+  readonly breakerMode: 'consecutive' | 'sampling';
+  readonly breakerConsecutiveFailures: number;
+  readonly breakerFailureRate: number;
+  readonly breakerSamplingDurationMs: number;
+  readonly breakerMinimumRps: number;
+  readonly breakerHalfOpenAfterMs: number;
+  /** Concurrent database work allowed: the pool size. */
+  readonly bulkheadLimit: number;
+  readonly bulkheadQueue: number;
+  readonly bulkheadQueueTimeoutMs: number;
+  /** Below this much time left before the deadline, a call fails without touching the database. */
+  readonly minBudgetMs: number;
+  /** Watch DB_PASSWORD_FILE and reload the pool when it changes. */
+  readonly watchPasswordFile: boolean;
+}
+
 /** The whole service configuration, validated and frozen. */
 export interface Config {
   readonly appEnv: AppEnv;
@@ -50,6 +74,9 @@ export interface Config {
   readonly grpc: { readonly host: string; readonly port: number };
   readonly db: DatabaseConfig;
   readonly shutdownTimeoutMs: number;
+  /** How long readiness reports NOT_SERVING before the server stops accepting (load balancers catch up). */
+  readonly shutdownDrainDelayMs: number;
+  readonly resilience: ResilienceConfig;
   /** Secret used to sign page tokens so that tampering is detected. */
   readonly pageTokenSecret: string;
 }
@@ -88,7 +115,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
 
   // The embedded development database is local and throwaway: it gets fixed local credentials.
-  const literal = r.string('DB_PASSWORD', url?.password ?? (embedded ? 'embedded-dev-only' : ''));
+  const literal = r.string('DB_PASSWORD', url?.password ?? (embedded && !r.has('DB_PASSWORD_FILE') ? 'embedded-dev-only' : ''));
   const passwordFile = r.optionalString('DB_PASSWORD_FILE');
   if (passwordFile !== undefined && literal !== '') {
     r.problem('DB_PASSWORD_FILE', 'and DB_PASSWORD are both set; keep only one');
@@ -151,6 +178,25 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     grpc: { host: r.string('GRPC_HOST', '0.0.0.0'), port: r.int('GRPC_PORT', 50051, 0, 65535) },
     db,
     shutdownTimeoutMs: seconds('SHUTDOWN_TIMEOUT', 30, 1, 3600),
+    shutdownDrainDelayMs: r.int('SHUTDOWN_DRAIN_DELAY_MS', appEnv === 'test' ? 0 : 5000, 0, 600_000),
+    resilience: {
+      requireOnStartup: r.bool('DB_REQUIRE_ON_STARTUP', false),
+      reconnectMaxDelayMs: r.int('DB_RECONNECT_MAX_DELAY_MS', 5000, 10, 600_000),
+      retryMaxAttempts: r.int('DB_RETRY_MAX_ATTEMPTS', 2, 0, 10),
+      retryInitialDelayMs: r.int('DB_RETRY_INITIAL_DELAY_MS', 50, 1, 60_000),
+      retryMaxDelayMs: r.int('DB_RETRY_MAX_DELAY_MS', 1000, 1, 60_000),
+      breakerMode: r.oneOf('DB_BREAKER_MODE', ['consecutive', 'sampling'] as const, 'consecutive'),
+      breakerConsecutiveFailures: r.int('DB_BREAKER_CONSECUTIVE_FAILURES', 5, 1, 1000),
+      breakerFailureRate: r.int('DB_BREAKER_FAILURE_RATE_PERCENT', 50, 1, 100) / 100,
+      breakerSamplingDurationMs: r.int('DB_BREAKER_SAMPLING_DURATION_MS', 10_000, 100, 600_000),
+      breakerMinimumRps: r.int('DB_BREAKER_MINIMUM_RPS', 5, 1, 100_000),
+      breakerHalfOpenAfterMs: r.int('DB_BREAKER_HALF_OPEN_AFTER_MS', 2000, 10, 600_000),
+      bulkheadLimit: maxConnections,
+      bulkheadQueue: r.int('DB_BULKHEAD_QUEUE', maxConnections * 2, 0, 100_000),
+      bulkheadQueueTimeoutMs: r.int('DB_BULKHEAD_QUEUE_TIMEOUT_MS', 1000, 1, 600_000),
+      minBudgetMs: r.int('DB_MIN_BUDGET_MS', 20, 0, 60_000),
+      watchPasswordFile: r.bool('DB_PASSWORD_FILE_WATCH', true),
+    },
     pageTokenSecret,
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);

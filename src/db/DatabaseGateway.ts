@@ -1,6 +1,7 @@
-import type { CommonQueryMethods, DatabasePool } from 'slonik';
+import { sql, type CommonQueryMethods, type DatabasePool } from 'slonik';
 import type { Logger } from 'pino';
 import { DomainError } from '../domain/errors';
+import type { DatabasePolicy, WorkKind } from '../resilience/createDatabasePolicy';
 import { translateDriverError } from './driverErrors';
 
 /** Options of one unit of database work. */
@@ -9,34 +10,68 @@ export interface WorkOptions {
   readonly deadline?: Date;
 }
 
+export interface WriteOptions extends WorkOptions {
+  /** The write is idempotent (request_id): it may be retried after an ambiguous failure. */
+  readonly idempotent?: boolean;
+}
+
 /**
- * The one door to PostgreSQL for the services. It owns the current pool
- * (swappable on credential reload), runs reads on the pool and writes in a
- * transaction, and turns driver failures into domain errors.
+ * The one door to PostgreSQL for the services. Every unit of work goes through
+ * the dependency's resilience policy, runs reads on the pool and writes in a
+ * transaction, tells PostgreSQL to stop when the caller's time is up
+ * (statement_timeout from the remaining deadline), and turns driver failures
+ * into domain errors.
  */
 export interface DatabaseGateway {
   read<T>(operation: string, work: (db: CommonQueryMethods) => Promise<T>, options?: WorkOptions): Promise<T>;
-  write<T>(operation: string, work: (tx: CommonQueryMethods) => Promise<T>, options?: WorkOptions): Promise<T>;
+  write<T>(operation: string, work: (tx: CommonQueryMethods) => Promise<T>, options?: WriteOptions): Promise<T>;
 }
 
 export interface PoolHolder {
+  /** The pool to use now; throws UnavailableError while there is none. */
   current(): DatabasePool;
 }
 
-export function createDatabaseGateway(deps: { pools: PoolHolder; logger: Logger }): DatabaseGateway {
-  const run = async <T>(operation: string, work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (error) {
-      if (error instanceof DomainError) throw error;
-      const translated = translateDriverError(error);
-      if (translated === undefined) throw error;
-      deps.logger.warn({ operation, reason: translated.reason, err: error }, 'database operation failed');
-      throw translated;
-    }
+export interface DatabaseGatewayDeps {
+  readonly pools: PoolHolder;
+  readonly policy: DatabasePolicy;
+  readonly logger: Logger;
+  /** The pool's own statement timeout: work with at least this budget needs no per-call limit. */
+  readonly statementTimeoutMs: number;
+}
+
+export function createDatabaseGateway(deps: DatabaseGatewayDeps): DatabaseGateway {
+  const { pools, policy, logger, statementTimeoutMs } = deps;
+
+  /** Runs `work` in a transaction whose statements stop after `budgetMs`. */
+  const inTransaction = <T>(budgetMs: number, work: (tx: CommonQueryMethods) => Promise<T>): Promise<T> =>
+    pools.current().transaction(async (tx) => {
+      if (budgetMs < statementTimeoutMs) {
+        await tx.query(sql.unsafe`select set_config('statement_timeout', ${String(Math.max(1, Math.floor(budgetMs)))}, true)`);
+      }
+      return work(tx);
+    });
+
+  const run = async <T>(kind: WorkKind, operation: string, options: WorkOptions | undefined, work: (budgetMs: number) => Promise<T>): Promise<T> => {
+    const deadline = options?.deadline?.getTime() ?? Date.now() + statementTimeoutMs;
+    return policy.execute(kind, deadline, async (budgetMs) => {
+      try {
+        return await work(budgetMs);
+      } catch (error) {
+        if (error instanceof DomainError) throw error;
+        const translated = translateDriverError(error);
+        if (translated === undefined) throw error;
+        logger.warn({ operation, reason: translated.reason, err: error }, 'database operation failed');
+        throw translated;
+      }
+    });
   };
+
   return {
-    read: (operation, work) => run(operation, () => work(deps.pools.current())),
-    write: (operation, work) => run(operation, () => deps.pools.current().transaction((tx) => work(tx))),
+    read: (operation, work, options) =>
+      // A short deadline needs a transaction to carry SET LOCAL statement_timeout; otherwise one round trip on the pool.
+      run('read', operation, options, (budgetMs) => (budgetMs < statementTimeoutMs ? inTransaction(budgetMs, work) : work(pools.current()))),
+    write: (operation, work, options) =>
+      run(options?.idempotent === true ? 'idempotent-write' : 'write', operation, options, (budgetMs) => inTransaction(budgetMs, work)),
   };
 }

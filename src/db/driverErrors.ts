@@ -1,6 +1,4 @@
-import { DeadlineExceededError, UnavailableError, type DomainError } from '../domain/errors';
-
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH']);
+import { DeadlineExceededError, TransactionConflictError, UnavailableError, type DomainError, type RetrySafety } from '../domain/errors';
 
 /** The SQLSTATE or errno code of an error or of any error in its cause chain. */
 export function driverCode(error: unknown): string | undefined {
@@ -25,7 +23,7 @@ export function violatedConstraint(error: unknown, sqlState: string): string | u
   return undefined;
 }
 
-/** True when any error in the cause chain has the given constructor name. */
+/** True when any error in the cause chain has one of the given class names. */
 export function hasErrorNamed(error: unknown, ...names: string[]): boolean {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
     if (names.includes(e.constructor.name) || names.includes(e.name)) return true;
@@ -33,27 +31,26 @@ export function hasErrorNamed(error: unknown, ...names: string[]): boolean {
   return false;
 }
 
-/** Text that reveals nothing about the query, only about the connection failure. */
-function connectionProblem(code: string | undefined): string {
-  switch (code) {
-    case 'ECONNREFUSED':
-      return 'connection refused';
-    case 'ETIMEDOUT':
-      return 'connection timed out';
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'host name not resolvable';
-    case '57P01':
-      return 'the server is shutting down (admin shutdown)';
-    case '57P02':
-    case '57P03':
-      return 'the server is starting up or in recovery';
-    case '53300':
-      return 'too many connections';
-    default:
-      return 'connection lost';
-  }
-}
+/** Connection failures, by code: what to tell an operator and whether the work may have run. */
+const CONNECTION_CODES: Record<string, { problem: string; retry: RetrySafety }> = {
+  ECONNREFUSED: { problem: 'connection refused', retry: 'safe' },
+  ENOTFOUND: { problem: 'host name not resolvable', retry: 'safe' },
+  EAI_AGAIN: { problem: 'host name not resolvable', retry: 'safe' },
+  EHOSTUNREACH: { problem: 'host unreachable', retry: 'safe' },
+  ENETUNREACH: { problem: 'network unreachable', retry: 'safe' },
+  ETIMEDOUT: { problem: 'connection timed out', retry: 'ambiguous' },
+  ECONNRESET: { problem: 'connection reset', retry: 'ambiguous' },
+  EPIPE: { problem: 'connection closed', retry: 'ambiguous' },
+  '53300': { problem: 'too many connections', retry: 'safe' },
+  '57P03': { problem: 'the server is starting up or in recovery', retry: 'safe' },
+  '08001': { problem: 'the server rejected the connection', retry: 'safe' },
+  '08004': { problem: 'the server rejected the connection', retry: 'safe' },
+  '57P01': { problem: 'the server is shutting down (admin shutdown)', retry: 'ambiguous' },
+  '57P02': { problem: 'the server crashed (crash shutdown)', retry: 'ambiguous' },
+  '08006': { problem: 'connection lost', retry: 'ambiguous' },
+  '08003': { problem: 'connection lost', retry: 'ambiguous' },
+  '08000': { problem: 'connection lost', retry: 'ambiguous' },
+};
 
 /**
  * Translates an infrastructure failure of the database driver into a domain
@@ -63,21 +60,31 @@ function connectionProblem(code: string | undefined): string {
 export function translateDriverError(error: unknown): DomainError | undefined {
   const code = driverCode(error);
   if (code === '28P01' || code === '28000') {
+    // Raised while connecting, so nothing ran; during a password rotation the next attempt reads the new secret.
     return new UnavailableError('DATABASE_AUTH_FAILED', 'database rejected the service credentials; an operator must check DB_USER/DB_PASSWORD', {
       cause: error,
+      retry: 'safe',
     });
   }
   if (code === '25006') {
-    return new UnavailableError('DATABASE_READ_ONLY', 'database is read-only; writes are unavailable, reads still work', { cause: error });
+    return new UnavailableError('DATABASE_READ_ONLY', 'database is read-only (standby or read-only mode); writes are unavailable, reads still work', {
+      cause: error,
+    });
   }
+  if (code === '40001' || code === '40P01') return new TransactionConflictError({ cause: error });
   if (code === '57014' || hasErrorNamed(error, 'StatementTimeoutError')) {
-    return new DeadlineExceededError('database statement timed out', { cause: error });
+    return new DeadlineExceededError('the database did not answer within the time left for this call', { cause: error });
   }
-  const isConnection =
-    (code !== undefined && (NETWORK_CODES.has(code) || code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(code))) ||
-    hasErrorNamed(error, 'ConnectionError', 'BackendTerminatedError', 'BackendTerminatedUnexpectedlyError');
-  if (isConnection) {
-    return new UnavailableError('DATABASE_UNAVAILABLE', `database is unavailable (${connectionProblem(code)}); retry with backoff`, { cause: error });
+  const known = code === undefined ? undefined : CONNECTION_CODES[code];
+  if (known !== undefined || (code !== undefined && code.startsWith('08'))) {
+    return unavailable(known?.problem ?? 'connection lost', known?.retry ?? 'ambiguous', error);
   }
+  if (hasErrorNamed(error, 'BackendTerminatedError', 'BackendTerminatedUnexpectedlyError')) return unavailable('connection lost', 'ambiguous', error);
+  // slonik raises ConnectionError when it could not obtain a connection: nothing ran.
+  if (hasErrorNamed(error, 'ConnectionError')) return unavailable('could not connect', 'safe', error);
   return undefined;
+}
+
+function unavailable(problem: string, retry: RetrySafety, cause: unknown): UnavailableError {
+  return new UnavailableError('DATABASE_UNAVAILABLE', `database is unavailable (${problem}); retry with backoff`, { cause, retry });
 }

@@ -20,7 +20,8 @@ export class StartupError extends Error {
   }
 }
 
-function explainConnectFailure(config: Config, error: unknown): StartupError {
+/** A secret-free, actionable explanation of a failed connection attempt. */
+export function explainConnectFailure(config: Config, error: unknown): StartupError {
   const { host, port, name, user } = config.db;
   const where = `${host}:${port}/${name}`;
   const code = driverCode(error);

@@ -61,17 +61,35 @@ export class FailedPreconditionError extends DomainError {
   }
 }
 
+/**
+ * Whether the failed work may be run again: `safe` when it certainly did not
+ * take effect (never connected, transaction rolled back), `ambiguous` when it
+ * may have (connection lost mid-statement or mid-commit).
+ */
+export type RetrySafety = 'safe' | 'ambiguous';
+
 /** A dependency cannot serve the request now; retrying later may succeed. */
 export class UnavailableError extends DomainError {
+  readonly retryAfterMs: number | undefined;
+  readonly retry: RetrySafety | undefined;
   constructor(
     readonly reason: string,
     message: string,
-    options?: { cause?: unknown; retryAfterMs?: number },
+    options?: { cause?: unknown; retryAfterMs?: number; retry?: RetrySafety },
   ) {
     super(message, options);
     this.retryAfterMs = options?.retryAfterMs;
+    this.retry = options?.retry;
   }
-  readonly retryAfterMs: number | undefined;
+}
+
+/** The database rolled the transaction back (serialization failure, deadlock); it can be run again. */
+export class TransactionConflictError extends DomainError {
+  readonly reason = 'TRANSACTION_CONFLICT';
+  readonly retry: RetrySafety = 'safe';
+  constructor(options?: { cause?: unknown }) {
+    super('the transaction conflicted with a concurrent one and was rolled back; retry', options);
+  }
 }
 
 export class DeadlineExceededError extends DomainError {

@@ -17,8 +17,11 @@ export interface GrpcServer {
   readonly status: ServingStatus;
   /** Binds and starts listening; resolves to the bound port (useful with port 0). */
   listen(host: string, port: number): Promise<number>;
-  /** Stops accepting, lets in-flight calls finish until `timeoutMs`, then forces the rest closed. */
-  shutdown(timeoutMs: number): Promise<'graceful' | 'forced'>;
+  /**
+   * Stops accepting, waits until in-flight unary calls are done (`unaryIdle`)
+   * or `timeoutMs` passed, then force-closes the rest (open Watch streams).
+   */
+  shutdown(timeoutMs: number, unaryIdle: () => Promise<void>): Promise<'graceful' | 'forced'>;
 }
 
 /**
@@ -62,17 +65,20 @@ export function createGrpcServer(options: { services: readonly ServiceRegistrati
       new Promise((resolve, reject) => {
         server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
       }),
-    shutdown: (timeoutMs) =>
-      new Promise((resolve) => {
-        // tryShutdown waits for every open call, including health Watch streams: bound it.
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve('forced');
-        }, timeoutMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve('graceful');
-        });
-      }),
+    async shutdown(timeoutMs, unaryIdle) {
+      // Stop accepting; tryShutdown's callback would wait for Watch streams too, so do not wait on it.
+      server.tryShutdown(() => undefined);
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        unaryIdle().then(() => 'graceful' as const),
+        new Promise<'forced'>((resolve) => {
+          timer = setTimeout(() => resolve('forced'), timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      // What is left is long-lived streams (health Watch) or calls past the timeout.
+      server.forceShutdown();
+      return outcome;
+    },
   };
 }

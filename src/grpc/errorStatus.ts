@@ -7,6 +7,7 @@ import {
   FailedPreconditionError,
   NotFoundError,
   ResourceExhaustedError,
+  TransactionConflictError,
   UnavailableError,
   ValidationError,
 } from '../domain/errors';
@@ -17,6 +18,7 @@ const CODES: readonly [new (...args: never[]) => DomainError, status][] = [
   [NotFoundError, status.NOT_FOUND],
   [AlreadyExistsError, status.ALREADY_EXISTS],
   [EtagMismatchError, status.ABORTED],
+  [TransactionConflictError, status.ABORTED],
   [FailedPreconditionError, status.FAILED_PRECONDITION],
   [UnavailableError, status.UNAVAILABLE],
   [DeadlineExceededError, status.DEADLINE_EXCEEDED],

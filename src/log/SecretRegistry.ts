@@ -9,7 +9,10 @@ export class SecretRegistry {
 
   add(value: string | undefined): void {
     // Very short values would scrub ordinary words; config rejects none, so keep them but only from 4 chars.
-    if (value !== undefined && value.length >= 4) this.#values.add(value);
+    if (value === undefined || value.length < 4) return;
+    this.#values.add(value);
+    // Log lines are scrubbed after JSON serialisation, where `"`, `\` and control characters appear escaped.
+    this.#values.add(JSON.stringify(value).slice(1, -1));
   }
 
   scrub(text: string): string {

@@ -32,7 +32,10 @@ export function createProfileService(deps: { db: DatabaseGateway; pageTokens: Pa
   return {
     create(input: NewProfile, requestId: string | undefined, options?: WorkOptions): Promise<ProfileRecord> {
       const key = { requestId, operation: 'CreateProfile', hash: requestHash(input) };
-      return db.write('profiles.create', (tx) => idempotent(tx, key, profileCodec, () => repo.insert(tx, input)), options);
+      return db.write('profiles.create', (tx) => idempotent(tx, key, profileCodec, () => repo.insert(tx, input)), {
+        ...options,
+        idempotent: requestId !== undefined,
+      });
     },
 
     async get(id: string, options?: WorkOptions): Promise<ProfileRecord> {
