@@ -1,8 +1,21 @@
 import { DeadlineExceededError, TransactionConflictError, UnavailableError, type DomainError, type RetrySafety } from '../domain/errors';
 
+/**
+ * The error and its causes. Checked structurally, not with `instanceof Error`:
+ * socket errors are created by Node internals, which under Jest live in
+ * another realm than the code under test.
+ */
+function* causeChain(error: unknown): Generator<Error> {
+  let e: unknown = error;
+  for (let depth = 0; typeof e === 'object' && e !== null && depth < 8; depth++) {
+    yield e as Error;
+    e = (e as { cause?: unknown }).cause;
+  }
+}
+
 /** The SQLSTATE or errno code of an error or of any error in its cause chain. */
 export function driverCode(error: unknown): string | undefined {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+  for (const e of causeChain(error)) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && code !== '') return code;
   }
@@ -16,7 +29,7 @@ export function driverCode(error: unknown): string | undefined {
  */
 export function violatedConstraint(error: unknown, sqlState: string): string | undefined {
   if (driverCode(error) !== sqlState) return undefined;
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+  for (const e of causeChain(error)) {
     const constraint = (e as { constraint?: unknown }).constraint;
     if (typeof constraint === 'string') return constraint;
   }
@@ -25,7 +38,7 @@ export function violatedConstraint(error: unknown, sqlState: string): string | u
 
 /** True when any error in the cause chain has one of the given class names. */
 export function hasErrorNamed(error: unknown, ...names: string[]): boolean {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+  for (const e of causeChain(error)) {
     if (names.includes(e.constructor.name) || names.includes(e.name)) return true;
   }
   return false;

@@ -44,9 +44,15 @@ export interface DatabasePolicy {
   load(): { running: number; queued: number };
 }
 
-/** Failures that say the database itself is in trouble; only these count towards the breaker. */
+/**
+ * Failures that say the database does not take connections (refused, timed
+ * out, rejected, too many): only these count towards the breaker. A lost
+ * connection (backend terminated, reset) is retried on a fresh one; if the
+ * database is really gone, that fresh connection is refused and counts.
+ * Query-level errors (constraints, timeouts, read-only) never count.
+ */
 function isInfrastructureFailure(error: unknown): boolean {
-  return error instanceof UnavailableError && (error.reason === 'DATABASE_UNAVAILABLE' || error.reason === 'DATABASE_AUTH_FAILED');
+  return error instanceof UnavailableError && error.retry === 'safe' && (error.reason === 'DATABASE_UNAVAILABLE' || error.reason === 'DATABASE_AUTH_FAILED');
 }
 
 function retrySafety(error: unknown): 'safe' | 'ambiguous' | undefined {
