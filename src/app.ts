@@ -12,7 +12,6 @@ import { PageTokenCodec } from './domain/PageTokenCodec';
 import { CoachingServiceService, type CoachingServiceServer } from './generated/coaching/v1/coaching_service';
 import { createGrpcServer, type GrpcServer } from './grpc/createGrpcServer';
 import { createProfileHandlers } from './grpc/handlers/profileHandlers';
-import { InFlightCalls } from './grpc/InFlightCalls';
 import { ReadinessGate } from './grpc/ReadinessGate';
 import { createUnaryWrapper } from './grpc/wrapUnary';
 import type { SecretRegistry } from './log/SecretRegistry';
@@ -108,8 +107,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
   };
 
   const profiles = createProfileHandlers(createProfileService({ db, pageTokens: new PageTokenCodec(config.pageTokenSecret) }));
-  const inFlight = new InFlightCalls();
-  const wrap = createUnaryWrapper({ logger: logger.child({ module: 'rpc' }), inFlight });
+  const wrap = createUnaryWrapper({ logger: logger.child({ module: 'rpc' }) });
   const implementation: CoachingServiceServer = {
     createProfile: wrap('CreateProfile', profiles.createProfile),
     getProfile: wrap('GetProfile', profiles.getProfile),
@@ -201,7 +199,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
       await delay(config.shutdownDrainDelayMs);
       stopping.abort();
       if (passwordFile !== undefined) unwatchFile(passwordFile);
-      const how = await grpc.shutdown(config.shutdownTimeoutMs, () => inFlight.idle());
+      const how = await grpc.shutdown(config.shutdownTimeoutMs);
       await reloading.catch(() => undefined);
       await pools.close();
       logger.info({ shutdown: how }, 'coaching-service stopped');

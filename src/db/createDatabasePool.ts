@@ -6,8 +6,8 @@ import { createResultParserInterceptor } from './resultParserInterceptor';
 /**
  * A slonik pool sized and timed by the configuration. slonik connects at
  * once, so this rejects with the driver error when the database cannot be
- * reached. The password is read per new connection, so a rotated secret file
- * is picked up without rebuilding the DSN.
+ * reached. The password is read when the pool is created; rotation swaps in
+ * a new pool (PoolManager.reload).
  *
  * DB_MAX_IDLE_CONNECTIONS has no slonik equivalent (it cannot cap idle
  * connections); idle connections are closed after DB_CONNECTION_MAX_IDLE_TIME.
@@ -24,7 +24,9 @@ export async function createDatabasePool(db: DatabaseConfig, extra: { intercepto
     // Retries are decided by the service's own policies, not multiplied here.
     connectionRetryLimit: 0,
     queryRetryLimit: 0,
-    password: () => readPassword(db.password) ?? '',
+    // Read once per pool: a changed secret reaches service through a validated reload,
+    // so a wrong new password can never break the pool that is serving.
+    password: readPassword(db.password) ?? '',
     interceptors: [createResultParserInterceptor(), ...(extra.interceptors ?? [])],
     ...(ssl !== undefined && { ssl }),
   });

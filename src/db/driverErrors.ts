@@ -92,10 +92,24 @@ export function translateDriverError(error: unknown): DomainError | undefined {
   if (known !== undefined || (code !== undefined && code.startsWith('08'))) {
     return unavailable(known?.problem ?? 'connection lost', known?.retry ?? 'ambiguous', error);
   }
-  if (hasErrorNamed(error, 'BackendTerminatedError', 'BackendTerminatedUnexpectedlyError')) return unavailable('connection lost', 'ambiguous', error);
+  if (hasErrorNamed(error, 'BackendTerminatedError', 'BackendTerminatedUnexpectedlyError') || isDestroyedClientError(error)) {
+    return unavailable('connection lost', 'ambiguous', error);
+  }
   // slonik raises ConnectionError when it could not obtain a connection: nothing ran.
   if (hasErrorNamed(error, 'ConnectionError')) return unavailable('could not connect', 'safe', error);
   return undefined;
+}
+
+/**
+ * slonik's driver throws a plain Error with no code when work continues on a
+ * connection it is already destroying (its backend was terminated mid
+ * transaction). It has no class or code to branch on, so this one match on
+ * the message is deliberate; the test suite's termination chaos covers it.
+ */
+const DESTROYED_CLIENT_MESSAGES = new Set(['Client is pending destroy.', 'Client is pending release.']);
+function isDestroyedClientError(error: unknown): boolean {
+  for (const e of causeChain(error)) if (DESTROYED_CLIENT_MESSAGES.has(e.message)) return true;
+  return false;
 }
 
 function unavailable(problem: string, retry: RetrySafety, cause: unknown): UnavailableError {

@@ -38,6 +38,9 @@ export function explainConnectFailure(config: Config, error: unknown): StartupEr
     case 'SELF_SIGNED_CERT_IN_CHAIN':
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':
     case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    // The server sends leaf + intermediate: DB_SSL_ROOT_CERT is not its root, or is the intermediate only.
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'UNABLE_TO_GET_ISSUER_CERT':
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
     case 'CERT_HAS_EXPIRED':
       return new StartupError(

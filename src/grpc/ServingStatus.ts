@@ -6,6 +6,7 @@ import type { HealthImplementation, ServingStatus as Status } from 'grpc-health-
  */
 export class ServingStatus {
   readonly #current = new Map<string, Status>();
+  #frozen = false;
 
   constructor(
     private readonly health: HealthImplementation,
@@ -15,9 +16,14 @@ export class ServingStatus {
   }
 
   set(name: string, status: Status): void {
-    if (this.#current.get(name) === status) return;
+    if (this.#frozen || this.#current.get(name) === status) return;
     this.#current.set(name, status);
     this.health.setStatus(name, status);
+  }
+
+  /** Shutdown: Watch streams are being ended, so no further status may be written to them. */
+  freeze(): void {
+    this.#frozen = true;
   }
 
   get(name: string): Status | undefined {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Server, ServerCredentials, type UntypedServiceImplementation, type ServiceDefinition } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type ServerWritableStream, type UntypedServiceImplementation, type ServiceDefinition } from '@grpc/grpc-js';
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
@@ -18,10 +18,10 @@ export interface GrpcServer {
   /** Binds and starts listening; resolves to the bound port (useful with port 0). */
   listen(host: string, port: number): Promise<number>;
   /**
-   * Stops accepting, waits until in-flight unary calls are done (`unaryIdle`)
-   * or `timeoutMs` passed, then force-closes the rest (open Watch streams).
+   * Stops accepting, ends open health Watch streams, lets in-flight calls
+   * finish, and force-closes whatever is still running after `timeoutMs`.
    */
-  shutdown(timeoutMs: number, unaryIdle: () => Promise<void>): Promise<'graceful' | 'forced'>;
+  shutdown(timeoutMs: number): Promise<'graceful' | 'forced'>;
 }
 
 /**
@@ -51,7 +51,21 @@ export function createGrpcServer(options: { services: readonly ServiceRegistrati
   for (const service of options.services) server.addService(service.definition, service.implementation);
 
   const health = new HealthImplementation();
-  health.addToServer(server);
+  // Keep hold of open Watch streams: shutdown ends them, or they would hold the server open.
+  const watches = new Set<ServerWritableStream<unknown, unknown>>();
+  health.addToServer({
+    addService: (definition: ServiceDefinition, handlers: UntypedServiceImplementation) => {
+      const watch = handlers.watch as (call: ServerWritableStream<unknown, unknown>) => void;
+      server.addService(definition, {
+        ...handlers,
+        watch: (call: ServerWritableStream<unknown, unknown>) => {
+          watches.add(call);
+          call.on('close', () => watches.delete(call));
+          watch(call);
+        },
+      });
+    },
+  } as unknown as Server);
   const status = new ServingStatus(health, Object.fromEntries(['', ...options.services.map((s) => s.name)].map((name) => [name, 'NOT_SERVING' as const])));
 
   // ReflectionService reads only `fileDescriptorProtos` of each definition entry.
@@ -65,19 +79,22 @@ export function createGrpcServer(options: { services: readonly ServiceRegistrati
       new Promise((resolve, reject) => {
         server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
       }),
-    async shutdown(timeoutMs, unaryIdle) {
-      // Stop accepting; tryShutdown's callback would wait for Watch streams too, so do not wait on it.
-      server.tryShutdown(() => undefined);
+    async shutdown(timeoutMs) {
       let timer: NodeJS.Timeout | undefined;
       const outcome = await Promise.race([
-        unaryIdle().then(() => 'graceful' as const),
+        // Stops accepting; calls already received run to completion.
+        new Promise<'graceful'>((resolve) => {
+          server.tryShutdown(() => resolve('graceful'));
+          // Watch streams never end by themselves: end them (after the last status was sent).
+          status.freeze();
+          for (const call of watches) call.end();
+        }),
         new Promise<'forced'>((resolve) => {
           timer = setTimeout(() => resolve('forced'), timeoutMs);
         }),
       ]);
       clearTimeout(timer);
-      // What is left is long-lived streams (health Watch) or calls past the timeout.
-      server.forceShutdown();
+      if (outcome === 'forced') server.forceShutdown();
       return outcome;
     },
   };

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { Metadata, status, type handleUnaryCall, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { toStatus } from './errorStatus';
-import type { InFlightCalls } from './InFlightCalls';
 
 /** What a handler knows about the call it serves. */
 export interface CallContext {
@@ -30,11 +29,10 @@ function deadlineOf(call: ServerUnaryCall<unknown, unknown>): Date | undefined {
  * `x-request-id` or generated, echoed in the response headers), one log line
  * per call with method, code and duration, and the error translation table.
  */
-export function createUnaryWrapper(deps: { logger: Logger; observe?: CallObserver; inFlight?: InFlightCalls }) {
+export function createUnaryWrapper(deps: { logger: Logger; observe?: CallObserver }) {
   return function wrap<Req, Res>(method: string, handler: UnaryHandler<Req, Res>): handleUnaryCall<Req, Res> {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
       const started = performance.now();
-      deps.inFlight?.started();
       const given = call.metadata.get('x-request-id')[0];
       const correlationId = typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID();
       const logger = deps.logger.child({ correlationId, method });
@@ -45,7 +43,6 @@ export function createUnaryWrapper(deps: { logger: Logger; observe?: CallObserve
       const finish = (code: status, fields: Record<string, unknown> = {}): void => {
         const durationMs = Math.round((performance.now() - started) * 100) / 100;
         deps.observe?.(method, code, durationMs);
-        deps.inFlight?.finished();
         const level = code === status.OK ? 'info' : code === status.INTERNAL ? 'error' : 'warn';
         logger[level]({ code: status[code], durationMs, ...fields }, 'rpc finished');
       };
