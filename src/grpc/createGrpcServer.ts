@@ -65,7 +65,7 @@ export function createGrpcServer(options: { services: readonly ServiceRegistrati
         },
       });
     },
-  } as unknown as Server);
+  });
   const status = new ServingStatus(health, Object.fromEntries(['', ...options.services.map((s) => s.name)].map((name) => [name, 'NOT_SERVING' as const])));
 
   // ReflectionService reads only `fileDescriptorProtos` of each definition entry.

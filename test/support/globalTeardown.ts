@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { runDatabasePrefix } from './testDatabase';
 
 export default async function globalTeardown(): Promise<void> {
   const adminUrl = process.env.TEST_PG_ADMIN_URL;
@@ -7,7 +8,11 @@ export default async function globalTeardown(): Promise<void> {
     // A shared server (TEST_DATABASE_URL): leave it as we found it.
     const admin = new Client({ connectionString: adminUrl });
     await admin.connect();
-    const leftovers = await admin.query<{ datname: string }>(`select datname from pg_database where datname like 'coaching_t_%' or datname = $1`, [template]);
+    // This run's databases only (starts_with: in LIKE, '_' would match any character and other runs' databases).
+    const leftovers = await admin.query<{ datname: string }>(`select datname from pg_database where starts_with(datname, $1) or datname = $2`, [
+      runDatabasePrefix(),
+      template,
+    ]);
     for (const { datname } of leftovers.rows) await admin.query(`drop database if exists "${datname}" with (force)`);
     await admin.end();
   }

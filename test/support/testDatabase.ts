@@ -45,9 +45,17 @@ export function serviceEnv(url: string, overrides: Record<string, string> = {}):
   };
 }
 
+/**
+ * Prefix of this run's test databases: on a shared server (TEST_DATABASE_URL)
+ * several runs may be under way, and each cleans up only its own.
+ */
+export function runDatabasePrefix(): string {
+  return `coaching_t_${(process.env.TEST_PG_TEMPLATE ?? '').replace(/^coaching_tpl_/, '')}_`;
+}
+
 export async function createTestDatabase(options: { fromTemplate?: boolean } = {}): Promise<TestDatabase> {
-  const name = `coaching_t_${randomBytes(6).toString('hex')}`;
   const template = process.env.TEST_PG_TEMPLATE;
+  const name = `${runDatabasePrefix()}${randomBytes(6).toString('hex')}`;
   await adminQuery(options.fromTemplate === false ? `create database ${name}` : `create database ${name} template ${template}`);
   const url = new URL(adminUrl());
   url.pathname = `/${name}`;
