@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { ClientConfig } from 'pg';
 import { stringifyDsn } from 'slonik';
@@ -16,7 +17,8 @@ export function tlsOptions(db: DatabaseConfig): TlsOptions | undefined {
     case 'verify-ca':
       return { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined };
     case 'verify-full':
-      return { ca, rejectUnauthorized: true, servername: db.host };
+      // SNI takes host names only; for an IP the certificate is still checked against it.
+      return { ca, rejectUnauthorized: true, ...(isIP(db.host) === 0 && { servername: db.host }) };
   }
 }
 

@@ -24,6 +24,8 @@ export async function createDatabasePool(db: DatabaseConfig, extra: { intercepto
     // Retries are decided by the service's own policies, not multiplied here.
     connectionRetryLimit: 0,
     queryRetryLimit: 0,
+    // Serialization failures and deadlocks (class 40) are retried once, by the policy, not also by slonik.
+    transactionRetryLimit: 0,
     // Read once per pool: a changed secret reaches service through a validated reload,
     // so a wrong new password can never break the pool that is serving.
     password: readPassword(db.password) ?? '',

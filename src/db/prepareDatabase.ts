@@ -20,6 +20,14 @@ export class StartupError extends Error {
   }
 }
 
+/**
+ * Node's certificate verification codes (OpenSSL X509_V_ERR_* names such as
+ * SELF_SIGNED_CERT_IN_CHAIN, UNABLE_TO_GET_ISSUER_CERT_LOCALLY, CERT_HAS_EXPIRED,
+ * and ERR_TLS_CERT_ALTNAME_INVALID for a host name mismatch). A wrong CA or
+ * host never heals by waiting, so these fail fast instead of reconnecting.
+ */
+const TLS_VERIFICATION = /^(CERT_|UNABLE_TO_|ERR_TLS_|HOSTNAME_MISMATCH$|INVALID_CA$|INVALID_PURPOSE$)|SELF_SIGNED/;
+
 /** A secret-free, actionable explanation of a failed connection attempt. */
 export function explainConnectFailure(config: Config, error: unknown): StartupError {
   const { host, port, name, user } = config.db;
@@ -35,20 +43,14 @@ export function explainConnectFailure(config: Config, error: unknown): StartupEr
       );
     case '3D000':
       return new StartupError('database', `database "${name}" does not exist on ${host}:${port}: create it or fix DB_NAME`, { cause: error });
-    case 'SELF_SIGNED_CERT_IN_CHAIN':
-    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
-    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
-    // The server sends leaf + intermediate: DB_SSL_ROOT_CERT is not its root, or is the intermediate only.
-    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
-    case 'UNABLE_TO_GET_ISSUER_CERT':
-    case 'ERR_TLS_CERT_ALTNAME_INVALID':
-    case 'CERT_HAS_EXPIRED':
-      return new StartupError(
-        'tls',
-        `TLS verification of PostgreSQL at ${host}:${port} failed (${code}): check DB_SSL_ROOT_CERT and that DB_HOST matches the server certificate`,
-        { cause: error },
-      );
     default:
+      if (code !== undefined && TLS_VERIFICATION.test(code)) {
+        return new StartupError(
+          'tls',
+          `TLS verification of PostgreSQL at ${host}:${port} failed (${code}): check DB_SSL_ROOT_CERT and that DB_HOST matches the server certificate`,
+          { cause: error },
+        );
+      }
       return new StartupError(
         'unreachable',
         `cannot reach PostgreSQL at ${host}:${port} (${code ?? 'connection failed'}): is it running and are DB_HOST/DB_PORT and network access right?`,

@@ -1,6 +1,8 @@
 import {
   BrokenCircuitError,
   bulkhead,
+  BulkheadRejectedError,
+  TaskCancelledError,
   circuitBreaker,
   ConsecutiveBreaker,
   ExponentialBackoff,
@@ -127,23 +129,38 @@ export function createDatabasePolicy(config: ResilienceConfig, events: PolicyEve
       return Promise.reject(busy('the wait queue is full'));
     }
     const abandon = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    queued++;
-    const running = limiter.execute(() => {
-      clearTimeout(timer);
+    let waiting = true;
+    const leaveQueue = (): void => {
+      if (!waiting) return;
+      waiting = false;
       queued--;
-      return work();
-    }, abandon.signal);
+      clearTimeout(timer);
+    };
+    queued++;
+    const timer = setTimeout(() => {
+      leaveQueue();
+      // An aborted queue entry is skipped by the bulkhead when its turn comes.
+      abandon.abort();
+      events.bulkheadRejected?.('queue-timeout');
+      rejectWait(busy(`none freed up within ${config.bulkheadQueueTimeoutMs} ms`));
+    }, config.bulkheadQueueTimeoutMs);
+    let rejectWait: (error: Error) => void = () => undefined;
     const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        queued--;
-        // An aborted queue entry is skipped by the bulkhead when its turn comes.
-        abandon.abort();
-        events.bulkheadRejected?.('queue-timeout');
-        reject(busy(`none freed up within ${config.bulkheadQueueTimeoutMs} ms`));
-      }, config.bulkheadQueueTimeoutMs);
+      rejectWait = reject;
     });
+    const running = limiter
+      .execute(() => {
+        leaveQueue();
+        return work();
+      }, abandon.signal)
+      .catch((error: unknown) => {
+        leaveQueue();
+        // A caller can overtake a queued one between cockatiel's release and dequeue; report it as busy too.
+        if (error instanceof BulkheadRejectedError || error instanceof TaskCancelledError) throw busy('the wait queue is full');
+        throw error;
+      });
     running.catch(() => undefined);
+    timedOut.catch(() => undefined);
     return Promise.race([running, timedOut]);
   };
 
@@ -183,7 +200,7 @@ export function createDatabasePolicy(config: ResilienceConfig, events: PolicyEve
       const retryPolicy = kind === 'write' ? retryNotExecuted : retryAnyTransient;
       try {
         return await retryPolicy.execute(({ attempt }) => {
-          // A retry must not run past the deadline: give up with the previous failure's code instead.
+          // A retry must not start without time left for it: give up with DEADLINE_EXCEEDED.
           if (attempt > 0 && deadline - Date.now() < config.minBudgetMs) throw new DeadlineExceededError('the deadline passed while retrying the database');
           return breaker.execute(() => withSlot(() => withBudget(deadline, work)));
         });
