@@ -1,4 +1,4 @@
-import type { CommonQueryMethods, DatabasePool } from 'slonik';
+import { sql, type CommonQueryMethods, type DatabasePool } from 'slonik';
 import type { Logger } from 'pino';
 import { DomainError } from '../domain/errors';
 import { translateDriverError } from './driverErrors';
@@ -16,6 +16,8 @@ export interface WorkOptions {
  */
 export interface DatabaseGateway {
   read<T>(operation: string, work: (db: CommonQueryMethods) => Promise<T>, options?: WorkOptions): Promise<T>;
+  /** Several reads that must agree: one REPEATABLE READ, READ ONLY transaction, so every query sees the same snapshot. */
+  snapshot<T>(operation: string, work: (tx: CommonQueryMethods) => Promise<T>, options?: WorkOptions): Promise<T>;
   write<T>(operation: string, work: (tx: CommonQueryMethods) => Promise<T>, options?: WorkOptions): Promise<T>;
 }
 
@@ -37,6 +39,14 @@ export function createDatabaseGateway(deps: { pools: PoolHolder; logger: Logger 
   };
   return {
     read: (operation, work) => run(operation, () => work(deps.pools.current())),
+    snapshot: (operation, work) =>
+      run(operation, () =>
+        deps.pools.current().transaction(async (tx) => {
+          // Must be the transaction's first statement: the snapshot is taken by the next query.
+          await tx.query(sql.unsafe`set transaction isolation level repeatable read, read only`);
+          return work(tx);
+        }),
+      ),
     write: (operation, work) => run(operation, () => deps.pools.current().transaction((tx) => work(tx))),
   };
 }
