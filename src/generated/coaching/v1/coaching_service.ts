@@ -4616,7 +4616,8 @@ export const CoachingServiceService = {
    * the enrollment, completed and total sessions, percent complete, the next
    * scheduled session and the last-updated time.
    * Returns OK, INVALID_ARGUMENT (participant_id or program_id is not a
-   * UUID), NOT_FOUND (the participant is not enrolled in the program).
+   * UUID), NOT_FOUND (the participant is not enrolled in the program;
+   * ErrorInfo metadata resource "enrollment", id "<participant_id>/<program_id>").
    */
   getProgramProgress: {
     path: "/coaching.v1.CoachingService/GetProgramProgress" as const,
@@ -4791,7 +4792,8 @@ export interface CoachingServiceServer extends UntypedServiceImplementation {
    * the enrollment, completed and total sessions, percent complete, the next
    * scheduled session and the last-updated time.
    * Returns OK, INVALID_ARGUMENT (participant_id or program_id is not a
-   * UUID), NOT_FOUND (the participant is not enrolled in the program).
+   * UUID), NOT_FOUND (the participant is not enrolled in the program;
+   * ErrorInfo metadata resource "enrollment", id "<participant_id>/<program_id>").
    */
   getProgramProgress: handleUnaryCall<GetProgramProgressRequest, GetProgramProgressResponse>;
 }
@@ -5250,7 +5252,8 @@ export interface CoachingServiceClient extends Client {
    * the enrollment, completed and total sessions, percent complete, the next
    * scheduled session and the last-updated time.
    * Returns OK, INVALID_ARGUMENT (participant_id or program_id is not a
-   * UUID), NOT_FOUND (the participant is not enrolled in the program).
+   * UUID), NOT_FOUND (the participant is not enrolled in the program;
+   * ErrorInfo metadata resource "enrollment", id "<participant_id>/<program_id>").
    */
   getProgramProgress(
     request: GetProgramProgressRequest,

@@ -16,7 +16,10 @@ export enum EnrollmentStatus {
   ENROLLMENT_STATUS_ACTIVE = 1,
   /** ENROLLMENT_STATUS_COMPLETED - Completed program.total_sessions sessions. */
   ENROLLMENT_STATUS_COMPLETED = 2,
-  /** ENROLLMENT_STATUS_WITHDRAWN - Left the program; its sessions can no longer be scheduled or completed. */
+  /**
+   * ENROLLMENT_STATUS_WITHDRAWN - Left the program: no new sessions can be scheduled for it and its
+   * scheduled sessions can no longer be completed (ENROLLMENT_WITHDRAWN).
+   */
   ENROLLMENT_STATUS_WITHDRAWN = 3,
   UNRECOGNIZED = -1,
 }
