@@ -11,13 +11,19 @@ import { explainConnectFailure, prepareDatabase, StartupError } from './db/prepa
 import { PageTokenCodec } from './domain/PageTokenCodec';
 import { CoachingServiceService, type CoachingServiceServer } from './generated/coaching/v1/coaching_service';
 import { createGrpcServer, type GrpcServer } from './grpc/createGrpcServer';
+import { createEnrollmentHandlers } from './grpc/handlers/enrollmentHandlers';
 import { createProfileHandlers } from './grpc/handlers/profileHandlers';
+import { createProgramHandlers } from './grpc/handlers/programHandlers';
+import { createSessionHandlers } from './grpc/handlers/sessionHandlers';
 import { ReadinessGate } from './grpc/ReadinessGate';
 import { createUnaryWrapper } from './grpc/wrapUnary';
 import type { SecretRegistry } from './log/SecretRegistry';
 import { DESCRIPTOR_SET, MIGRATIONS_DIR } from './paths';
 import { createDatabasePolicy, type DatabasePolicy } from './resilience/createDatabasePolicy';
+import { createEnrollmentService } from './services/enrollmentService';
 import { createProfileService } from './services/profileService';
+import { createProgramService } from './services/programService';
+import { createSessionService } from './services/sessionService';
 import { sql } from 'slonik';
 
 export const COACHING_SERVICE_NAME = 'coaching.v1.CoachingService';
@@ -106,7 +112,11 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     }
   };
 
-  const profiles = createProfileHandlers(createProfileService({ db, pageTokens: new PageTokenCodec(config.pageTokenSecret) }));
+  const serviceDeps = { db, pageTokens: new PageTokenCodec(config.pageTokenSecret) };
+  const profiles = createProfileHandlers(createProfileService(serviceDeps));
+  const programs = createProgramHandlers(createProgramService(serviceDeps));
+  const enrollments = createEnrollmentHandlers(createEnrollmentService(serviceDeps));
+  const sessions = createSessionHandlers(createSessionService(serviceDeps));
   const wrap = createUnaryWrapper({ logger: logger.child({ module: 'rpc' }) });
   const implementation: CoachingServiceServer = {
     createProfile: wrap('CreateProfile', profiles.createProfile),
@@ -114,6 +124,23 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     listProfiles: wrap('ListProfiles', profiles.listProfiles),
     updateProfile: wrap('UpdateProfile', profiles.updateProfile),
     deleteProfile: wrap('DeleteProfile', profiles.deleteProfile),
+    createProgram: wrap('CreateProgram', programs.createProgram),
+    getProgram: wrap('GetProgram', programs.getProgram),
+    listPrograms: wrap('ListPrograms', programs.listPrograms),
+    updateProgram: wrap('UpdateProgram', programs.updateProgram),
+    deleteProgram: wrap('DeleteProgram', programs.deleteProgram),
+    createEnrollment: wrap('CreateEnrollment', enrollments.createEnrollment),
+    getEnrollment: wrap('GetEnrollment', enrollments.getEnrollment),
+    listEnrollments: wrap('ListEnrollments', enrollments.listEnrollments),
+    updateEnrollment: wrap('UpdateEnrollment', enrollments.updateEnrollment),
+    deleteEnrollment: wrap('DeleteEnrollment', enrollments.deleteEnrollment),
+    getProgramProgress: wrap('GetProgramProgress', enrollments.getProgramProgress),
+    createSession: wrap('CreateSession', sessions.createSession),
+    getSession: wrap('GetSession', sessions.getSession),
+    listSessions: wrap('ListSessions', sessions.listSessions),
+    updateSession: wrap('UpdateSession', sessions.updateSession),
+    deleteSession: wrap('DeleteSession', sessions.deleteSession),
+    completeSession: wrap('CompleteSession', sessions.completeSession),
   };
   const grpc = createGrpcServer({
     services: [{ name: COACHING_SERVICE_NAME, definition: CoachingServiceService, implementation }],

@@ -58,7 +58,7 @@ async function main(): Promise<void> {
         logger.flush(() => process.exit(1));
       },
     });
-    if (config.db.embedded) await seedDevelopmentData(service.pools.current(), logger);
+    if (config.db.embedded) await seedDevelopmentData(service.db, logger);
 
     let stopping = false;
     const stop = (signal: string): void => {

@@ -59,7 +59,7 @@ describe('create, get, update, delete', () => {
     expect(updated.etag).not.toBe(got.etag);
     expect(updated.updateTime!.getTime()).toBeGreaterThanOrEqual(got.updateTime!.getTime());
 
-    await api.ok('deleteProfile', { id: created.id, etag: updated.etag });
+    await api.ok('deleteProfile', { id: created.id, etag: updated.etag, force: false });
     const gone = await api.call('getProfile', { id: created.id });
     expect(gone.error?.code).toBe(status.NOT_FOUND);
   });
@@ -168,12 +168,12 @@ describe('uniqueness, idempotency and optimistic concurrency', () => {
     const fresh = (await api.ok('updateProfile', { profile: { ...p, bio: 'v2' }, updateMask: ['bio'] })).profile!;
     const staleUpdate = await api.call('updateProfile', { profile: { ...p, bio: 'stale' }, updateMask: ['bio'] });
     expect(staleUpdate.error?.code).toBe(status.ABORTED);
-    const staleDelete = await api.call('deleteProfile', { id: p.id, etag: p.etag });
+    const staleDelete = await api.call('deleteProfile', { id: p.id, etag: p.etag, force: false });
     expect(staleDelete.error?.code).toBe(status.ABORTED);
-    const garbage = await api.call('deleteProfile', { id: p.id, etag: 'garbage' });
+    const garbage = await api.call('deleteProfile', { id: p.id, etag: 'garbage', force: false });
     expect(garbage.error?.code).toBe(status.ABORTED);
     expect((await api.ok('getProfile', { id: p.id })).profile).toEqual(fresh);
-    const missing = await api.call('deleteProfile', { id: randomUUID(), etag: fresh.etag });
+    const missing = await api.call('deleteProfile', { id: randomUUID(), etag: fresh.etag, force: false });
     expect(missing.error?.code).toBe(status.NOT_FOUND);
   });
 });

@@ -1,5 +1,6 @@
 /** `npm run db:seed`: idempotent development data. */
 import { createDatabasePool } from '../db/createDatabasePool';
+import { gatewayOnPool } from '../db/gatewayOnPool';
 import { seedDevelopmentData } from '../db/seedDevelopmentData';
 import { runCli } from './runCli';
 
@@ -9,7 +10,7 @@ void runCli(async (config, logger) => {
   }
   const pool = await createDatabasePool(config.db);
   try {
-    await seedDevelopmentData(pool, logger);
+    await seedDevelopmentData(gatewayOnPool(pool, config, logger), logger);
   } finally {
     await pool.end();
   }

@@ -24,6 +24,8 @@ export interface WriteOptions extends WorkOptions {
  */
 export interface DatabaseGateway {
   read<T>(operation: string, work: (db: CommonQueryMethods) => Promise<T>, options?: WorkOptions): Promise<T>;
+  /** Several reads that must agree: one REPEATABLE READ, READ ONLY transaction, so every query sees the same snapshot. */
+  snapshot<T>(operation: string, work: (tx: CommonQueryMethods) => Promise<T>, options?: WorkOptions): Promise<T>;
   write<T>(operation: string, work: (tx: CommonQueryMethods) => Promise<T>, options?: WriteOptions): Promise<T>;
 }
 
@@ -43,9 +45,11 @@ export interface DatabaseGatewayDeps {
 export function createDatabaseGateway(deps: DatabaseGatewayDeps): DatabaseGateway {
   const { pools, policy, logger, statementTimeoutMs } = deps;
 
-  /** Runs `work` in a transaction whose statements stop after `budgetMs`. */
-  const inTransaction = <T>(budgetMs: number, work: (tx: CommonQueryMethods) => Promise<T>): Promise<T> =>
+  /** Runs `work` in a transaction whose statements stop after `budgetMs`; `snapshot` makes it REPEATABLE READ, READ ONLY. */
+  const inTransaction = <T>(budgetMs: number, work: (tx: CommonQueryMethods) => Promise<T>, snapshot = false): Promise<T> =>
     pools.current().transaction(async (tx) => {
+      // Must be the transaction's first statement: the snapshot is taken by the next query.
+      if (snapshot) await tx.query(sql.unsafe`set transaction isolation level repeatable read, read only`);
       if (budgetMs < statementTimeoutMs) {
         await tx.query(sql.unsafe`select set_config('statement_timeout', ${String(Math.max(1, Math.floor(budgetMs)))}, true)`);
       }
@@ -71,6 +75,7 @@ export function createDatabaseGateway(deps: DatabaseGatewayDeps): DatabaseGatewa
     read: (operation, work, options) =>
       // A short deadline needs a transaction to carry SET LOCAL statement_timeout; otherwise one round trip on the pool.
       run('read', operation, options, (budgetMs) => (budgetMs < statementTimeoutMs ? inTransaction(budgetMs, work) : work(pools.current()))),
+    snapshot: (operation, work, options) => run('read', operation, options, (budgetMs) => inTransaction(budgetMs, work, true)),
     write: (operation, work, options) =>
       run(options?.idempotent === true ? 'idempotent-write' : 'write', operation, options, (budgetMs) => inTransaction(budgetMs, work)),
   };

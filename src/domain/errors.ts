@@ -2,10 +2,21 @@
  * The service's own error vocabulary. Repositories translate driver errors
  * into these (keeping the original as `cause`); grpc/errorStatus.ts maps them
  * to gRPC status codes. `reason` is a stable UPPER_SNAKE identifier clients
- * may branch on.
+ * may branch on; `metadata` adds machine-readable facts about this occurrence
+ * (sent as google.rpc.ErrorInfo metadata).
  */
 export abstract class DomainError extends Error {
   abstract readonly reason: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  constructor(message: string, options?: DomainErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.metadata = options?.metadata ?? {};
+  }
+}
+
+export interface DomainErrorOptions {
+  readonly cause?: unknown;
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 /** One broken rule of one request field. */
@@ -28,7 +39,7 @@ export class NotFoundError extends DomainError {
     readonly resource: string,
     readonly id: string,
   ) {
-    super(`${resource} ${id} not found`);
+    super(`${resource} ${id} not found`, { metadata: { resource, id } });
   }
 }
 
@@ -36,8 +47,9 @@ export class AlreadyExistsError extends DomainError {
   constructor(
     readonly reason: string,
     message: string,
+    options?: DomainErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -48,7 +60,7 @@ export class EtagMismatchError extends DomainError {
     readonly resource: string,
     readonly id: string,
   ) {
-    super(`${resource} ${id} was changed by someone else (etag mismatch); read it again and retry`);
+    super(`${resource} ${id} was changed by someone else (etag mismatch); read it again and retry`, { metadata: { resource, id } });
   }
 }
 
@@ -56,8 +68,26 @@ export class FailedPreconditionError extends DomainError {
   constructor(
     readonly reason: string,
     message: string,
+    options?: DomainErrorOptions,
   ) {
-    super(message);
+    super(message, options);
+  }
+}
+
+/** How many rows of each kind reference a row, e.g. { programs: 2, sessions: 5 }. */
+export type ReferenceCounts = Readonly<Record<string, number>>;
+
+/** A delete without `force` of a row that others still reference; reason `<RESOURCE>_IN_USE`. */
+export class InUseError extends FailedPreconditionError {
+  constructor(resource: string, id: string, references: ReferenceCounts, options?: { cause?: unknown }) {
+    const named = Object.entries(references)
+      .filter(([, n]) => n > 0)
+      .map(([kind, n]) => `${n} ${n === 1 ? kind.replace(/s$/, '') : kind}`);
+    super(
+      `${resource.toUpperCase()}_IN_USE`,
+      `${resource} ${id} is still referenced by ${named.length > 0 ? named.join(', ') : 'other rows'}; delete those first, or delete with force to remove them too`,
+      { cause: options?.cause, metadata: { resource, id, ...Object.fromEntries(Object.entries(references).map(([k, n]) => [k, String(n)])) } },
+    );
   }
 }
 

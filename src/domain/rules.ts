@@ -50,3 +50,13 @@ export function required(field: string, present: boolean): FieldViolation | unde
 export function collect(...results: (FieldViolation | undefined)[]): FieldViolation[] {
   return results.filter((r): r is FieldViolation => r !== undefined);
 }
+
+export function integer(field: string, value: number, min: number, max: number): FieldViolation | undefined {
+  if (value === 0 && min > 0) return { field, description: 'is required' };
+  return Number.isInteger(value) && value >= min && value <= max ? undefined : { field, description: `must be ${min} to ${max}, got ${value}` };
+}
+
+export function instant(field: string, value: Date | undefined): FieldViolation | undefined {
+  if (value === undefined) return { field, description: 'is required' };
+  return Number.isFinite(value.getTime()) ? undefined : { field, description: 'must be a valid timestamp' };
+}

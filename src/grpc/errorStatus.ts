@@ -11,6 +11,14 @@ import {
   UnavailableError,
   ValidationError,
 } from '../domain/errors';
+import type { Any } from '../generated/google/protobuf/any';
+import { BadRequest, ErrorInfo, RetryInfo } from '../generated/google/rpc/error_details';
+import { Status } from '../generated/google/rpc/status';
+
+/** ErrorInfo.domain of every error this service returns. */
+export const ERROR_DOMAIN = 'coaching.v1';
+/** The trailer gRPC clients read rich error details from (a serialized google.rpc.Status). */
+export const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
 
 /** The translation table from domain errors to gRPC status codes. */
 const CODES: readonly [new (...args: never[]) => DomainError, status][] = [
@@ -31,21 +39,43 @@ export interface MappedStatus extends StatusObject {
   readonly reason: string;
 }
 
+function pack(typeName: string, bytes: Uint8Array): Any {
+  return { typeUrl: `type.googleapis.com/${typeName}`, value: Buffer.from(bytes) };
+}
+
+/** The google.rpc details of an error: always an ErrorInfo, plus BadRequest or RetryInfo where they apply. */
+function detailsOf(error: DomainError | undefined, reason: string, correlationId: string): Any[] {
+  const metadata = error === undefined ? { correlation_id: correlationId } : { ...error.metadata };
+  const details = [pack('google.rpc.ErrorInfo', ErrorInfo.encode({ reason, domain: ERROR_DOMAIN, metadata }).finish())];
+  if (error instanceof ValidationError) {
+    const fieldViolations = error.violations.map((v) => ({ field: v.field, description: v.description, reason: '', localizedMessage: undefined }));
+    details.push(pack('google.rpc.BadRequest', BadRequest.encode({ fieldViolations }).finish()));
+  }
+  if (error instanceof UnavailableError && error.retryAfterMs !== undefined) {
+    const ms = error.retryAfterMs;
+    const retryDelay = { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 };
+    details.push(pack('google.rpc.RetryInfo', RetryInfo.encode({ retryDelay }).finish()));
+  }
+  return details;
+}
+
 /**
- * Maps any thrown value to the status a client sees. Unknown errors become
- * INTERNAL with only the correlation id: no SQL, stack or credential crosses
- * the wire.
+ * Maps any thrown value to the status a client sees: the code, a message,
+ * the `x-error-reason` trailer and a google.rpc.Status in
+ * `grpc-status-details-bin`. Unknown errors become INTERNAL with only the
+ * correlation id: no SQL, stack or credential crosses the wire.
  */
 export function toStatus(error: unknown, correlationId: string): MappedStatus {
+  const known = error instanceof DomainError ? error : undefined;
+  const code = known === undefined ? status.INTERNAL : (CODES.find(([type]) => known instanceof type)?.[1] ?? status.INTERNAL);
+  const reason = known?.reason ?? 'INTERNAL';
+  const details = known?.message ?? `internal error (correlation id ${correlationId})`;
+
   const metadata = new Metadata();
-  if (error instanceof DomainError) {
-    const code = CODES.find(([type]) => error instanceof type)?.[1] ?? status.INTERNAL;
-    metadata.set('x-error-reason', error.reason);
-    if (error instanceof UnavailableError && error.retryAfterMs !== undefined) {
-      metadata.set('retry-pushback-ms', String(error.retryAfterMs));
-    }
-    return { code, details: error.message, metadata, expected: true, reason: error.reason };
+  metadata.set('x-error-reason', reason);
+  if (known instanceof UnavailableError && known.retryAfterMs !== undefined) {
+    metadata.set('retry-pushback-ms', String(known.retryAfterMs));
   }
-  metadata.set('x-error-reason', 'INTERNAL');
-  return { code: status.INTERNAL, details: `internal error (correlation id ${correlationId})`, metadata, expected: false, reason: 'INTERNAL' };
+  metadata.set(STATUS_DETAILS_KEY, Buffer.from(Status.encode({ code, message: details, details: detailsOf(known, reason, correlationId) }).finish()));
+  return { code, details, metadata, expected: known !== undefined, reason };
 }

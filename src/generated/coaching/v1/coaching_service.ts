@@ -19,7 +19,12 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { FieldMask } from "../../google/protobuf/field_mask";
+import { Timestamp } from "../../google/protobuf/timestamp";
+import { Enrollment, EnrollmentStatus, enrollmentStatusFromJSON, enrollmentStatusToJSON } from "./enrollment";
 import { Profile, Role, roleFromJSON, roleToJSON } from "./profile";
+import { Program, ProgramStatus, programStatusFromJSON, programStatusToJSON } from "./program";
+import { ProgramProgress } from "./program_progress";
+import { Session, SessionStatus, sessionStatusFromJSON, sessionStatusToJSON } from "./session";
 
 /** Request of CoachingService.CreateProfile. */
 export interface CreateProfileRequest {
@@ -107,10 +112,375 @@ export interface DeleteProfileRequest {
   id: string;
   /** Etag of the state the client saw. Required. */
   etag: string;
+  /**
+   * Also delete everything that references the profile, in the same
+   * transaction: the programs a coach runs (with their enrollments and
+   * sessions), a participant's enrollments, and every session the person
+   * takes part in. Without it, a referenced profile is not deleted
+   * (FAILED_PRECONDITION, PROFILE_IN_USE).
+   */
+  force: boolean;
 }
 
 /** Response of CoachingService.DeleteProfile. */
 export interface DeleteProfileResponse {
+}
+
+/** Request of CoachingService.CreateProgram. */
+export interface CreateProgramRequest {
+  /**
+   * The program to create: coach_id, title, description, status and
+   * total_sessions are read; id, create_time, update_time and etag are
+   * ignored.
+   */
+  program:
+    | Program
+    | undefined;
+  /**
+   * Client-chosen UUID that makes the call idempotent. Optional; when set,
+   * retries with the same request_id return the first result.
+   */
+  requestId: string;
+}
+
+/** Response of CoachingService.CreateProgram. */
+export interface CreateProgramResponse {
+  /** The persisted program, with its server-assigned id and etag. */
+  program: Program | undefined;
+}
+
+/** Request of CoachingService.GetProgram. */
+export interface GetProgramRequest {
+  /** UUID of the program. Required. */
+  id: string;
+}
+
+/** Response of CoachingService.GetProgram. */
+export interface GetProgramResponse {
+  /** The program as last committed. */
+  program: Program | undefined;
+}
+
+/** Request of CoachingService.ListPrograms. */
+export interface ListProgramsRequest {
+  /**
+   * Maximum number of programs to return: 0 means 50; values above 100 are
+   * treated as 100; negative values are INVALID_ARGUMENT.
+   */
+  pageSize: number;
+  /**
+   * Opaque token from a previous response's next_page_token; empty for the
+   * first page. Must be used with the same filter it was issued for.
+   */
+  pageToken: string;
+  /** Only programs of this coach (a UUID); empty lists every coach's. */
+  coachId: string;
+  /** Only programs in this status; PROGRAM_STATUS_UNSPECIFIED lists all. */
+  status: ProgramStatus;
+}
+
+/** Response of CoachingService.ListPrograms. */
+export interface ListProgramsResponse {
+  /** At most page_size programs, oldest first. */
+  programs: Program[];
+  /** Token for the next page; empty when this is the last page. */
+  nextPageToken: string;
+}
+
+/** Request of CoachingService.UpdateProgram. */
+export interface UpdateProgramRequest {
+  /**
+   * The new state: `id` and `etag` are required; the fields named in
+   * update_mask are read, all others ignored.
+   */
+  program:
+    | Program
+    | undefined;
+  /**
+   * Fields to change. Required; allowed paths: title, description, status,
+   * total_sessions.
+   */
+  updateMask: string[] | undefined;
+}
+
+/** Response of CoachingService.UpdateProgram. */
+export interface UpdateProgramResponse {
+  /** The program after the update, with its new etag. */
+  program: Program | undefined;
+}
+
+/** Request of CoachingService.DeleteProgram. */
+export interface DeleteProgramRequest {
+  /** UUID of the program. Required. */
+  id: string;
+  /** Etag of the state the client saw. Required. */
+  etag: string;
+  /**
+   * Also delete the program's enrollments and their sessions, in the same
+   * transaction. Without it, a program with enrollments is not deleted
+   * (FAILED_PRECONDITION, PROGRAM_IN_USE).
+   */
+  force: boolean;
+}
+
+/** Response of CoachingService.DeleteProgram. */
+export interface DeleteProgramResponse {
+}
+
+/** Request of CoachingService.CreateEnrollment. */
+export interface CreateEnrollmentRequest {
+  /**
+   * The enrollment to create: participant_id and program_id are read; all
+   * other fields are ignored.
+   */
+  enrollment:
+    | Enrollment
+    | undefined;
+  /**
+   * Client-chosen UUID that makes the call idempotent. Optional; when set,
+   * retries with the same request_id return the first result.
+   */
+  requestId: string;
+}
+
+/** Response of CoachingService.CreateEnrollment. */
+export interface CreateEnrollmentResponse {
+  /** The persisted enrollment, ACTIVE with no progress yet. */
+  enrollment: Enrollment | undefined;
+}
+
+/** Request of CoachingService.GetEnrollment. */
+export interface GetEnrollmentRequest {
+  /** UUID of the enrollment. Required. */
+  id: string;
+}
+
+/** Response of CoachingService.GetEnrollment. */
+export interface GetEnrollmentResponse {
+  /** The enrollment as last committed. */
+  enrollment: Enrollment | undefined;
+}
+
+/** Request of CoachingService.ListEnrollments. */
+export interface ListEnrollmentsRequest {
+  /**
+   * Maximum number of enrollments to return: 0 means 50; values above 100
+   * are treated as 100; negative values are INVALID_ARGUMENT.
+   */
+  pageSize: number;
+  /**
+   * Opaque token from a previous response's next_page_token; empty for the
+   * first page. Must be used with the same filter it was issued for.
+   */
+  pageToken: string;
+  /** Only enrollments of this participant (a UUID); empty for all. */
+  participantId: string;
+  /** Only enrollments in this program (a UUID); empty for all. */
+  programId: string;
+  /** Only enrollments in this status; ENROLLMENT_STATUS_UNSPECIFIED lists all. */
+  status: EnrollmentStatus;
+}
+
+/** Response of CoachingService.ListEnrollments. */
+export interface ListEnrollmentsResponse {
+  /** At most page_size enrollments, oldest first. */
+  enrollments: Enrollment[];
+  /** Token for the next page; empty when this is the last page. */
+  nextPageToken: string;
+}
+
+/** Request of CoachingService.UpdateEnrollment. */
+export interface UpdateEnrollmentRequest {
+  /**
+   * The new state: `id` and `etag` are required; the fields named in
+   * update_mask are read, all others ignored.
+   */
+  enrollment:
+    | Enrollment
+    | undefined;
+  /** Fields to change. Required; the only allowed path is status. */
+  updateMask: string[] | undefined;
+}
+
+/** Response of CoachingService.UpdateEnrollment. */
+export interface UpdateEnrollmentResponse {
+  /** The enrollment after the update, with its new etag. */
+  enrollment: Enrollment | undefined;
+}
+
+/** Request of CoachingService.DeleteEnrollment. */
+export interface DeleteEnrollmentRequest {
+  /** UUID of the enrollment. Required. */
+  id: string;
+  /** Etag of the state the client saw. Required. */
+  etag: string;
+  /**
+   * Also delete the enrollment's sessions, in the same transaction. Without
+   * it, an enrollment with sessions is not deleted (FAILED_PRECONDITION,
+   * ENROLLMENT_IN_USE).
+   */
+  force: boolean;
+}
+
+/** Response of CoachingService.DeleteEnrollment. */
+export interface DeleteEnrollmentResponse {
+}
+
+/** Request of CoachingService.CreateSession. */
+export interface CreateSessionRequest {
+  /**
+   * The session to create: program_id, coach_id, participant_id,
+   * scheduled_start, duration_minutes and notes are read; all other fields
+   * are ignored.
+   */
+  session:
+    | Session
+    | undefined;
+  /**
+   * Client-chosen UUID that makes the call idempotent. Optional; when set,
+   * retries with the same request_id return the first result.
+   */
+  requestId: string;
+}
+
+/** Response of CoachingService.CreateSession. */
+export interface CreateSessionResponse {
+  /** The persisted session, SCHEDULED, with its server-assigned id and etag. */
+  session: Session | undefined;
+}
+
+/** Request of CoachingService.GetSession. */
+export interface GetSessionRequest {
+  /** UUID of the session. Required. */
+  id: string;
+}
+
+/** Response of CoachingService.GetSession. */
+export interface GetSessionResponse {
+  /** The session as last committed. */
+  session: Session | undefined;
+}
+
+/** Request of CoachingService.ListSessions. */
+export interface ListSessionsRequest {
+  /**
+   * Maximum number of sessions to return: 0 means 50; values above 100 are
+   * treated as 100; negative values are INVALID_ARGUMENT.
+   */
+  pageSize: number;
+  /**
+   * Opaque token from a previous response's next_page_token; empty for the
+   * first page. Must be used with the same filter it was issued for.
+   */
+  pageToken: string;
+  /** Only sessions of this program (a UUID); empty for all. */
+  programId: string;
+  /** Only sessions held by this coach (a UUID); empty for all. */
+  coachId: string;
+  /** Only sessions of this participant (a UUID); empty for all. */
+  participantId: string;
+  /** Only sessions in this status; SESSION_STATUS_UNSPECIFIED lists all. */
+  status: SessionStatus;
+  /**
+   * Only sessions with scheduled_start at or after this instant (inclusive).
+   * Optional.
+   */
+  scheduledStartFrom:
+    | Date
+    | undefined;
+  /**
+   * Only sessions with scheduled_start before this instant (exclusive).
+   * Optional; when both bounds are set it must be after scheduled_start_from.
+   */
+  scheduledStartUntil: Date | undefined;
+}
+
+/** Response of CoachingService.ListSessions. */
+export interface ListSessionsResponse {
+  /** At most page_size sessions, earliest scheduled_start first. */
+  sessions: Session[];
+  /** Token for the next page; empty when this is the last page. */
+  nextPageToken: string;
+}
+
+/** Request of CoachingService.UpdateSession. */
+export interface UpdateSessionRequest {
+  /**
+   * The new state: `id` and `etag` are required; the fields named in
+   * update_mask are read, all others ignored.
+   */
+  session:
+    | Session
+    | undefined;
+  /**
+   * Fields to change. Required; allowed paths: scheduled_start,
+   * duration_minutes, status, notes.
+   */
+  updateMask: string[] | undefined;
+}
+
+/** Response of CoachingService.UpdateSession. */
+export interface UpdateSessionResponse {
+  /** The session after the update, with its new etag. */
+  session: Session | undefined;
+}
+
+/** Request of CoachingService.DeleteSession. */
+export interface DeleteSessionRequest {
+  /** UUID of the session. Required. */
+  id: string;
+  /** Etag of the state the client saw. Required. */
+  etag: string;
+}
+
+/** Response of CoachingService.DeleteSession. */
+export interface DeleteSessionResponse {
+}
+
+/** Request of CoachingService.CompleteSession. */
+export interface CompleteSessionRequest {
+  /** UUID of the session. Required. */
+  id: string;
+  /** Etag of the session state the client saw. Required. */
+  etag: string;
+  /**
+   * Client-chosen UUID that makes the call idempotent. Optional but
+   * recommended: a retry with the same request_id returns the first result
+   * instead of ABORTED, and the session is counted once.
+   */
+  requestId: string;
+  /**
+   * The coach's notes on the session. Optional, at most 5000 characters;
+   * empty keeps the session's current notes.
+   */
+  notes: string;
+}
+
+/** Response of CoachingService.CompleteSession. */
+export interface CompleteSessionResponse {
+  /** The session, now COMPLETED with its completed_time. */
+  session:
+    | Session
+    | undefined;
+  /**
+   * The participant's enrollment in the session's program, with the updated
+   * progress.
+   */
+  enrollment: Enrollment | undefined;
+}
+
+/** Request of CoachingService.GetProgramProgress. */
+export interface GetProgramProgressRequest {
+  /** UUID of the participant. Required. */
+  participantId: string;
+  /** UUID of the program. Required. */
+  programId: string;
+}
+
+/** Response of CoachingService.GetProgramProgress. */
+export interface GetProgramProgressResponse {
+  /** The participant's progress in the program. */
+  progress: ProgramProgress | undefined;
 }
 
 function createBaseCreateProfileRequest(): CreateProfileRequest {
@@ -768,7 +1138,7 @@ export const UpdateProfileResponse: MessageFns<UpdateProfileResponse> = {
 };
 
 function createBaseDeleteProfileRequest(): DeleteProfileRequest {
-  return { id: "", etag: "" };
+  return { id: "", etag: "", force: false };
 }
 
 export const DeleteProfileRequest: MessageFns<DeleteProfileRequest> = {
@@ -778,6 +1148,9 @@ export const DeleteProfileRequest: MessageFns<DeleteProfileRequest> = {
     }
     if (message.etag !== "") {
       writer.uint32(18).string(message.etag);
+    }
+    if (message.force !== false) {
+      writer.uint32(24).bool(message.force);
     }
     return writer;
   },
@@ -811,6 +1184,14 @@ export const DeleteProfileRequest: MessageFns<DeleteProfileRequest> = {
             message.etag = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.force = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -827,6 +1208,7 @@ export const DeleteProfileRequest: MessageFns<DeleteProfileRequest> = {
     return {
       id: isSet(object.id) ? globalThis.String(object.id) : "",
       etag: isSet(object.etag) ? globalThis.String(object.etag) : "",
+      force: isSet(object.force) ? globalThis.Boolean(object.force) : false,
     };
   },
 
@@ -838,6 +1220,9 @@ export const DeleteProfileRequest: MessageFns<DeleteProfileRequest> = {
     if (message.etag !== "") {
       obj.etag = message.etag;
     }
+    if (message.force !== false) {
+      obj.force = message.force;
+    }
     return obj;
   },
 
@@ -848,6 +1233,7 @@ export const DeleteProfileRequest: MessageFns<DeleteProfileRequest> = {
     const message = createBaseDeleteProfileRequest();
     message.id = object.id ?? "";
     message.etag = object.etag ?? "";
+    message.force = object.force ?? false;
     return message;
   },
 };
@@ -904,14 +1290,2979 @@ export const DeleteProfileResponse: MessageFns<DeleteProfileResponse> = {
   },
 };
 
+function createBaseCreateProgramRequest(): CreateProgramRequest {
+  return { program: undefined, requestId: "" };
+}
+
+export const CreateProgramRequest: MessageFns<CreateProgramRequest> = {
+  encode(message: CreateProgramRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.program !== undefined) {
+      Program.encode(message.program, writer.uint32(10).fork()).join();
+    }
+    if (message.requestId !== "") {
+      writer.uint32(18).string(message.requestId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateProgramRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateProgramRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.program = Program.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateProgramRequest {
+    return {
+      program: isSet(object.program) ? Program.fromJSON(object.program) : undefined,
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+    };
+  },
+
+  toJSON(message: CreateProgramRequest): unknown {
+    const obj: any = {};
+    if (message.program !== undefined) {
+      obj.program = Program.toJSON(message.program);
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateProgramRequest>): CreateProgramRequest {
+    return CreateProgramRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateProgramRequest>): CreateProgramRequest {
+    const message = createBaseCreateProgramRequest();
+    message.program = (object.program !== undefined && object.program !== null)
+      ? Program.fromPartial(object.program)
+      : undefined;
+    message.requestId = object.requestId ?? "";
+    return message;
+  },
+};
+
+function createBaseCreateProgramResponse(): CreateProgramResponse {
+  return { program: undefined };
+}
+
+export const CreateProgramResponse: MessageFns<CreateProgramResponse> = {
+  encode(message: CreateProgramResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.program !== undefined) {
+      Program.encode(message.program, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateProgramResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateProgramResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.program = Program.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateProgramResponse {
+    return { program: isSet(object.program) ? Program.fromJSON(object.program) : undefined };
+  },
+
+  toJSON(message: CreateProgramResponse): unknown {
+    const obj: any = {};
+    if (message.program !== undefined) {
+      obj.program = Program.toJSON(message.program);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateProgramResponse>): CreateProgramResponse {
+    return CreateProgramResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateProgramResponse>): CreateProgramResponse {
+    const message = createBaseCreateProgramResponse();
+    message.program = (object.program !== undefined && object.program !== null)
+      ? Program.fromPartial(object.program)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetProgramRequest(): GetProgramRequest {
+  return { id: "" };
+}
+
+export const GetProgramRequest: MessageFns<GetProgramRequest> = {
+  encode(message: GetProgramRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetProgramRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetProgramRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetProgramRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: GetProgramRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetProgramRequest>): GetProgramRequest {
+    return GetProgramRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetProgramRequest>): GetProgramRequest {
+    const message = createBaseGetProgramRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseGetProgramResponse(): GetProgramResponse {
+  return { program: undefined };
+}
+
+export const GetProgramResponse: MessageFns<GetProgramResponse> = {
+  encode(message: GetProgramResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.program !== undefined) {
+      Program.encode(message.program, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetProgramResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetProgramResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.program = Program.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetProgramResponse {
+    return { program: isSet(object.program) ? Program.fromJSON(object.program) : undefined };
+  },
+
+  toJSON(message: GetProgramResponse): unknown {
+    const obj: any = {};
+    if (message.program !== undefined) {
+      obj.program = Program.toJSON(message.program);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetProgramResponse>): GetProgramResponse {
+    return GetProgramResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetProgramResponse>): GetProgramResponse {
+    const message = createBaseGetProgramResponse();
+    message.program = (object.program !== undefined && object.program !== null)
+      ? Program.fromPartial(object.program)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListProgramsRequest(): ListProgramsRequest {
+  return { pageSize: 0, pageToken: "", coachId: "", status: 0 };
+}
+
+export const ListProgramsRequest: MessageFns<ListProgramsRequest> = {
+  encode(message: ListProgramsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageSize !== 0) {
+      writer.uint32(8).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
+    }
+    if (message.coachId !== "") {
+      writer.uint32(26).string(message.coachId);
+    }
+    if (message.status !== 0) {
+      writer.uint32(32).int32(message.status);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListProgramsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListProgramsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.coachId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListProgramsRequest {
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+      coachId: isSet(object.coachId)
+        ? globalThis.String(object.coachId)
+        : isSet(object.coach_id)
+        ? globalThis.String(object.coach_id)
+        : "",
+      status: isSet(object.status) ? programStatusFromJSON(object.status) : 0,
+    };
+  },
+
+  toJSON(message: ListProgramsRequest): unknown {
+    const obj: any = {};
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    if (message.coachId !== "") {
+      obj.coachId = message.coachId;
+    }
+    if (message.status !== 0) {
+      obj.status = programStatusToJSON(message.status);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListProgramsRequest>): ListProgramsRequest {
+    return ListProgramsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListProgramsRequest>): ListProgramsRequest {
+    const message = createBaseListProgramsRequest();
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    message.coachId = object.coachId ?? "";
+    message.status = object.status ?? 0;
+    return message;
+  },
+};
+
+function createBaseListProgramsResponse(): ListProgramsResponse {
+  return { programs: [], nextPageToken: "" };
+}
+
+export const ListProgramsResponse: MessageFns<ListProgramsResponse> = {
+  encode(message: ListProgramsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.programs) {
+      Program.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListProgramsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListProgramsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.programs.push(Program.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListProgramsResponse {
+    return {
+      programs: globalThis.Array.isArray(object?.programs) ? object.programs.map((e: any) => Program.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListProgramsResponse): unknown {
+    const obj: any = {};
+    if (message.programs?.length) {
+      obj.programs = message.programs.map((e) => Program.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListProgramsResponse>): ListProgramsResponse {
+    return ListProgramsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListProgramsResponse>): ListProgramsResponse {
+    const message = createBaseListProgramsResponse();
+    message.programs = object.programs?.map((e) => Program.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseUpdateProgramRequest(): UpdateProgramRequest {
+  return { program: undefined, updateMask: undefined };
+}
+
+export const UpdateProgramRequest: MessageFns<UpdateProgramRequest> = {
+  encode(message: UpdateProgramRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.program !== undefined) {
+      Program.encode(message.program, writer.uint32(10).fork()).join();
+    }
+    if (message.updateMask !== undefined) {
+      FieldMask.encode(FieldMask.wrap(message.updateMask), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateProgramRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateProgramRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.program = Program.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.updateMask = FieldMask.unwrap(FieldMask.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateProgramRequest {
+    return {
+      program: isSet(object.program) ? Program.fromJSON(object.program) : undefined,
+      updateMask: isSet(object.updateMask)
+        ? FieldMask.unwrap(FieldMask.fromJSON(object.updateMask))
+        : isSet(object.update_mask)
+        ? FieldMask.unwrap(FieldMask.fromJSON(object.update_mask))
+        : undefined,
+    };
+  },
+
+  toJSON(message: UpdateProgramRequest): unknown {
+    const obj: any = {};
+    if (message.program !== undefined) {
+      obj.program = Program.toJSON(message.program);
+    }
+    if (message.updateMask !== undefined) {
+      obj.updateMask = FieldMask.toJSON(FieldMask.wrap(message.updateMask));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UpdateProgramRequest>): UpdateProgramRequest {
+    return UpdateProgramRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpdateProgramRequest>): UpdateProgramRequest {
+    const message = createBaseUpdateProgramRequest();
+    message.program = (object.program !== undefined && object.program !== null)
+      ? Program.fromPartial(object.program)
+      : undefined;
+    message.updateMask = object.updateMask ?? undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateProgramResponse(): UpdateProgramResponse {
+  return { program: undefined };
+}
+
+export const UpdateProgramResponse: MessageFns<UpdateProgramResponse> = {
+  encode(message: UpdateProgramResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.program !== undefined) {
+      Program.encode(message.program, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateProgramResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateProgramResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.program = Program.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateProgramResponse {
+    return { program: isSet(object.program) ? Program.fromJSON(object.program) : undefined };
+  },
+
+  toJSON(message: UpdateProgramResponse): unknown {
+    const obj: any = {};
+    if (message.program !== undefined) {
+      obj.program = Program.toJSON(message.program);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UpdateProgramResponse>): UpdateProgramResponse {
+    return UpdateProgramResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpdateProgramResponse>): UpdateProgramResponse {
+    const message = createBaseUpdateProgramResponse();
+    message.program = (object.program !== undefined && object.program !== null)
+      ? Program.fromPartial(object.program)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteProgramRequest(): DeleteProgramRequest {
+  return { id: "", etag: "", force: false };
+}
+
+export const DeleteProgramRequest: MessageFns<DeleteProgramRequest> = {
+  encode(message: DeleteProgramRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.etag !== "") {
+      writer.uint32(18).string(message.etag);
+    }
+    if (message.force !== false) {
+      writer.uint32(24).bool(message.force);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteProgramRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteProgramRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.etag = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.force = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteProgramRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      etag: isSet(object.etag) ? globalThis.String(object.etag) : "",
+      force: isSet(object.force) ? globalThis.Boolean(object.force) : false,
+    };
+  },
+
+  toJSON(message: DeleteProgramRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.etag !== "") {
+      obj.etag = message.etag;
+    }
+    if (message.force !== false) {
+      obj.force = message.force;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeleteProgramRequest>): DeleteProgramRequest {
+    return DeleteProgramRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeleteProgramRequest>): DeleteProgramRequest {
+    const message = createBaseDeleteProgramRequest();
+    message.id = object.id ?? "";
+    message.etag = object.etag ?? "";
+    message.force = object.force ?? false;
+    return message;
+  },
+};
+
+function createBaseDeleteProgramResponse(): DeleteProgramResponse {
+  return {};
+}
+
+export const DeleteProgramResponse: MessageFns<DeleteProgramResponse> = {
+  encode(_: DeleteProgramResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteProgramResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteProgramResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DeleteProgramResponse {
+    return {};
+  },
+
+  toJSON(_: DeleteProgramResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeleteProgramResponse>): DeleteProgramResponse {
+    return DeleteProgramResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<DeleteProgramResponse>): DeleteProgramResponse {
+    const message = createBaseDeleteProgramResponse();
+    return message;
+  },
+};
+
+function createBaseCreateEnrollmentRequest(): CreateEnrollmentRequest {
+  return { enrollment: undefined, requestId: "" };
+}
+
+export const CreateEnrollmentRequest: MessageFns<CreateEnrollmentRequest> = {
+  encode(message: CreateEnrollmentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.enrollment !== undefined) {
+      Enrollment.encode(message.enrollment, writer.uint32(10).fork()).join();
+    }
+    if (message.requestId !== "") {
+      writer.uint32(18).string(message.requestId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateEnrollmentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateEnrollmentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.enrollment = Enrollment.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateEnrollmentRequest {
+    return {
+      enrollment: isSet(object.enrollment) ? Enrollment.fromJSON(object.enrollment) : undefined,
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+    };
+  },
+
+  toJSON(message: CreateEnrollmentRequest): unknown {
+    const obj: any = {};
+    if (message.enrollment !== undefined) {
+      obj.enrollment = Enrollment.toJSON(message.enrollment);
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateEnrollmentRequest>): CreateEnrollmentRequest {
+    return CreateEnrollmentRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateEnrollmentRequest>): CreateEnrollmentRequest {
+    const message = createBaseCreateEnrollmentRequest();
+    message.enrollment = (object.enrollment !== undefined && object.enrollment !== null)
+      ? Enrollment.fromPartial(object.enrollment)
+      : undefined;
+    message.requestId = object.requestId ?? "";
+    return message;
+  },
+};
+
+function createBaseCreateEnrollmentResponse(): CreateEnrollmentResponse {
+  return { enrollment: undefined };
+}
+
+export const CreateEnrollmentResponse: MessageFns<CreateEnrollmentResponse> = {
+  encode(message: CreateEnrollmentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.enrollment !== undefined) {
+      Enrollment.encode(message.enrollment, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateEnrollmentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateEnrollmentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.enrollment = Enrollment.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateEnrollmentResponse {
+    return { enrollment: isSet(object.enrollment) ? Enrollment.fromJSON(object.enrollment) : undefined };
+  },
+
+  toJSON(message: CreateEnrollmentResponse): unknown {
+    const obj: any = {};
+    if (message.enrollment !== undefined) {
+      obj.enrollment = Enrollment.toJSON(message.enrollment);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateEnrollmentResponse>): CreateEnrollmentResponse {
+    return CreateEnrollmentResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateEnrollmentResponse>): CreateEnrollmentResponse {
+    const message = createBaseCreateEnrollmentResponse();
+    message.enrollment = (object.enrollment !== undefined && object.enrollment !== null)
+      ? Enrollment.fromPartial(object.enrollment)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetEnrollmentRequest(): GetEnrollmentRequest {
+  return { id: "" };
+}
+
+export const GetEnrollmentRequest: MessageFns<GetEnrollmentRequest> = {
+  encode(message: GetEnrollmentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetEnrollmentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetEnrollmentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetEnrollmentRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: GetEnrollmentRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetEnrollmentRequest>): GetEnrollmentRequest {
+    return GetEnrollmentRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetEnrollmentRequest>): GetEnrollmentRequest {
+    const message = createBaseGetEnrollmentRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseGetEnrollmentResponse(): GetEnrollmentResponse {
+  return { enrollment: undefined };
+}
+
+export const GetEnrollmentResponse: MessageFns<GetEnrollmentResponse> = {
+  encode(message: GetEnrollmentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.enrollment !== undefined) {
+      Enrollment.encode(message.enrollment, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetEnrollmentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetEnrollmentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.enrollment = Enrollment.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetEnrollmentResponse {
+    return { enrollment: isSet(object.enrollment) ? Enrollment.fromJSON(object.enrollment) : undefined };
+  },
+
+  toJSON(message: GetEnrollmentResponse): unknown {
+    const obj: any = {};
+    if (message.enrollment !== undefined) {
+      obj.enrollment = Enrollment.toJSON(message.enrollment);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetEnrollmentResponse>): GetEnrollmentResponse {
+    return GetEnrollmentResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetEnrollmentResponse>): GetEnrollmentResponse {
+    const message = createBaseGetEnrollmentResponse();
+    message.enrollment = (object.enrollment !== undefined && object.enrollment !== null)
+      ? Enrollment.fromPartial(object.enrollment)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListEnrollmentsRequest(): ListEnrollmentsRequest {
+  return { pageSize: 0, pageToken: "", participantId: "", programId: "", status: 0 };
+}
+
+export const ListEnrollmentsRequest: MessageFns<ListEnrollmentsRequest> = {
+  encode(message: ListEnrollmentsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageSize !== 0) {
+      writer.uint32(8).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
+    }
+    if (message.participantId !== "") {
+      writer.uint32(26).string(message.participantId);
+    }
+    if (message.programId !== "") {
+      writer.uint32(34).string(message.programId);
+    }
+    if (message.status !== 0) {
+      writer.uint32(40).int32(message.status);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListEnrollmentsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListEnrollmentsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.participantId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.programId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListEnrollmentsRequest {
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+      participantId: isSet(object.participantId)
+        ? globalThis.String(object.participantId)
+        : isSet(object.participant_id)
+        ? globalThis.String(object.participant_id)
+        : "",
+      programId: isSet(object.programId)
+        ? globalThis.String(object.programId)
+        : isSet(object.program_id)
+        ? globalThis.String(object.program_id)
+        : "",
+      status: isSet(object.status) ? enrollmentStatusFromJSON(object.status) : 0,
+    };
+  },
+
+  toJSON(message: ListEnrollmentsRequest): unknown {
+    const obj: any = {};
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    if (message.participantId !== "") {
+      obj.participantId = message.participantId;
+    }
+    if (message.programId !== "") {
+      obj.programId = message.programId;
+    }
+    if (message.status !== 0) {
+      obj.status = enrollmentStatusToJSON(message.status);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListEnrollmentsRequest>): ListEnrollmentsRequest {
+    return ListEnrollmentsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListEnrollmentsRequest>): ListEnrollmentsRequest {
+    const message = createBaseListEnrollmentsRequest();
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    message.participantId = object.participantId ?? "";
+    message.programId = object.programId ?? "";
+    message.status = object.status ?? 0;
+    return message;
+  },
+};
+
+function createBaseListEnrollmentsResponse(): ListEnrollmentsResponse {
+  return { enrollments: [], nextPageToken: "" };
+}
+
+export const ListEnrollmentsResponse: MessageFns<ListEnrollmentsResponse> = {
+  encode(message: ListEnrollmentsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.enrollments) {
+      Enrollment.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListEnrollmentsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListEnrollmentsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.enrollments.push(Enrollment.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListEnrollmentsResponse {
+    return {
+      enrollments: globalThis.Array.isArray(object?.enrollments)
+        ? object.enrollments.map((e: any) => Enrollment.fromJSON(e))
+        : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListEnrollmentsResponse): unknown {
+    const obj: any = {};
+    if (message.enrollments?.length) {
+      obj.enrollments = message.enrollments.map((e) => Enrollment.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListEnrollmentsResponse>): ListEnrollmentsResponse {
+    return ListEnrollmentsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListEnrollmentsResponse>): ListEnrollmentsResponse {
+    const message = createBaseListEnrollmentsResponse();
+    message.enrollments = object.enrollments?.map((e) => Enrollment.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseUpdateEnrollmentRequest(): UpdateEnrollmentRequest {
+  return { enrollment: undefined, updateMask: undefined };
+}
+
+export const UpdateEnrollmentRequest: MessageFns<UpdateEnrollmentRequest> = {
+  encode(message: UpdateEnrollmentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.enrollment !== undefined) {
+      Enrollment.encode(message.enrollment, writer.uint32(10).fork()).join();
+    }
+    if (message.updateMask !== undefined) {
+      FieldMask.encode(FieldMask.wrap(message.updateMask), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateEnrollmentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateEnrollmentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.enrollment = Enrollment.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.updateMask = FieldMask.unwrap(FieldMask.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateEnrollmentRequest {
+    return {
+      enrollment: isSet(object.enrollment) ? Enrollment.fromJSON(object.enrollment) : undefined,
+      updateMask: isSet(object.updateMask)
+        ? FieldMask.unwrap(FieldMask.fromJSON(object.updateMask))
+        : isSet(object.update_mask)
+        ? FieldMask.unwrap(FieldMask.fromJSON(object.update_mask))
+        : undefined,
+    };
+  },
+
+  toJSON(message: UpdateEnrollmentRequest): unknown {
+    const obj: any = {};
+    if (message.enrollment !== undefined) {
+      obj.enrollment = Enrollment.toJSON(message.enrollment);
+    }
+    if (message.updateMask !== undefined) {
+      obj.updateMask = FieldMask.toJSON(FieldMask.wrap(message.updateMask));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UpdateEnrollmentRequest>): UpdateEnrollmentRequest {
+    return UpdateEnrollmentRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpdateEnrollmentRequest>): UpdateEnrollmentRequest {
+    const message = createBaseUpdateEnrollmentRequest();
+    message.enrollment = (object.enrollment !== undefined && object.enrollment !== null)
+      ? Enrollment.fromPartial(object.enrollment)
+      : undefined;
+    message.updateMask = object.updateMask ?? undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateEnrollmentResponse(): UpdateEnrollmentResponse {
+  return { enrollment: undefined };
+}
+
+export const UpdateEnrollmentResponse: MessageFns<UpdateEnrollmentResponse> = {
+  encode(message: UpdateEnrollmentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.enrollment !== undefined) {
+      Enrollment.encode(message.enrollment, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateEnrollmentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateEnrollmentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.enrollment = Enrollment.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateEnrollmentResponse {
+    return { enrollment: isSet(object.enrollment) ? Enrollment.fromJSON(object.enrollment) : undefined };
+  },
+
+  toJSON(message: UpdateEnrollmentResponse): unknown {
+    const obj: any = {};
+    if (message.enrollment !== undefined) {
+      obj.enrollment = Enrollment.toJSON(message.enrollment);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UpdateEnrollmentResponse>): UpdateEnrollmentResponse {
+    return UpdateEnrollmentResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpdateEnrollmentResponse>): UpdateEnrollmentResponse {
+    const message = createBaseUpdateEnrollmentResponse();
+    message.enrollment = (object.enrollment !== undefined && object.enrollment !== null)
+      ? Enrollment.fromPartial(object.enrollment)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteEnrollmentRequest(): DeleteEnrollmentRequest {
+  return { id: "", etag: "", force: false };
+}
+
+export const DeleteEnrollmentRequest: MessageFns<DeleteEnrollmentRequest> = {
+  encode(message: DeleteEnrollmentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.etag !== "") {
+      writer.uint32(18).string(message.etag);
+    }
+    if (message.force !== false) {
+      writer.uint32(24).bool(message.force);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteEnrollmentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteEnrollmentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.etag = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.force = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteEnrollmentRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      etag: isSet(object.etag) ? globalThis.String(object.etag) : "",
+      force: isSet(object.force) ? globalThis.Boolean(object.force) : false,
+    };
+  },
+
+  toJSON(message: DeleteEnrollmentRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.etag !== "") {
+      obj.etag = message.etag;
+    }
+    if (message.force !== false) {
+      obj.force = message.force;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeleteEnrollmentRequest>): DeleteEnrollmentRequest {
+    return DeleteEnrollmentRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeleteEnrollmentRequest>): DeleteEnrollmentRequest {
+    const message = createBaseDeleteEnrollmentRequest();
+    message.id = object.id ?? "";
+    message.etag = object.etag ?? "";
+    message.force = object.force ?? false;
+    return message;
+  },
+};
+
+function createBaseDeleteEnrollmentResponse(): DeleteEnrollmentResponse {
+  return {};
+}
+
+export const DeleteEnrollmentResponse: MessageFns<DeleteEnrollmentResponse> = {
+  encode(_: DeleteEnrollmentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteEnrollmentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteEnrollmentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DeleteEnrollmentResponse {
+    return {};
+  },
+
+  toJSON(_: DeleteEnrollmentResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeleteEnrollmentResponse>): DeleteEnrollmentResponse {
+    return DeleteEnrollmentResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<DeleteEnrollmentResponse>): DeleteEnrollmentResponse {
+    const message = createBaseDeleteEnrollmentResponse();
+    return message;
+  },
+};
+
+function createBaseCreateSessionRequest(): CreateSessionRequest {
+  return { session: undefined, requestId: "" };
+}
+
+export const CreateSessionRequest: MessageFns<CreateSessionRequest> = {
+  encode(message: CreateSessionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.session !== undefined) {
+      Session.encode(message.session, writer.uint32(10).fork()).join();
+    }
+    if (message.requestId !== "") {
+      writer.uint32(18).string(message.requestId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateSessionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateSessionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.session = Session.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateSessionRequest {
+    return {
+      session: isSet(object.session) ? Session.fromJSON(object.session) : undefined,
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+    };
+  },
+
+  toJSON(message: CreateSessionRequest): unknown {
+    const obj: any = {};
+    if (message.session !== undefined) {
+      obj.session = Session.toJSON(message.session);
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateSessionRequest>): CreateSessionRequest {
+    return CreateSessionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateSessionRequest>): CreateSessionRequest {
+    const message = createBaseCreateSessionRequest();
+    message.session = (object.session !== undefined && object.session !== null)
+      ? Session.fromPartial(object.session)
+      : undefined;
+    message.requestId = object.requestId ?? "";
+    return message;
+  },
+};
+
+function createBaseCreateSessionResponse(): CreateSessionResponse {
+  return { session: undefined };
+}
+
+export const CreateSessionResponse: MessageFns<CreateSessionResponse> = {
+  encode(message: CreateSessionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.session !== undefined) {
+      Session.encode(message.session, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateSessionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateSessionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.session = Session.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateSessionResponse {
+    return { session: isSet(object.session) ? Session.fromJSON(object.session) : undefined };
+  },
+
+  toJSON(message: CreateSessionResponse): unknown {
+    const obj: any = {};
+    if (message.session !== undefined) {
+      obj.session = Session.toJSON(message.session);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateSessionResponse>): CreateSessionResponse {
+    return CreateSessionResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateSessionResponse>): CreateSessionResponse {
+    const message = createBaseCreateSessionResponse();
+    message.session = (object.session !== undefined && object.session !== null)
+      ? Session.fromPartial(object.session)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetSessionRequest(): GetSessionRequest {
+  return { id: "" };
+}
+
+export const GetSessionRequest: MessageFns<GetSessionRequest> = {
+  encode(message: GetSessionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetSessionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetSessionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetSessionRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: GetSessionRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetSessionRequest>): GetSessionRequest {
+    return GetSessionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetSessionRequest>): GetSessionRequest {
+    const message = createBaseGetSessionRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseGetSessionResponse(): GetSessionResponse {
+  return { session: undefined };
+}
+
+export const GetSessionResponse: MessageFns<GetSessionResponse> = {
+  encode(message: GetSessionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.session !== undefined) {
+      Session.encode(message.session, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetSessionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetSessionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.session = Session.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetSessionResponse {
+    return { session: isSet(object.session) ? Session.fromJSON(object.session) : undefined };
+  },
+
+  toJSON(message: GetSessionResponse): unknown {
+    const obj: any = {};
+    if (message.session !== undefined) {
+      obj.session = Session.toJSON(message.session);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetSessionResponse>): GetSessionResponse {
+    return GetSessionResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetSessionResponse>): GetSessionResponse {
+    const message = createBaseGetSessionResponse();
+    message.session = (object.session !== undefined && object.session !== null)
+      ? Session.fromPartial(object.session)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListSessionsRequest(): ListSessionsRequest {
+  return {
+    pageSize: 0,
+    pageToken: "",
+    programId: "",
+    coachId: "",
+    participantId: "",
+    status: 0,
+    scheduledStartFrom: undefined,
+    scheduledStartUntil: undefined,
+  };
+}
+
+export const ListSessionsRequest: MessageFns<ListSessionsRequest> = {
+  encode(message: ListSessionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageSize !== 0) {
+      writer.uint32(8).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
+    }
+    if (message.programId !== "") {
+      writer.uint32(26).string(message.programId);
+    }
+    if (message.coachId !== "") {
+      writer.uint32(34).string(message.coachId);
+    }
+    if (message.participantId !== "") {
+      writer.uint32(42).string(message.participantId);
+    }
+    if (message.status !== 0) {
+      writer.uint32(48).int32(message.status);
+    }
+    if (message.scheduledStartFrom !== undefined) {
+      Timestamp.encode(toTimestamp(message.scheduledStartFrom), writer.uint32(58).fork()).join();
+    }
+    if (message.scheduledStartUntil !== undefined) {
+      Timestamp.encode(toTimestamp(message.scheduledStartUntil), writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSessionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListSessionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.programId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.coachId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.participantId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.scheduledStartFrom = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.scheduledStartUntil = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListSessionsRequest {
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+      programId: isSet(object.programId)
+        ? globalThis.String(object.programId)
+        : isSet(object.program_id)
+        ? globalThis.String(object.program_id)
+        : "",
+      coachId: isSet(object.coachId)
+        ? globalThis.String(object.coachId)
+        : isSet(object.coach_id)
+        ? globalThis.String(object.coach_id)
+        : "",
+      participantId: isSet(object.participantId)
+        ? globalThis.String(object.participantId)
+        : isSet(object.participant_id)
+        ? globalThis.String(object.participant_id)
+        : "",
+      status: isSet(object.status) ? sessionStatusFromJSON(object.status) : 0,
+      scheduledStartFrom: isSet(object.scheduledStartFrom)
+        ? fromJsonTimestamp(object.scheduledStartFrom)
+        : isSet(object.scheduled_start_from)
+        ? fromJsonTimestamp(object.scheduled_start_from)
+        : undefined,
+      scheduledStartUntil: isSet(object.scheduledStartUntil)
+        ? fromJsonTimestamp(object.scheduledStartUntil)
+        : isSet(object.scheduled_start_until)
+        ? fromJsonTimestamp(object.scheduled_start_until)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ListSessionsRequest): unknown {
+    const obj: any = {};
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    if (message.programId !== "") {
+      obj.programId = message.programId;
+    }
+    if (message.coachId !== "") {
+      obj.coachId = message.coachId;
+    }
+    if (message.participantId !== "") {
+      obj.participantId = message.participantId;
+    }
+    if (message.status !== 0) {
+      obj.status = sessionStatusToJSON(message.status);
+    }
+    if (message.scheduledStartFrom !== undefined) {
+      obj.scheduledStartFrom = message.scheduledStartFrom.toISOString();
+    }
+    if (message.scheduledStartUntil !== undefined) {
+      obj.scheduledStartUntil = message.scheduledStartUntil.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListSessionsRequest>): ListSessionsRequest {
+    return ListSessionsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListSessionsRequest>): ListSessionsRequest {
+    const message = createBaseListSessionsRequest();
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    message.programId = object.programId ?? "";
+    message.coachId = object.coachId ?? "";
+    message.participantId = object.participantId ?? "";
+    message.status = object.status ?? 0;
+    message.scheduledStartFrom = object.scheduledStartFrom ?? undefined;
+    message.scheduledStartUntil = object.scheduledStartUntil ?? undefined;
+    return message;
+  },
+};
+
+function createBaseListSessionsResponse(): ListSessionsResponse {
+  return { sessions: [], nextPageToken: "" };
+}
+
+export const ListSessionsResponse: MessageFns<ListSessionsResponse> = {
+  encode(message: ListSessionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.sessions) {
+      Session.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSessionsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListSessionsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sessions.push(Session.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListSessionsResponse {
+    return {
+      sessions: globalThis.Array.isArray(object?.sessions) ? object.sessions.map((e: any) => Session.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListSessionsResponse): unknown {
+    const obj: any = {};
+    if (message.sessions?.length) {
+      obj.sessions = message.sessions.map((e) => Session.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListSessionsResponse>): ListSessionsResponse {
+    return ListSessionsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListSessionsResponse>): ListSessionsResponse {
+    const message = createBaseListSessionsResponse();
+    message.sessions = object.sessions?.map((e) => Session.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseUpdateSessionRequest(): UpdateSessionRequest {
+  return { session: undefined, updateMask: undefined };
+}
+
+export const UpdateSessionRequest: MessageFns<UpdateSessionRequest> = {
+  encode(message: UpdateSessionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.session !== undefined) {
+      Session.encode(message.session, writer.uint32(10).fork()).join();
+    }
+    if (message.updateMask !== undefined) {
+      FieldMask.encode(FieldMask.wrap(message.updateMask), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateSessionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateSessionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.session = Session.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.updateMask = FieldMask.unwrap(FieldMask.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateSessionRequest {
+    return {
+      session: isSet(object.session) ? Session.fromJSON(object.session) : undefined,
+      updateMask: isSet(object.updateMask)
+        ? FieldMask.unwrap(FieldMask.fromJSON(object.updateMask))
+        : isSet(object.update_mask)
+        ? FieldMask.unwrap(FieldMask.fromJSON(object.update_mask))
+        : undefined,
+    };
+  },
+
+  toJSON(message: UpdateSessionRequest): unknown {
+    const obj: any = {};
+    if (message.session !== undefined) {
+      obj.session = Session.toJSON(message.session);
+    }
+    if (message.updateMask !== undefined) {
+      obj.updateMask = FieldMask.toJSON(FieldMask.wrap(message.updateMask));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UpdateSessionRequest>): UpdateSessionRequest {
+    return UpdateSessionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpdateSessionRequest>): UpdateSessionRequest {
+    const message = createBaseUpdateSessionRequest();
+    message.session = (object.session !== undefined && object.session !== null)
+      ? Session.fromPartial(object.session)
+      : undefined;
+    message.updateMask = object.updateMask ?? undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateSessionResponse(): UpdateSessionResponse {
+  return { session: undefined };
+}
+
+export const UpdateSessionResponse: MessageFns<UpdateSessionResponse> = {
+  encode(message: UpdateSessionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.session !== undefined) {
+      Session.encode(message.session, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateSessionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateSessionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.session = Session.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateSessionResponse {
+    return { session: isSet(object.session) ? Session.fromJSON(object.session) : undefined };
+  },
+
+  toJSON(message: UpdateSessionResponse): unknown {
+    const obj: any = {};
+    if (message.session !== undefined) {
+      obj.session = Session.toJSON(message.session);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UpdateSessionResponse>): UpdateSessionResponse {
+    return UpdateSessionResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpdateSessionResponse>): UpdateSessionResponse {
+    const message = createBaseUpdateSessionResponse();
+    message.session = (object.session !== undefined && object.session !== null)
+      ? Session.fromPartial(object.session)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteSessionRequest(): DeleteSessionRequest {
+  return { id: "", etag: "" };
+}
+
+export const DeleteSessionRequest: MessageFns<DeleteSessionRequest> = {
+  encode(message: DeleteSessionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.etag !== "") {
+      writer.uint32(18).string(message.etag);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteSessionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteSessionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.etag = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteSessionRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      etag: isSet(object.etag) ? globalThis.String(object.etag) : "",
+    };
+  },
+
+  toJSON(message: DeleteSessionRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.etag !== "") {
+      obj.etag = message.etag;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeleteSessionRequest>): DeleteSessionRequest {
+    return DeleteSessionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeleteSessionRequest>): DeleteSessionRequest {
+    const message = createBaseDeleteSessionRequest();
+    message.id = object.id ?? "";
+    message.etag = object.etag ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteSessionResponse(): DeleteSessionResponse {
+  return {};
+}
+
+export const DeleteSessionResponse: MessageFns<DeleteSessionResponse> = {
+  encode(_: DeleteSessionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteSessionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteSessionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DeleteSessionResponse {
+    return {};
+  },
+
+  toJSON(_: DeleteSessionResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeleteSessionResponse>): DeleteSessionResponse {
+    return DeleteSessionResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<DeleteSessionResponse>): DeleteSessionResponse {
+    const message = createBaseDeleteSessionResponse();
+    return message;
+  },
+};
+
+function createBaseCompleteSessionRequest(): CompleteSessionRequest {
+  return { id: "", etag: "", requestId: "", notes: "" };
+}
+
+export const CompleteSessionRequest: MessageFns<CompleteSessionRequest> = {
+  encode(message: CompleteSessionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.etag !== "") {
+      writer.uint32(18).string(message.etag);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(26).string(message.requestId);
+    }
+    if (message.notes !== "") {
+      writer.uint32(34).string(message.notes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CompleteSessionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCompleteSessionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.etag = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.notes = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CompleteSessionRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      etag: isSet(object.etag) ? globalThis.String(object.etag) : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      notes: isSet(object.notes) ? globalThis.String(object.notes) : "",
+    };
+  },
+
+  toJSON(message: CompleteSessionRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.etag !== "") {
+      obj.etag = message.etag;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.notes !== "") {
+      obj.notes = message.notes;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CompleteSessionRequest>): CompleteSessionRequest {
+    return CompleteSessionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CompleteSessionRequest>): CompleteSessionRequest {
+    const message = createBaseCompleteSessionRequest();
+    message.id = object.id ?? "";
+    message.etag = object.etag ?? "";
+    message.requestId = object.requestId ?? "";
+    message.notes = object.notes ?? "";
+    return message;
+  },
+};
+
+function createBaseCompleteSessionResponse(): CompleteSessionResponse {
+  return { session: undefined, enrollment: undefined };
+}
+
+export const CompleteSessionResponse: MessageFns<CompleteSessionResponse> = {
+  encode(message: CompleteSessionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.session !== undefined) {
+      Session.encode(message.session, writer.uint32(10).fork()).join();
+    }
+    if (message.enrollment !== undefined) {
+      Enrollment.encode(message.enrollment, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CompleteSessionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCompleteSessionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.session = Session.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.enrollment = Enrollment.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CompleteSessionResponse {
+    return {
+      session: isSet(object.session) ? Session.fromJSON(object.session) : undefined,
+      enrollment: isSet(object.enrollment) ? Enrollment.fromJSON(object.enrollment) : undefined,
+    };
+  },
+
+  toJSON(message: CompleteSessionResponse): unknown {
+    const obj: any = {};
+    if (message.session !== undefined) {
+      obj.session = Session.toJSON(message.session);
+    }
+    if (message.enrollment !== undefined) {
+      obj.enrollment = Enrollment.toJSON(message.enrollment);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CompleteSessionResponse>): CompleteSessionResponse {
+    return CompleteSessionResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CompleteSessionResponse>): CompleteSessionResponse {
+    const message = createBaseCompleteSessionResponse();
+    message.session = (object.session !== undefined && object.session !== null)
+      ? Session.fromPartial(object.session)
+      : undefined;
+    message.enrollment = (object.enrollment !== undefined && object.enrollment !== null)
+      ? Enrollment.fromPartial(object.enrollment)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetProgramProgressRequest(): GetProgramProgressRequest {
+  return { participantId: "", programId: "" };
+}
+
+export const GetProgramProgressRequest: MessageFns<GetProgramProgressRequest> = {
+  encode(message: GetProgramProgressRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.participantId !== "") {
+      writer.uint32(10).string(message.participantId);
+    }
+    if (message.programId !== "") {
+      writer.uint32(18).string(message.programId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetProgramProgressRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetProgramProgressRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.participantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.programId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetProgramProgressRequest {
+    return {
+      participantId: isSet(object.participantId)
+        ? globalThis.String(object.participantId)
+        : isSet(object.participant_id)
+        ? globalThis.String(object.participant_id)
+        : "",
+      programId: isSet(object.programId)
+        ? globalThis.String(object.programId)
+        : isSet(object.program_id)
+        ? globalThis.String(object.program_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetProgramProgressRequest): unknown {
+    const obj: any = {};
+    if (message.participantId !== "") {
+      obj.participantId = message.participantId;
+    }
+    if (message.programId !== "") {
+      obj.programId = message.programId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetProgramProgressRequest>): GetProgramProgressRequest {
+    return GetProgramProgressRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetProgramProgressRequest>): GetProgramProgressRequest {
+    const message = createBaseGetProgramProgressRequest();
+    message.participantId = object.participantId ?? "";
+    message.programId = object.programId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetProgramProgressResponse(): GetProgramProgressResponse {
+  return { progress: undefined };
+}
+
+export const GetProgramProgressResponse: MessageFns<GetProgramProgressResponse> = {
+  encode(message: GetProgramProgressResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.progress !== undefined) {
+      ProgramProgress.encode(message.progress, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetProgramProgressResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetProgramProgressResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.progress = ProgramProgress.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetProgramProgressResponse {
+    return { progress: isSet(object.progress) ? ProgramProgress.fromJSON(object.progress) : undefined };
+  },
+
+  toJSON(message: GetProgramProgressResponse): unknown {
+    const obj: any = {};
+    if (message.progress !== undefined) {
+      obj.progress = ProgramProgress.toJSON(message.progress);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetProgramProgressResponse>): GetProgramProgressResponse {
+    return GetProgramProgressResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetProgramProgressResponse>): GetProgramProgressResponse {
+    const message = createBaseGetProgramProgressResponse();
+    message.progress = (object.progress !== undefined && object.progress !== null)
+      ? ProgramProgress.fromPartial(object.progress)
+      : undefined;
+    return message;
+  },
+};
+
 /**
- * The coaching platform's data API: profiles, read and written live against
- * PostgreSQL. Every RPC may also return UNAVAILABLE (database unreachable;
- * safe to retry with backoff), DEADLINE_EXCEEDED (the call's deadline passed
- * or was too short to start), RESOURCE_EXHAUSTED (the service is at capacity)
- * and INTERNAL (an unexpected fault; the message carries a correlation id,
- * never SQL or a stack trace). Send `x-request-id` metadata to choose the
- * correlation id; the server echoes it in the response headers.
+ * The coaching platform's data API: profiles, programs, enrollments and
+ * sessions, read and written live against PostgreSQL. Every RPC may also
+ * return UNAVAILABLE (database unreachable; safe to retry with backoff),
+ * DEADLINE_EXCEEDED (the call's deadline passed or was too short to start),
+ * RESOURCE_EXHAUSTED (the service is at capacity) and INTERNAL (an unexpected
+ * fault; the message carries a correlation id, never SQL or a stack trace).
+ * Send `x-request-id` metadata to choose the correlation id; the server echoes
+ * it in the response headers.
+ *
+ * Every error carries, in the `grpc-status-details-bin` trailer, a
+ * google.rpc.Status whose details hold a google.rpc.ErrorInfo with domain
+ * "coaching.v1" and a stable UPPER_SNAKE `reason` (the reasons each RPC
+ * returns are listed with it; the same reason is in the `x-error-reason`
+ * trailer). INVALID_ARGUMENT also carries a google.rpc.BadRequest with one
+ * field violation per broken rule, and UNAVAILABLE may carry a
+ * google.rpc.RetryInfo. Reasons common to all RPCs: INVALID_ARGUMENT,
+ * NOT_FOUND (metadata "resource" and "id"), ETAG_MISMATCH, REQUEST_ID_REUSED
+ * (ALREADY_EXISTS: the request_id was used for a different request),
+ * DATABASE_UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL.
+ *
+ * References between resources are never removed silently: deleting a
+ * profile, program or enrollment that others still reference returns
+ * FAILED_PRECONDITION naming what references it (metadata counts per kind),
+ * unless the request sets `force`.
  */
 export type CoachingServiceService = typeof CoachingServiceService;
 export const CoachingServiceService = {
@@ -979,7 +4330,10 @@ export const CoachingServiceService = {
   /**
    * Deletes a profile when `etag` matches.
    * Returns OK, INVALID_ARGUMENT (bad id or empty etag), NOT_FOUND, ABORTED
-   * (etag does not match the current state).
+   * (etag does not match the current state), FAILED_PRECONDITION reason
+   * PROFILE_IN_USE (programs, enrollments or sessions still reference the
+   * profile and `force` is not set; the message and ErrorInfo metadata
+   * "programs", "enrollments", "sessions" say how many).
    */
   deleteProfile: {
     path: "/coaching.v1.CoachingService/DeleteProfile" as const,
@@ -990,6 +4344,291 @@ export const CoachingServiceService = {
     responseSerialize: (value: DeleteProfileResponse): Buffer =>
       Buffer.from(DeleteProfileResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DeleteProfileResponse => DeleteProfileResponse.decode(value),
+  },
+  /**
+   * Creates a program for a coach. Idempotent by `request_id`.
+   * Returns OK, INVALID_ARGUMENT, FAILED_PRECONDITION (COACH_NOT_FOUND:
+   * coach_id names no profile; NOT_A_COACH: the profile is a participant),
+   * ALREADY_EXISTS (REQUEST_ID_REUSED).
+   */
+  createProgram: {
+    path: "/coaching.v1.CoachingService/CreateProgram" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateProgramRequest): Buffer => Buffer.from(CreateProgramRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateProgramRequest => CreateProgramRequest.decode(value),
+    responseSerialize: (value: CreateProgramResponse): Buffer =>
+      Buffer.from(CreateProgramResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateProgramResponse => CreateProgramResponse.decode(value),
+  },
+  /**
+   * Reads the latest committed state of one program.
+   * Returns OK, INVALID_ARGUMENT (id is not a UUID), NOT_FOUND.
+   */
+  getProgram: {
+    path: "/coaching.v1.CoachingService/GetProgram" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetProgramRequest): Buffer => Buffer.from(GetProgramRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetProgramRequest => GetProgramRequest.decode(value),
+    responseSerialize: (value: GetProgramResponse): Buffer => Buffer.from(GetProgramResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetProgramResponse => GetProgramResponse.decode(value),
+  },
+  /**
+   * Lists programs ordered by creation time, then id, optionally filtered by
+   * coach and status.
+   * Returns OK, INVALID_ARGUMENT (bad coach_id or status, negative page_size,
+   * bad page_token or a page_token used with a different filter).
+   */
+  listPrograms: {
+    path: "/coaching.v1.CoachingService/ListPrograms" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListProgramsRequest): Buffer => Buffer.from(ListProgramsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListProgramsRequest => ListProgramsRequest.decode(value),
+    responseSerialize: (value: ListProgramsResponse): Buffer =>
+      Buffer.from(ListProgramsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListProgramsResponse => ListProgramsResponse.decode(value),
+  },
+  /**
+   * Updates the fields named in `update_mask` when `program.etag` matches.
+   * Returns OK, INVALID_ARGUMENT (bad id, bad field value, empty or unknown
+   * update_mask path), NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * FAILED_PRECONDITION (PROGRAM_HAS_ENROLLMENTS: total_sessions cannot
+   * change once participants are enrolled).
+   */
+  updateProgram: {
+    path: "/coaching.v1.CoachingService/UpdateProgram" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateProgramRequest): Buffer => Buffer.from(UpdateProgramRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateProgramRequest => UpdateProgramRequest.decode(value),
+    responseSerialize: (value: UpdateProgramResponse): Buffer =>
+      Buffer.from(UpdateProgramResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateProgramResponse => UpdateProgramResponse.decode(value),
+  },
+  /**
+   * Deletes a program when `etag` matches.
+   * Returns OK, INVALID_ARGUMENT, NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * FAILED_PRECONDITION reason PROGRAM_IN_USE (enrollments or sessions still
+   * reference it and `force` is not set; metadata "enrollments", "sessions").
+   */
+  deleteProgram: {
+    path: "/coaching.v1.CoachingService/DeleteProgram" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteProgramRequest): Buffer => Buffer.from(DeleteProgramRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteProgramRequest => DeleteProgramRequest.decode(value),
+    responseSerialize: (value: DeleteProgramResponse): Buffer =>
+      Buffer.from(DeleteProgramResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteProgramResponse => DeleteProgramResponse.decode(value),
+  },
+  /**
+   * Enrolls a participant in an ACTIVE program. Idempotent by `request_id`.
+   * Returns OK, INVALID_ARGUMENT, FAILED_PRECONDITION (PARTICIPANT_NOT_FOUND,
+   * NOT_A_PARTICIPANT, PROGRAM_NOT_FOUND, PROGRAM_NOT_ACTIVE), ALREADY_EXISTS
+   * (ENROLLMENT_EXISTS: the participant is already enrolled in the program;
+   * REQUEST_ID_REUSED).
+   */
+  createEnrollment: {
+    path: "/coaching.v1.CoachingService/CreateEnrollment" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateEnrollmentRequest): Buffer =>
+      Buffer.from(CreateEnrollmentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateEnrollmentRequest => CreateEnrollmentRequest.decode(value),
+    responseSerialize: (value: CreateEnrollmentResponse): Buffer =>
+      Buffer.from(CreateEnrollmentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateEnrollmentResponse => CreateEnrollmentResponse.decode(value),
+  },
+  /**
+   * Reads the latest committed state of one enrollment.
+   * Returns OK, INVALID_ARGUMENT (id is not a UUID), NOT_FOUND.
+   */
+  getEnrollment: {
+    path: "/coaching.v1.CoachingService/GetEnrollment" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetEnrollmentRequest): Buffer => Buffer.from(GetEnrollmentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetEnrollmentRequest => GetEnrollmentRequest.decode(value),
+    responseSerialize: (value: GetEnrollmentResponse): Buffer =>
+      Buffer.from(GetEnrollmentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetEnrollmentResponse => GetEnrollmentResponse.decode(value),
+  },
+  /**
+   * Lists enrollments ordered by creation time, then id, optionally filtered
+   * by participant, program and status.
+   * Returns OK, INVALID_ARGUMENT (bad filter value, negative page_size, bad
+   * page_token or a page_token used with a different filter).
+   */
+  listEnrollments: {
+    path: "/coaching.v1.CoachingService/ListEnrollments" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListEnrollmentsRequest): Buffer =>
+      Buffer.from(ListEnrollmentsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListEnrollmentsRequest => ListEnrollmentsRequest.decode(value),
+    responseSerialize: (value: ListEnrollmentsResponse): Buffer =>
+      Buffer.from(ListEnrollmentsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListEnrollmentsResponse => ListEnrollmentsResponse.decode(value),
+  },
+  /**
+   * Updates the fields named in `update_mask` (only `status`: ACTIVE or
+   * WITHDRAWN) when `enrollment.etag` matches.
+   * Returns OK, INVALID_ARGUMENT, NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * FAILED_PRECONDITION (ENROLLMENT_COMPLETED: a completed enrollment keeps
+   * its status).
+   */
+  updateEnrollment: {
+    path: "/coaching.v1.CoachingService/UpdateEnrollment" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateEnrollmentRequest): Buffer =>
+      Buffer.from(UpdateEnrollmentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateEnrollmentRequest => UpdateEnrollmentRequest.decode(value),
+    responseSerialize: (value: UpdateEnrollmentResponse): Buffer =>
+      Buffer.from(UpdateEnrollmentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateEnrollmentResponse => UpdateEnrollmentResponse.decode(value),
+  },
+  /**
+   * Deletes an enrollment when `etag` matches.
+   * Returns OK, INVALID_ARGUMENT, NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * FAILED_PRECONDITION reason ENROLLMENT_IN_USE (sessions still belong to
+   * it and `force` is not set; metadata "sessions").
+   */
+  deleteEnrollment: {
+    path: "/coaching.v1.CoachingService/DeleteEnrollment" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteEnrollmentRequest): Buffer =>
+      Buffer.from(DeleteEnrollmentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteEnrollmentRequest => DeleteEnrollmentRequest.decode(value),
+    responseSerialize: (value: DeleteEnrollmentResponse): Buffer =>
+      Buffer.from(DeleteEnrollmentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteEnrollmentResponse => DeleteEnrollmentResponse.decode(value),
+  },
+  /**
+   * Schedules a session. Idempotent by `request_id`.
+   * Returns OK, INVALID_ARGUMENT, FAILED_PRECONDITION (DOUBLE_BOOKED: the
+   * coach or the participant has an overlapping non-cancelled session,
+   * metadata "booked" is "coach" or "participant"; COACH_NOT_FOUND,
+   * NOT_A_COACH, PARTICIPANT_NOT_FOUND, NOT_A_PARTICIPANT, PROGRAM_NOT_FOUND,
+   * NOT_ENROLLED, ENROLLMENT_WITHDRAWN), ALREADY_EXISTS (REQUEST_ID_REUSED).
+   */
+  createSession: {
+    path: "/coaching.v1.CoachingService/CreateSession" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateSessionRequest): Buffer => Buffer.from(CreateSessionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateSessionRequest => CreateSessionRequest.decode(value),
+    responseSerialize: (value: CreateSessionResponse): Buffer =>
+      Buffer.from(CreateSessionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateSessionResponse => CreateSessionResponse.decode(value),
+  },
+  /**
+   * Reads the latest committed state of one session.
+   * Returns OK, INVALID_ARGUMENT (id is not a UUID), NOT_FOUND.
+   */
+  getSession: {
+    path: "/coaching.v1.CoachingService/GetSession" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetSessionRequest): Buffer => Buffer.from(GetSessionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetSessionRequest => GetSessionRequest.decode(value),
+    responseSerialize: (value: GetSessionResponse): Buffer => Buffer.from(GetSessionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetSessionResponse => GetSessionResponse.decode(value),
+  },
+  /**
+   * Lists sessions ordered by scheduled_start, then id, optionally filtered
+   * by program, coach, participant, status and a scheduled_start range.
+   * Returns OK, INVALID_ARGUMENT (bad filter value, empty range, negative
+   * page_size, bad page_token or a page_token used with a different filter).
+   */
+  listSessions: {
+    path: "/coaching.v1.CoachingService/ListSessions" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListSessionsRequest): Buffer => Buffer.from(ListSessionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListSessionsRequest => ListSessionsRequest.decode(value),
+    responseSerialize: (value: ListSessionsResponse): Buffer =>
+      Buffer.from(ListSessionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListSessionsResponse => ListSessionsResponse.decode(value),
+  },
+  /**
+   * Updates the fields named in `update_mask` when `session.etag` matches:
+   * reschedules (scheduled_start, duration_minutes), cancels or marks a
+   * no-show (status), or edits notes.
+   * Returns OK, INVALID_ARGUMENT (also for status COMPLETED: use
+   * CompleteSession), NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * FAILED_PRECONDITION (DOUBLE_BOOKED; SESSION_COMPLETED: a completed
+   * session keeps its status, start and duration).
+   */
+  updateSession: {
+    path: "/coaching.v1.CoachingService/UpdateSession" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateSessionRequest): Buffer => Buffer.from(UpdateSessionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateSessionRequest => UpdateSessionRequest.decode(value),
+    responseSerialize: (value: UpdateSessionResponse): Buffer =>
+      Buffer.from(UpdateSessionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateSessionResponse => UpdateSessionResponse.decode(value),
+  },
+  /**
+   * Deletes a session when `etag` matches.
+   * Returns OK, INVALID_ARGUMENT, NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * FAILED_PRECONDITION (SESSION_COMPLETED: a completed session is part of
+   * the enrollment's progress; delete the enrollment with force instead).
+   */
+  deleteSession: {
+    path: "/coaching.v1.CoachingService/DeleteSession" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteSessionRequest): Buffer => Buffer.from(DeleteSessionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteSessionRequest => DeleteSessionRequest.decode(value),
+    responseSerialize: (value: DeleteSessionResponse): Buffer =>
+      Buffer.from(DeleteSessionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteSessionResponse => DeleteSessionResponse.decode(value),
+  },
+  /**
+   * Marks a SCHEDULED session COMPLETED and, in the same transaction, adds it
+   * to the enrollment's progress: completed_sessions + 1, progress_percent,
+   * last_activity_time, and status COMPLETED when completed_sessions reaches
+   * the program's total_sessions. Either both change or neither does.
+   * Idempotent by `request_id`: a retry returns the original result and the
+   * session counts once.
+   * Returns OK, INVALID_ARGUMENT, NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * FAILED_PRECONDITION (SESSION_NOT_SCHEDULED: already completed, cancelled
+   * or a no-show; ENROLLMENT_WITHDRAWN), ALREADY_EXISTS (REQUEST_ID_REUSED).
+   */
+  completeSession: {
+    path: "/coaching.v1.CoachingService/CompleteSession" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CompleteSessionRequest): Buffer =>
+      Buffer.from(CompleteSessionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CompleteSessionRequest => CompleteSessionRequest.decode(value),
+    responseSerialize: (value: CompleteSessionResponse): Buffer =>
+      Buffer.from(CompleteSessionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CompleteSessionResponse => CompleteSessionResponse.decode(value),
+  },
+  /**
+   * Reads a participant's progress in a program in one consistent snapshot:
+   * the enrollment, completed and total sessions, percent complete, the next
+   * scheduled session and the last-updated time.
+   * Returns OK, INVALID_ARGUMENT (participant_id or program_id is not a
+   * UUID), NOT_FOUND (the participant is not enrolled in the program;
+   * ErrorInfo metadata resource "enrollment", id "<participant_id>/<program_id>").
+   */
+  getProgramProgress: {
+    path: "/coaching.v1.CoachingService/GetProgramProgress" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetProgramProgressRequest): Buffer =>
+      Buffer.from(GetProgramProgressRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetProgramProgressRequest => GetProgramProgressRequest.decode(value),
+    responseSerialize: (value: GetProgramProgressResponse): Buffer =>
+      Buffer.from(GetProgramProgressResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetProgramProgressResponse => GetProgramProgressResponse.decode(value),
   },
 } as const;
 
@@ -1023,9 +4662,140 @@ export interface CoachingServiceServer extends UntypedServiceImplementation {
   /**
    * Deletes a profile when `etag` matches.
    * Returns OK, INVALID_ARGUMENT (bad id or empty etag), NOT_FOUND, ABORTED
-   * (etag does not match the current state).
+   * (etag does not match the current state), FAILED_PRECONDITION reason
+   * PROFILE_IN_USE (programs, enrollments or sessions still reference the
+   * profile and `force` is not set; the message and ErrorInfo metadata
+   * "programs", "enrollments", "sessions" say how many).
    */
   deleteProfile: handleUnaryCall<DeleteProfileRequest, DeleteProfileResponse>;
+  /**
+   * Creates a program for a coach. Idempotent by `request_id`.
+   * Returns OK, INVALID_ARGUMENT, FAILED_PRECONDITION (COACH_NOT_FOUND:
+   * coach_id names no profile; NOT_A_COACH: the profile is a participant),
+   * ALREADY_EXISTS (REQUEST_ID_REUSED).
+   */
+  createProgram: handleUnaryCall<CreateProgramRequest, CreateProgramResponse>;
+  /**
+   * Reads the latest committed state of one program.
+   * Returns OK, INVALID_ARGUMENT (id is not a UUID), NOT_FOUND.
+   */
+  getProgram: handleUnaryCall<GetProgramRequest, GetProgramResponse>;
+  /**
+   * Lists programs ordered by creation time, then id, optionally filtered by
+   * coach and status.
+   * Returns OK, INVALID_ARGUMENT (bad coach_id or status, negative page_size,
+   * bad page_token or a page_token used with a different filter).
+   */
+  listPrograms: handleUnaryCall<ListProgramsRequest, ListProgramsResponse>;
+  /**
+   * Updates the fields named in `update_mask` when `program.etag` matches.
+   * Returns OK, INVALID_ARGUMENT (bad id, bad field value, empty or unknown
+   * update_mask path), NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * FAILED_PRECONDITION (PROGRAM_HAS_ENROLLMENTS: total_sessions cannot
+   * change once participants are enrolled).
+   */
+  updateProgram: handleUnaryCall<UpdateProgramRequest, UpdateProgramResponse>;
+  /**
+   * Deletes a program when `etag` matches.
+   * Returns OK, INVALID_ARGUMENT, NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * FAILED_PRECONDITION reason PROGRAM_IN_USE (enrollments or sessions still
+   * reference it and `force` is not set; metadata "enrollments", "sessions").
+   */
+  deleteProgram: handleUnaryCall<DeleteProgramRequest, DeleteProgramResponse>;
+  /**
+   * Enrolls a participant in an ACTIVE program. Idempotent by `request_id`.
+   * Returns OK, INVALID_ARGUMENT, FAILED_PRECONDITION (PARTICIPANT_NOT_FOUND,
+   * NOT_A_PARTICIPANT, PROGRAM_NOT_FOUND, PROGRAM_NOT_ACTIVE), ALREADY_EXISTS
+   * (ENROLLMENT_EXISTS: the participant is already enrolled in the program;
+   * REQUEST_ID_REUSED).
+   */
+  createEnrollment: handleUnaryCall<CreateEnrollmentRequest, CreateEnrollmentResponse>;
+  /**
+   * Reads the latest committed state of one enrollment.
+   * Returns OK, INVALID_ARGUMENT (id is not a UUID), NOT_FOUND.
+   */
+  getEnrollment: handleUnaryCall<GetEnrollmentRequest, GetEnrollmentResponse>;
+  /**
+   * Lists enrollments ordered by creation time, then id, optionally filtered
+   * by participant, program and status.
+   * Returns OK, INVALID_ARGUMENT (bad filter value, negative page_size, bad
+   * page_token or a page_token used with a different filter).
+   */
+  listEnrollments: handleUnaryCall<ListEnrollmentsRequest, ListEnrollmentsResponse>;
+  /**
+   * Updates the fields named in `update_mask` (only `status`: ACTIVE or
+   * WITHDRAWN) when `enrollment.etag` matches.
+   * Returns OK, INVALID_ARGUMENT, NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * FAILED_PRECONDITION (ENROLLMENT_COMPLETED: a completed enrollment keeps
+   * its status).
+   */
+  updateEnrollment: handleUnaryCall<UpdateEnrollmentRequest, UpdateEnrollmentResponse>;
+  /**
+   * Deletes an enrollment when `etag` matches.
+   * Returns OK, INVALID_ARGUMENT, NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * FAILED_PRECONDITION reason ENROLLMENT_IN_USE (sessions still belong to
+   * it and `force` is not set; metadata "sessions").
+   */
+  deleteEnrollment: handleUnaryCall<DeleteEnrollmentRequest, DeleteEnrollmentResponse>;
+  /**
+   * Schedules a session. Idempotent by `request_id`.
+   * Returns OK, INVALID_ARGUMENT, FAILED_PRECONDITION (DOUBLE_BOOKED: the
+   * coach or the participant has an overlapping non-cancelled session,
+   * metadata "booked" is "coach" or "participant"; COACH_NOT_FOUND,
+   * NOT_A_COACH, PARTICIPANT_NOT_FOUND, NOT_A_PARTICIPANT, PROGRAM_NOT_FOUND,
+   * NOT_ENROLLED, ENROLLMENT_WITHDRAWN), ALREADY_EXISTS (REQUEST_ID_REUSED).
+   */
+  createSession: handleUnaryCall<CreateSessionRequest, CreateSessionResponse>;
+  /**
+   * Reads the latest committed state of one session.
+   * Returns OK, INVALID_ARGUMENT (id is not a UUID), NOT_FOUND.
+   */
+  getSession: handleUnaryCall<GetSessionRequest, GetSessionResponse>;
+  /**
+   * Lists sessions ordered by scheduled_start, then id, optionally filtered
+   * by program, coach, participant, status and a scheduled_start range.
+   * Returns OK, INVALID_ARGUMENT (bad filter value, empty range, negative
+   * page_size, bad page_token or a page_token used with a different filter).
+   */
+  listSessions: handleUnaryCall<ListSessionsRequest, ListSessionsResponse>;
+  /**
+   * Updates the fields named in `update_mask` when `session.etag` matches:
+   * reschedules (scheduled_start, duration_minutes), cancels or marks a
+   * no-show (status), or edits notes.
+   * Returns OK, INVALID_ARGUMENT (also for status COMPLETED: use
+   * CompleteSession), NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * FAILED_PRECONDITION (DOUBLE_BOOKED; SESSION_COMPLETED: a completed
+   * session keeps its status, start and duration).
+   */
+  updateSession: handleUnaryCall<UpdateSessionRequest, UpdateSessionResponse>;
+  /**
+   * Deletes a session when `etag` matches.
+   * Returns OK, INVALID_ARGUMENT, NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * FAILED_PRECONDITION (SESSION_COMPLETED: a completed session is part of
+   * the enrollment's progress; delete the enrollment with force instead).
+   */
+  deleteSession: handleUnaryCall<DeleteSessionRequest, DeleteSessionResponse>;
+  /**
+   * Marks a SCHEDULED session COMPLETED and, in the same transaction, adds it
+   * to the enrollment's progress: completed_sessions + 1, progress_percent,
+   * last_activity_time, and status COMPLETED when completed_sessions reaches
+   * the program's total_sessions. Either both change or neither does.
+   * Idempotent by `request_id`: a retry returns the original result and the
+   * session counts once.
+   * Returns OK, INVALID_ARGUMENT, NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * FAILED_PRECONDITION (SESSION_NOT_SCHEDULED: already completed, cancelled
+   * or a no-show; ENROLLMENT_WITHDRAWN), ALREADY_EXISTS (REQUEST_ID_REUSED).
+   */
+  completeSession: handleUnaryCall<CompleteSessionRequest, CompleteSessionResponse>;
+  /**
+   * Reads a participant's progress in a program in one consistent snapshot:
+   * the enrollment, completed and total sessions, percent complete, the next
+   * scheduled session and the last-updated time.
+   * Returns OK, INVALID_ARGUMENT (participant_id or program_id is not a
+   * UUID), NOT_FOUND (the participant is not enrolled in the program;
+   * ErrorInfo metadata resource "enrollment", id "<participant_id>/<program_id>").
+   */
+  getProgramProgress: handleUnaryCall<GetProgramProgressRequest, GetProgramProgressResponse>;
 }
 
 export interface CoachingServiceClient extends Client {
@@ -1114,7 +4884,10 @@ export interface CoachingServiceClient extends Client {
   /**
    * Deletes a profile when `etag` matches.
    * Returns OK, INVALID_ARGUMENT (bad id or empty etag), NOT_FOUND, ABORTED
-   * (etag does not match the current state).
+   * (etag does not match the current state), FAILED_PRECONDITION reason
+   * PROFILE_IN_USE (programs, enrollments or sessions still reference the
+   * profile and `force` is not set; the message and ErrorInfo metadata
+   * "programs", "enrollments", "sessions" say how many).
    */
   deleteProfile(
     request: DeleteProfileRequest,
@@ -1130,6 +4903,372 @@ export interface CoachingServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DeleteProfileResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Creates a program for a coach. Idempotent by `request_id`.
+   * Returns OK, INVALID_ARGUMENT, FAILED_PRECONDITION (COACH_NOT_FOUND:
+   * coach_id names no profile; NOT_A_COACH: the profile is a participant),
+   * ALREADY_EXISTS (REQUEST_ID_REUSED).
+   */
+  createProgram(
+    request: CreateProgramRequest,
+    callback: (error: ServiceError | null, response: CreateProgramResponse) => void,
+  ): ClientUnaryCall;
+  createProgram(
+    request: CreateProgramRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateProgramResponse) => void,
+  ): ClientUnaryCall;
+  createProgram(
+    request: CreateProgramRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateProgramResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Reads the latest committed state of one program.
+   * Returns OK, INVALID_ARGUMENT (id is not a UUID), NOT_FOUND.
+   */
+  getProgram(
+    request: GetProgramRequest,
+    callback: (error: ServiceError | null, response: GetProgramResponse) => void,
+  ): ClientUnaryCall;
+  getProgram(
+    request: GetProgramRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetProgramResponse) => void,
+  ): ClientUnaryCall;
+  getProgram(
+    request: GetProgramRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetProgramResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Lists programs ordered by creation time, then id, optionally filtered by
+   * coach and status.
+   * Returns OK, INVALID_ARGUMENT (bad coach_id or status, negative page_size,
+   * bad page_token or a page_token used with a different filter).
+   */
+  listPrograms(
+    request: ListProgramsRequest,
+    callback: (error: ServiceError | null, response: ListProgramsResponse) => void,
+  ): ClientUnaryCall;
+  listPrograms(
+    request: ListProgramsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListProgramsResponse) => void,
+  ): ClientUnaryCall;
+  listPrograms(
+    request: ListProgramsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListProgramsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Updates the fields named in `update_mask` when `program.etag` matches.
+   * Returns OK, INVALID_ARGUMENT (bad id, bad field value, empty or unknown
+   * update_mask path), NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * FAILED_PRECONDITION (PROGRAM_HAS_ENROLLMENTS: total_sessions cannot
+   * change once participants are enrolled).
+   */
+  updateProgram(
+    request: UpdateProgramRequest,
+    callback: (error: ServiceError | null, response: UpdateProgramResponse) => void,
+  ): ClientUnaryCall;
+  updateProgram(
+    request: UpdateProgramRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateProgramResponse) => void,
+  ): ClientUnaryCall;
+  updateProgram(
+    request: UpdateProgramRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateProgramResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Deletes a program when `etag` matches.
+   * Returns OK, INVALID_ARGUMENT, NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * FAILED_PRECONDITION reason PROGRAM_IN_USE (enrollments or sessions still
+   * reference it and `force` is not set; metadata "enrollments", "sessions").
+   */
+  deleteProgram(
+    request: DeleteProgramRequest,
+    callback: (error: ServiceError | null, response: DeleteProgramResponse) => void,
+  ): ClientUnaryCall;
+  deleteProgram(
+    request: DeleteProgramRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteProgramResponse) => void,
+  ): ClientUnaryCall;
+  deleteProgram(
+    request: DeleteProgramRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteProgramResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Enrolls a participant in an ACTIVE program. Idempotent by `request_id`.
+   * Returns OK, INVALID_ARGUMENT, FAILED_PRECONDITION (PARTICIPANT_NOT_FOUND,
+   * NOT_A_PARTICIPANT, PROGRAM_NOT_FOUND, PROGRAM_NOT_ACTIVE), ALREADY_EXISTS
+   * (ENROLLMENT_EXISTS: the participant is already enrolled in the program;
+   * REQUEST_ID_REUSED).
+   */
+  createEnrollment(
+    request: CreateEnrollmentRequest,
+    callback: (error: ServiceError | null, response: CreateEnrollmentResponse) => void,
+  ): ClientUnaryCall;
+  createEnrollment(
+    request: CreateEnrollmentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateEnrollmentResponse) => void,
+  ): ClientUnaryCall;
+  createEnrollment(
+    request: CreateEnrollmentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateEnrollmentResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Reads the latest committed state of one enrollment.
+   * Returns OK, INVALID_ARGUMENT (id is not a UUID), NOT_FOUND.
+   */
+  getEnrollment(
+    request: GetEnrollmentRequest,
+    callback: (error: ServiceError | null, response: GetEnrollmentResponse) => void,
+  ): ClientUnaryCall;
+  getEnrollment(
+    request: GetEnrollmentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetEnrollmentResponse) => void,
+  ): ClientUnaryCall;
+  getEnrollment(
+    request: GetEnrollmentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetEnrollmentResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Lists enrollments ordered by creation time, then id, optionally filtered
+   * by participant, program and status.
+   * Returns OK, INVALID_ARGUMENT (bad filter value, negative page_size, bad
+   * page_token or a page_token used with a different filter).
+   */
+  listEnrollments(
+    request: ListEnrollmentsRequest,
+    callback: (error: ServiceError | null, response: ListEnrollmentsResponse) => void,
+  ): ClientUnaryCall;
+  listEnrollments(
+    request: ListEnrollmentsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListEnrollmentsResponse) => void,
+  ): ClientUnaryCall;
+  listEnrollments(
+    request: ListEnrollmentsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListEnrollmentsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Updates the fields named in `update_mask` (only `status`: ACTIVE or
+   * WITHDRAWN) when `enrollment.etag` matches.
+   * Returns OK, INVALID_ARGUMENT, NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * FAILED_PRECONDITION (ENROLLMENT_COMPLETED: a completed enrollment keeps
+   * its status).
+   */
+  updateEnrollment(
+    request: UpdateEnrollmentRequest,
+    callback: (error: ServiceError | null, response: UpdateEnrollmentResponse) => void,
+  ): ClientUnaryCall;
+  updateEnrollment(
+    request: UpdateEnrollmentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateEnrollmentResponse) => void,
+  ): ClientUnaryCall;
+  updateEnrollment(
+    request: UpdateEnrollmentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateEnrollmentResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Deletes an enrollment when `etag` matches.
+   * Returns OK, INVALID_ARGUMENT, NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * FAILED_PRECONDITION reason ENROLLMENT_IN_USE (sessions still belong to
+   * it and `force` is not set; metadata "sessions").
+   */
+  deleteEnrollment(
+    request: DeleteEnrollmentRequest,
+    callback: (error: ServiceError | null, response: DeleteEnrollmentResponse) => void,
+  ): ClientUnaryCall;
+  deleteEnrollment(
+    request: DeleteEnrollmentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteEnrollmentResponse) => void,
+  ): ClientUnaryCall;
+  deleteEnrollment(
+    request: DeleteEnrollmentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteEnrollmentResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Schedules a session. Idempotent by `request_id`.
+   * Returns OK, INVALID_ARGUMENT, FAILED_PRECONDITION (DOUBLE_BOOKED: the
+   * coach or the participant has an overlapping non-cancelled session,
+   * metadata "booked" is "coach" or "participant"; COACH_NOT_FOUND,
+   * NOT_A_COACH, PARTICIPANT_NOT_FOUND, NOT_A_PARTICIPANT, PROGRAM_NOT_FOUND,
+   * NOT_ENROLLED, ENROLLMENT_WITHDRAWN), ALREADY_EXISTS (REQUEST_ID_REUSED).
+   */
+  createSession(
+    request: CreateSessionRequest,
+    callback: (error: ServiceError | null, response: CreateSessionResponse) => void,
+  ): ClientUnaryCall;
+  createSession(
+    request: CreateSessionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateSessionResponse) => void,
+  ): ClientUnaryCall;
+  createSession(
+    request: CreateSessionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateSessionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Reads the latest committed state of one session.
+   * Returns OK, INVALID_ARGUMENT (id is not a UUID), NOT_FOUND.
+   */
+  getSession(
+    request: GetSessionRequest,
+    callback: (error: ServiceError | null, response: GetSessionResponse) => void,
+  ): ClientUnaryCall;
+  getSession(
+    request: GetSessionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetSessionResponse) => void,
+  ): ClientUnaryCall;
+  getSession(
+    request: GetSessionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetSessionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Lists sessions ordered by scheduled_start, then id, optionally filtered
+   * by program, coach, participant, status and a scheduled_start range.
+   * Returns OK, INVALID_ARGUMENT (bad filter value, empty range, negative
+   * page_size, bad page_token or a page_token used with a different filter).
+   */
+  listSessions(
+    request: ListSessionsRequest,
+    callback: (error: ServiceError | null, response: ListSessionsResponse) => void,
+  ): ClientUnaryCall;
+  listSessions(
+    request: ListSessionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListSessionsResponse) => void,
+  ): ClientUnaryCall;
+  listSessions(
+    request: ListSessionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListSessionsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Updates the fields named in `update_mask` when `session.etag` matches:
+   * reschedules (scheduled_start, duration_minutes), cancels or marks a
+   * no-show (status), or edits notes.
+   * Returns OK, INVALID_ARGUMENT (also for status COMPLETED: use
+   * CompleteSession), NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * FAILED_PRECONDITION (DOUBLE_BOOKED; SESSION_COMPLETED: a completed
+   * session keeps its status, start and duration).
+   */
+  updateSession(
+    request: UpdateSessionRequest,
+    callback: (error: ServiceError | null, response: UpdateSessionResponse) => void,
+  ): ClientUnaryCall;
+  updateSession(
+    request: UpdateSessionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateSessionResponse) => void,
+  ): ClientUnaryCall;
+  updateSession(
+    request: UpdateSessionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateSessionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Deletes a session when `etag` matches.
+   * Returns OK, INVALID_ARGUMENT, NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * FAILED_PRECONDITION (SESSION_COMPLETED: a completed session is part of
+   * the enrollment's progress; delete the enrollment with force instead).
+   */
+  deleteSession(
+    request: DeleteSessionRequest,
+    callback: (error: ServiceError | null, response: DeleteSessionResponse) => void,
+  ): ClientUnaryCall;
+  deleteSession(
+    request: DeleteSessionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteSessionResponse) => void,
+  ): ClientUnaryCall;
+  deleteSession(
+    request: DeleteSessionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteSessionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Marks a SCHEDULED session COMPLETED and, in the same transaction, adds it
+   * to the enrollment's progress: completed_sessions + 1, progress_percent,
+   * last_activity_time, and status COMPLETED when completed_sessions reaches
+   * the program's total_sessions. Either both change or neither does.
+   * Idempotent by `request_id`: a retry returns the original result and the
+   * session counts once.
+   * Returns OK, INVALID_ARGUMENT, NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * FAILED_PRECONDITION (SESSION_NOT_SCHEDULED: already completed, cancelled
+   * or a no-show; ENROLLMENT_WITHDRAWN), ALREADY_EXISTS (REQUEST_ID_REUSED).
+   */
+  completeSession(
+    request: CompleteSessionRequest,
+    callback: (error: ServiceError | null, response: CompleteSessionResponse) => void,
+  ): ClientUnaryCall;
+  completeSession(
+    request: CompleteSessionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CompleteSessionResponse) => void,
+  ): ClientUnaryCall;
+  completeSession(
+    request: CompleteSessionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CompleteSessionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Reads a participant's progress in a program in one consistent snapshot:
+   * the enrollment, completed and total sessions, percent complete, the next
+   * scheduled session and the last-updated time.
+   * Returns OK, INVALID_ARGUMENT (participant_id or program_id is not a
+   * UUID), NOT_FOUND (the participant is not enrolled in the program;
+   * ErrorInfo metadata resource "enrollment", id "<participant_id>/<program_id>").
+   */
+  getProgramProgress(
+    request: GetProgramProgressRequest,
+    callback: (error: ServiceError | null, response: GetProgramProgressResponse) => void,
+  ): ClientUnaryCall;
+  getProgramProgress(
+    request: GetProgramProgressRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetProgramProgressResponse) => void,
+  ): ClientUnaryCall;
+  getProgramProgress(
+    request: GetProgramProgressRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetProgramProgressResponse) => void,
   ): ClientUnaryCall;
 }
 
@@ -1149,6 +5288,28 @@ type DeepPartial<T> = T extends Builtin ? T
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function toTimestamp(date: Date): Timestamp {
+  const seconds = Math.trunc(date.getTime() / 1_000).toString();
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): Date {
+  let millis = (globalThis.Number(t.seconds) || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis);
+}
+
+function fromJsonTimestamp(o: any): Date {
+  if (o instanceof globalThis.Date) {
+    return o;
+  } else if (typeof o === "string") {
+    return new globalThis.Date(o);
+  } else {
+    return fromTimestamp(Timestamp.fromJSON(o));
+  }
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

@@ -1,0 +1,128 @@
+import { sql, type CommonQueryMethods, type FragmentSqlToken } from 'slonik';
+import { z } from 'zod';
+import { FailedPreconditionError } from '../domain/errors';
+import type { PageCursor } from '../domain/PageTokenCodec';
+import type { NewSession, SessionPatch, SessionRecord, SessionStatus } from '../domain/session';
+import { touchesSchedule } from '../domain/session';
+import { guarded, type ViolationTable } from './constraintViolations';
+import { equalities, timestamptz, versionedTable } from './versionedTable';
+
+const sessionRow = z.object({
+  id: z.string(),
+  program_id: z.string(),
+  coach_id: z.string(),
+  participant_id: z.string(),
+  scheduled_start: z.number(),
+  duration_minutes: z.number(),
+  status: z.enum(['SCHEDULED', 'COMPLETED', 'CANCELLED', 'NO_SHOW']),
+  notes: z.string(),
+  completed_time: z.number().nullable(),
+  create_time: z.number(),
+  update_time: z.number(),
+  version: z.number(),
+});
+
+const table = versionedTable({
+  resource: 'session',
+  table: 'sessions',
+  row: sessionRow,
+  orderBy: 'scheduled_start',
+  toRecord: (row): SessionRecord => ({
+    id: row.id,
+    programId: row.program_id,
+    coachId: row.coach_id,
+    participantId: row.participant_id,
+    scheduledStart: new Date(row.scheduled_start),
+    durationMinutes: row.duration_minutes,
+    status: row.status,
+    notes: row.notes,
+    completedTime: row.completed_time === null ? undefined : new Date(row.completed_time),
+    createTime: new Date(row.create_time),
+    updateTime: new Date(row.update_time),
+    version: row.version,
+  }),
+});
+
+const doubleBooked = (who: 'coach' | 'participant') => (cause: unknown) =>
+  new FailedPreconditionError('DOUBLE_BOOKED', `the ${who} already has a session at an overlapping time`, { cause, metadata: { booked: who } });
+
+/** What the database refuses on any write of a session, as domain errors. */
+const VIOLATIONS: ViolationTable = {
+  sessions_coach_no_overlap: doubleBooked('coach'),
+  sessions_participant_no_overlap: doubleBooked('participant'),
+  sessions_coach_fkey: (cause) => new FailedPreconditionError('NOT_A_COACH', 'coach_id is not a profile with role COACH', { cause }),
+  sessions_enrollment_fkey: (cause) => new FailedPreconditionError('NOT_ENROLLED', 'the participant is not enrolled in the program', { cause }),
+};
+
+/** Filters of ListSessions; the range is [from, until). */
+export interface SessionFilter {
+  readonly programId?: string;
+  readonly coachId?: string;
+  readonly participantId?: string;
+  readonly status?: SessionStatus;
+  readonly from?: Date;
+  readonly until?: Date;
+}
+
+/** Session rows. Every function takes a connection, so it runs on the pool or in a transaction. */
+export const sessionRepository = {
+  insert(db: CommonQueryMethods, input: NewSession): Promise<SessionRecord> {
+    const values = {
+      program_id: input.programId,
+      coach_id: input.coachId,
+      participant_id: input.participantId,
+      scheduled_start: timestamptz(input.scheduledStart),
+      duration_minutes: input.durationMinutes,
+      notes: input.notes,
+    };
+    return guarded(table.insert(db, values), VIOLATIONS);
+  },
+
+  findById: table.findById,
+
+  /** One page in (scheduled_start, id) order, after the cursor. */
+  list(db: CommonQueryMethods, filter: SessionFilter, after: PageCursor | undefined, limit: number): Promise<SessionRecord[]> {
+    const conditions = equalities({ program_id: filter.programId, coach_id: filter.coachId, participant_id: filter.participantId, status: filter.status });
+    if (filter.from !== undefined) conditions.push(sql.fragment`scheduled_start >= ${timestamptz(filter.from)}`);
+    if (filter.until !== undefined) conditions.push(sql.fragment`scheduled_start < ${timestamptz(filter.until)}`);
+    return table.list(db, conditions, after, limit);
+  },
+
+  /**
+   * Applies the patch when the version matches; a patch that moves or
+   * re-statuses the session also requires it not to be COMPLETED. Undefined
+   * when no row matched (missing, stale or completed).
+   */
+  update(db: CommonQueryMethods, id: string, version: number, patch: SessionPatch): Promise<SessionRecord | undefined> {
+    const sets: FragmentSqlToken[] = [];
+    if (patch.scheduledStart !== undefined) sets.push(sql.fragment`scheduled_start = ${timestamptz(patch.scheduledStart)}`);
+    if (patch.durationMinutes !== undefined) sets.push(sql.fragment`duration_minutes = ${patch.durationMinutes}`);
+    if (patch.status !== undefined) sets.push(sql.fragment`status = ${patch.status}`);
+    if (patch.notes !== undefined) sets.push(sql.fragment`notes = ${patch.notes}`);
+    const conditions = touchesSchedule(patch) ? [sql.fragment`status <> 'COMPLETED'`] : [];
+    return guarded(table.update(db, id, version, sets, conditions), VIOLATIONS);
+  },
+
+  /** Marks a SCHEDULED session of this version COMPLETED now; empty notes keep the current ones. Undefined when no row matched. */
+  complete(db: CommonQueryMethods, id: string, version: number, notes: string): Promise<SessionRecord | undefined> {
+    const sets = [sql.fragment`status = 'COMPLETED'`, sql.fragment`completed_time = now()`];
+    if (notes !== '') sets.push(sql.fragment`notes = ${notes}`);
+    return table.update(db, id, version, sets, [sql.fragment`status = 'SCHEDULED'`]);
+  },
+
+  /** The participant's earliest SCHEDULED session in the program that has not ended yet. */
+  nextScheduled(db: CommonQueryMethods, participantId: string, programId: string): Promise<SessionRecord | undefined> {
+    const conditions = equalities({ participant_id: participantId, program_id: programId, status: 'SCHEDULED' });
+    return table.findOne(db, [...conditions, sql.fragment`upper(period) > now()`]);
+  },
+
+  /** When the participant's sessions in the program last changed (undefined: none), and the database's now(). */
+  async lastChange(db: CommonQueryMethods, participantId: string, programId: string): Promise<{ lastChange: Date | undefined; now: Date }> {
+    const row = await db.one(sql.type(z.object({ last_change: z.number().nullable(), now: z.number() }))`
+      select max(update_time) as last_change, now() as now
+      from sessions where participant_id = ${participantId} and program_id = ${programId}`);
+    return { lastChange: row.last_change === null ? undefined : new Date(row.last_change), now: new Date(row.now) };
+  },
+
+  delete: table.delete,
+};

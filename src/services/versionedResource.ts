@@ -1,0 +1,91 @@
+import type { CommonQueryMethods } from 'slonik';
+import { EtagMismatchError, InUseError, NotFoundError } from '../domain/errors';
+import { parseEtag } from '../domain/etag';
+import type { DatabaseGateway, WorkOptions } from '../db/DatabaseGateway';
+import { referenceRepository, type ReferencedKind } from '../repositories/referenceRepository';
+import type { RowLock } from '../repositories/versionedTable';
+
+/** The row operations the shared use cases need from a repository. */
+export interface VersionedRows<Rec> {
+  findById(db: CommonQueryMethods, id: string, lock?: RowLock): Promise<Rec | undefined>;
+  delete(db: CommonQueryMethods, id: string, version: number): Promise<boolean>;
+}
+
+/** How a delete treats rows that reference the one deleted. */
+export interface DeletePolicy<Rec> {
+  /** The kind of row others may reference, when any can. */
+  readonly referencedAs?: ReferencedKind;
+  /** Delete the referencing rows too (in the same transaction) instead of refusing. */
+  readonly force?: boolean;
+  /** A rule of the resource's own that may refuse the delete (throws). */
+  readonly check?: (current: Rec) => void;
+}
+
+/**
+ * Get, etag-checked writes and guarded deletes, the same for every resource.
+ * Writes lock the row first (SELECT ... FOR UPDATE) and compare versions, so
+ * every rule checked afterwards holds until commit and racing writers with
+ * the same etag queue up: one wins, the others get ABORTED.
+ */
+export function versionedResource<Rec extends { readonly id: string; readonly version: number }>(
+  db: DatabaseGateway,
+  resource: string,
+  rows: VersionedRows<Rec>,
+) {
+  /** The row, locked for this transaction, if `etag` is its current version. */
+  const lockCurrent = async (tx: CommonQueryMethods, id: string, etag: string): Promise<Rec> => {
+    const current = await rows.findById(tx, id, 'update');
+    if (current === undefined) throw new NotFoundError(resource, id);
+    if (parseEtag(etag) !== current.version) throw new EtagMismatchError(resource, id);
+    return current;
+  };
+
+  return {
+    lockCurrent,
+
+    get: async (id: string, options?: WorkOptions): Promise<Rec> => {
+      const found = await db.read(`${resource}s.get`, (c) => rows.findById(c, id), options);
+      if (found === undefined) throw new NotFoundError(resource, id);
+      return found;
+    },
+
+    /** Runs `change` on the locked current row when the etag matches; its result is the updated row. */
+    modify: (id: string, etag: string, change: (tx: CommonQueryMethods, current: Rec) => Promise<Rec | undefined>, options?: WorkOptions): Promise<Rec> => {
+      return db.write(
+        `${resource}s.update`,
+        async (tx) => {
+          const current = await lockCurrent(tx, id, etag);
+          const updated = await change(tx, current);
+          // Unreachable while the lock is held; kept so a lost row can never pass as success.
+          if (updated === undefined) throw new EtagMismatchError(resource, id);
+          return updated;
+        },
+        options,
+      );
+    },
+
+    /**
+     * Deletes the row when the etag matches. A row others reference is
+     * refused with `<RESOURCE>_IN_USE` naming them, unless `force` deletes
+     * them first, all in one transaction.
+     */
+    remove: async (id: string, etag: string, policy: DeletePolicy<Rec> = {}, options?: WorkOptions): Promise<void> => {
+      await db.write(
+        `${resource}s.delete`,
+        async (tx) => {
+          const current = await lockCurrent(tx, id, etag);
+          policy.check?.(current);
+          if (policy.referencedAs !== undefined) {
+            const references = await referenceRepository.count(tx, policy.referencedAs, id);
+            if (Object.values(references).some((n) => n > 0)) {
+              if (policy.force !== true) throw new InUseError(resource, id, references);
+              await referenceRepository.deleteReferencing(tx, policy.referencedAs, id);
+            }
+          }
+          if (!(await rows.delete(tx, id, current.version))) throw new EtagMismatchError(resource, id);
+        },
+        options,
+      );
+    },
+  };
+}
