@@ -15,7 +15,11 @@ for (const meta of Object.values(packages)) {
   for (const [name, version] of Object.entries(meta.optionalDependencies ?? {})) {
     const key = `node_modules/${name}`;
     if (packages[key]) continue;
-    const parts = name.split('/').pop().replace(/^(buf|resolver-binding)-/, '').split('-');
+    const parts = name
+      .split('/')
+      .pop()
+      .replace(/^(buf|resolver-binding)-/, '')
+      .split('-');
     const entry = { version, dev: true, optional: true, os: [parts[0]], cpu: [CPU[parts[1]] ?? parts[1]] };
     if (/^gnu/.test(parts[2] ?? '')) entry.libc = ['glibc'];
     if (/^musl/.test(parts[2] ?? '')) entry.libc = ['musl'];
