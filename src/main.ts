@@ -40,7 +40,7 @@ async function main(): Promise<void> {
         logger,
       });
     }
-    const service = await startService(config, { logger });
+    const service = await startService(config, { logger, secrets });
     if (config.db.embedded) await seedDevelopmentData(service.pool, logger);
 
     let stopping = false;

@@ -23,11 +23,18 @@ export interface PoolHolder {
   current(): DatabasePool;
 }
 
-export function createDatabaseGateway(deps: { pools: PoolHolder; logger: Logger }): DatabaseGateway {
+/** Observes every unit of work (metrics hook); `error` is what the work threw, before translation. */
+export type QueryObserver = (operation: string, durationMs: number, error?: unknown) => void;
+
+export function createDatabaseGateway(deps: { pools: PoolHolder; logger: Logger; observe?: QueryObserver }): DatabaseGateway {
   const run = async <T>(operation: string, work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
     try {
-      return await work();
+      const result = await work();
+      deps.observe?.(operation, performance.now() - started);
+      return result;
     } catch (error) {
+      deps.observe?.(operation, performance.now() - started, error);
       if (error instanceof DomainError) throw error;
       const translated = translateDriverError(error);
       if (translated === undefined) throw error;

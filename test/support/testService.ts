@@ -42,7 +42,7 @@ export async function startTestService(config: Config, options: { logLevel?: str
   const secrets = new SecretRegistry();
   secrets.add(readPassword(config.db.password));
   const logger = createLogger({ level: options.logLevel ?? 'info', secrets, destination: logs.stream });
-  const service = await startService(config, { logger });
+  const service = await startService(config, { logger, secrets });
   const client = coachingClient(service.port);
   return {
     service,

@@ -52,8 +52,8 @@ export interface GetHealthResponse {
 /** Request of HealthService.ListHealthEvents. */
 export interface ListHealthEventsRequest {
   /**
-   * Maximum number of events to return: 0 means 50; values above 1000 are
-   * treated as 1000; negative values are INVALID_ARGUMENT.
+   * Maximum number of events to return: 0 means 50; values above 100 are
+   * treated as 100; negative values are INVALID_ARGUMENT.
    */
   pageSize: number;
   /**
