@@ -13,6 +13,7 @@ import { createGrpcServer, type GrpcServer } from './grpc/createGrpcServer';
 import { createProfileHandlers } from './grpc/handlers/profileHandlers';
 import { createUnaryWrapper } from './grpc/wrapUnary';
 import { createHealthModule, type HealthModule } from './health/createHealthModule';
+import type { RequestContext } from './log/RequestContext';
 import { SecretRegistry } from './log/SecretRegistry';
 import { createServiceMetrics } from './metrics/createServiceMetrics';
 import { startMetricsServer } from './metrics/startMetricsServer';
@@ -38,7 +39,10 @@ export interface RunningService {
  * the composition root (main.ts) and by the tests, so both run the same wiring.
  * Throws StartupError (from prepareDatabase) before anything listens.
  */
-export async function startService(config: Config, deps: { logger: Logger; secrets?: SecretRegistry }): Promise<RunningService> {
+export async function startService(
+  config: Config,
+  deps: { logger: Logger; secrets?: SecretRegistry; requestContext?: RequestContext },
+): Promise<RunningService> {
   const { logger } = deps;
   await prepareDatabase(config, { migrate: config.db.migrateOnStart, migrationsDir: MIGRATIONS_DIR });
   const metrics = createServiceMetrics(new Registry());
@@ -49,7 +53,11 @@ export async function startService(config: Config, deps: { logger: Logger; secre
   const db = createDatabaseGateway({ pools: { current: () => pool }, logger: logger.child({ module: 'db' }), observe: metrics.observeQuery });
   const profiles = createProfileHandlers(createProfileService({ db, pageTokens: new PageTokenCodec(config.pageTokenSecret) }));
 
-  const wrap = createUnaryWrapper({ logger: logger.child({ module: 'rpc' }), observe: metrics.rpcObserver(COACHING_SERVICE_NAME) });
+  const wrap = createUnaryWrapper({
+    logger: logger.child({ module: 'rpc' }),
+    observe: metrics.rpcObserver(COACHING_SERVICE_NAME),
+    requestContext: deps.requestContext,
+  });
   const implementation: CoachingServiceServer = {
     createProfile: wrap('CreateProfile', profiles.createProfile),
     getProfile: wrap('GetProfile', profiles.getProfile),
@@ -65,6 +73,7 @@ export async function startService(config: Config, deps: { logger: Logger; secre
     expectedSchemaVersion: loadMigrations(MIGRATIONS_DIR).length,
     metrics,
     secrets: deps.secrets ?? new SecretRegistry(),
+    requestContext: deps.requestContext,
     dependentServices: [COACHING_SERVICE_NAME],
   });
   const grpc = createGrpcServer({

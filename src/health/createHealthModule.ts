@@ -8,6 +8,7 @@ import { HealthServiceService, type HealthServiceServer } from '../generated/coa
 import type { ServiceRegistration } from '../grpc/createGrpcServer';
 import { createHealthHandlers } from '../grpc/handlers/healthHandlers';
 import { createUnaryWrapper } from '../grpc/wrapUnary';
+import type { RequestContext } from '../log/RequestContext';
 import type { SecretRegistry } from '../log/SecretRegistry';
 import type { ServiceMetrics } from '../metrics/createServiceMetrics';
 import { createDatabaseCheck } from './checks/databaseCheck';
@@ -32,6 +33,7 @@ export interface HealthModuleDeps {
   readonly metrics: ServiceMetrics;
   /** The logger's registry: credentials of dependency URLs are added to it. */
   readonly secrets: SecretRegistry;
+  readonly requestContext: RequestContext | undefined;
   /** Served services that need the critical dependencies: their grpc.health.v1 status follows readiness. */
   readonly dependentServices: readonly string[];
 }
@@ -127,7 +129,11 @@ export function createHealthModule(deps: HealthModuleDeps): HealthModule {
   );
 
   const handlers = createHealthHandlers({ report, events: (query) => history.list(query) });
-  const wrap = createUnaryWrapper({ logger: deps.logger.child({ module: 'rpc' }), observe: metrics.rpcObserver(HEALTH_SERVICE_NAME) });
+  const wrap = createUnaryWrapper({
+    logger: deps.logger.child({ module: 'rpc' }),
+    observe: metrics.rpcObserver(HEALTH_SERVICE_NAME),
+    requestContext: deps.requestContext,
+  });
   const implementation: HealthServiceServer = {
     getHealth: wrap('GetHealth', handlers.getHealth),
     listHealthEvents: wrap('ListHealthEvents', handlers.listHealthEvents),

