@@ -1,7 +1,11 @@
-import { status } from '@grpc/grpc-js';
+import { Server, ServerCredentials, status } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
 import { DependencyType, ServiceStatus } from '../src/generated/coaching/health/v1/dependency_health';
 import { GetHealthResponse } from '../src/generated/coaching/health/v1/health_service';
-import { check, healthApi, probeClient } from './support/healthClient';
+import { randomUUID } from 'node:crypto';
+import { coachingApi } from './support/grpcClient';
+import { check, healthApi, probeClient, watch } from './support/healthClient';
+import { startHttpStub } from './support/httpStub';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase';
 import { startTestService, type TestService } from './support/testService';
 import { waitFor } from './support/waitFor';
@@ -132,5 +136,234 @@ describe('ListHealthEvents', () => {
       expect((await health.call('listHealthEvents', { pageSize: 1, pageToken: 'bm9wZQ', dependency: '' })).error?.code).toBe(status.INVALID_ARGUMENT);
       health.client.close();
     });
+  });
+});
+
+/** Waits until `n` probes of `dependency` finished after `since` (ms epoch). */
+async function probesAfter(svc: TestService, dependency: string, since: number, n: number): Promise<void> {
+  const health = healthApi(svc.service.port);
+  await waitFor(`${n} probes of ${dependency}`, async () => {
+    const page = await health.ok('listHealthEvents', { pageSize: 100, pageToken: '', dependency });
+    return page.events.filter((e) => e.time!.getTime() > since).length >= n;
+  });
+  health.client.close();
+}
+
+async function startUpstreamGrpc(statuses: Record<string, 'SERVING' | 'NOT_SERVING'>): Promise<{ port: number; health: HealthImplementation; server: Server }> {
+  const server = new Server();
+  const health = new HealthImplementation(statuses);
+  health.addToServer(server);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
+  return { port, health, server };
+}
+
+describe('non-critical dependencies', () => {
+  it('make the service DEGRADED, keep readiness SERVING and never slow the coaching API', async () => {
+    const http = await startHttpStub('/healthz');
+    http.respond({ status: 503, body: 'maintenance' });
+    const upstream = await startUpstreamGrpc({ '': 'SERVING', 'ledger.v1.LedgerService': 'NOT_SERVING' });
+    const dependencies = [
+      { name: 'billing-api', type: 'HTTP_SERVICE', url: http.url, critical: false },
+      { name: 'ledger-service', type: 'GRPC_SERVICE', target: `127.0.0.1:${upstream.port}`, service: 'ledger.v1.LedgerService' },
+    ];
+    try {
+      await withService({ HEALTH_DEPENDENCIES: JSON.stringify(dependencies) }, async (svc) => {
+        const health = healthApi(svc.service.port);
+        const probes = probeClient(svc.service.port);
+        const degraded = await health.ok('getHealth', {});
+        expect(degraded.status).toBe(ServiceStatus.SERVICE_STATUS_DEGRADED);
+        expect(degraded.message).toBe('Service is degraded: billing-api UNHEALTHY (non-critical), ledger-service UNHEALTHY (non-critical)');
+        expect(degraded.dependencies.map((d) => [d.name, d.type, d.isCritical, d.status])).toEqual([
+          ['postgresql-primary', DependencyType.DEPENDENCY_TYPE_DATABASE, true, ServiceStatus.SERVICE_STATUS_HEALTHY],
+          ['billing-api', DependencyType.DEPENDENCY_TYPE_HTTP_SERVICE, false, ServiceStatus.SERVICE_STATUS_UNHEALTHY],
+          ['ledger-service', DependencyType.DEPENDENCY_TYPE_GRPC_SERVICE, false, ServiceStatus.SERVICE_STATUS_UNHEALTHY],
+        ]);
+        expect(degraded.dependencies[1]).toMatchObject({
+          message: 'billing-api answered HTTP 503',
+          error: `GET ${http.url} answered 503: maintenance`,
+          config: { hostname: '127.0.0.1', port: http.port, protocol: 'http', databaseName: '', schemaName: '', poolInfo: undefined },
+        });
+        expect(degraded.dependencies[2]).toMatchObject({
+          message: 'ledger-service is not serving',
+          config: { hostname: '127.0.0.1', port: upstream.port, protocol: 'grpc' },
+        });
+        const events = await health.ok('listHealthEvents', { pageSize: 50, pageToken: '', dependency: '' });
+        expect(new Set(events.events.map((e) => e.errorCode))).toEqual(new Set(['', 'HTTP_503', 'GRPC_NOT_SERVING']));
+        for (const name of ['readiness', '', 'coaching.v1.CoachingService']) expect((await check(probes, name)).status).toBe('SERVING');
+
+        // A hanging upstream: probes time out in the background; the coaching API does not notice.
+        http.respond('hang');
+        const since = Date.now();
+        const coaching = coachingApi(svc.client);
+        const latencies: number[] = [];
+        for (let i = 0; i < 30; i++) {
+          const started = performance.now();
+          expect((await coaching.call('getProfile', { id: randomUUID() })).error?.code).toBe(status.NOT_FOUND);
+          latencies.push(performance.now() - started);
+        }
+        await probesAfter(svc, 'billing-api', since, 2);
+        const hanging = await health.ok('getHealth', {}, { deadlineMs: 500 });
+        expect(hanging.dependencies[1]).toMatchObject({ status: ServiceStatus.SERVICE_STATUS_UNHEALTHY, message: 'billing-api did not answer within 500 ms' });
+        expect(Math.max(...latencies)).toBeLessThan(250);
+
+        // Both heal: HEALTHY.
+        http.respond({ status: 204 });
+        upstream.health.setStatus('ledger.v1.LedgerService', 'SERVING');
+        await waitFor('HEALTHY', async () => (await health.ok('getHealth', {})).status === ServiceStatus.SERVICE_STATUS_HEALTHY);
+        probes.close();
+        health.client.close();
+      });
+    } finally {
+      upstream.server.forceShutdown();
+      await http.close();
+    }
+  });
+
+  it('takes readiness down when a critical one fails, and Watch streams only real changes', async () => {
+    const http = await startHttpStub('/ready');
+    const dependencies = [{ name: 'identity-api', type: 'HTTP_SERVICE', url: http.url, critical: true }];
+    try {
+      await withService({ HEALTH_DEPENDENCIES: JSON.stringify(dependencies) }, async (svc) => {
+        const probes = probeClient(svc.service.port);
+        const readiness = watch(probes, 'readiness');
+        const coachingStatus = watch(probes, 'coaching.v1.CoachingService');
+        await waitFor('first Watch messages', () => readiness.statuses.length === 1 && coachingStatus.statuses.length === 1);
+        await probesAfter(svc, 'identity-api', Date.now(), 5);
+
+        http.respond({ status: 500, body: 'down' });
+        await waitFor('readiness NOT_SERVING', () => readiness.statuses.length === 2);
+        await probesAfter(svc, 'identity-api', Date.now(), 5);
+        expect((await check(probes, 'liveness')).status).toBe('SERVING');
+        expect((await check(probes, 'coaching.health.v1.HealthService')).status).toBe('SERVING');
+        expect((await healthApi(svc.service.port).ok('getHealth', {})).status).toBe(ServiceStatus.SERVICE_STATUS_UNHEALTHY);
+
+        http.respond({ status: 200 });
+        await waitFor('readiness SERVING', () => readiness.statuses.length === 3);
+        await probesAfter(svc, 'identity-api', Date.now(), 5);
+        expect(readiness.statuses).toEqual(['SERVING', 'NOT_SERVING', 'SERVING']);
+        expect(coachingStatus.statuses).toEqual(['SERVING', 'NOT_SERVING', 'SERVING']);
+        readiness.cancel();
+        coachingStatus.cancel();
+        probes.close();
+      });
+    } finally {
+      await http.close();
+    }
+  });
+});
+
+describe('a hanging or saturated database', () => {
+  it('answers GetHealth and Check within 500 ms while the database hangs, and reports it UNHEALTHY', async () => {
+    await withService({}, async (svc) => {
+      const health = healthApi(svc.service.port);
+      const probes = probeClient(svc.service.port);
+      // A real hang: the probe's query waits on a lock this test holds.
+      await db.query('begin');
+      await db.query('lock table schema_migrations in access exclusive mode');
+      try {
+        const timings: number[] = [];
+        const down = await waitFor('the database UNHEALTHY', async () => {
+          const started = performance.now();
+          const r = await health.ok('getHealth', {}, { deadlineMs: 500 });
+          const c = await check(probes, 'readiness', 500);
+          timings.push(performance.now() - started);
+          return r.dependencies[0]!.status === ServiceStatus.SERVICE_STATUS_UNHEALTHY && c.status === 'NOT_SERVING' ? r : undefined;
+        });
+        expect(['STATEMENT_TIMEOUT', 'TIMEOUT']).toContain(
+          (await health.ok('listHealthEvents', { pageSize: 1, pageToken: '', dependency: 'postgresql-primary' })).events[0]!.errorCode,
+        );
+        expect(down.dependencies[0]!.error).not.toBe('');
+        for (let i = 0; i < 5; i++) {
+          const started = performance.now();
+          await health.ok('getHealth', {}, { deadlineMs: 500 });
+          expect((await check(probes, 'liveness', 500)).status).toBe('SERVING');
+          timings.push(performance.now() - started);
+        }
+        expect(Math.max(...timings)).toBeLessThan(500);
+      } finally {
+        await db.query('rollback');
+      }
+      await waitFor('HEALTHY again', async () => (await health.ok('getHealth', {})).status === ServiceStatus.SERVICE_STATUS_HEALTHY);
+      expect((await check(probes, 'readiness')).status).toBe('SERVING');
+      probes.close();
+      health.client.close();
+    });
+  });
+
+  it('reports an exhausted pool as DEGRADED without queueing behind it, and counts callers that waited', async () => {
+    await withService({ DB_MAX_CONNECTIONS: '2', DB_MAX_IDLE_CONNECTIONS: '1' }, async (svc) => {
+      const health = healthApi(svc.service.port);
+      const probes = probeClient(svc.service.port);
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const holders = [1, 2].map(() => svc.service.pool.connect(() => held));
+      await waitFor('both connections held', () => svc.service.pool.state().acquiredConnections === 2);
+
+      const exhausted = await waitFor('the database DEGRADED', async () => {
+        const r = await health.ok('getHealth', {}, { deadlineMs: 500 });
+        return r.dependencies[0]!.status === ServiceStatus.SERVICE_STATUS_DEGRADED ? r : undefined;
+      });
+      expect(exhausted.status).toBe(ServiceStatus.SERVICE_STATUS_DEGRADED);
+      expect(exhausted.dependencies[0]).toMatchObject({
+        message: 'Connection pool exhausted; database reachable',
+        config: { poolInfo: { maxConnections: 2, activeConnections: 2, idleConnections: 0 } },
+      });
+      expect((await check(probes, 'readiness')).status).toBe('SERVING');
+
+      // A caller now has to queue: wait_count counts it.
+      const before = Number(exhausted.dependencies[0]!.config!.poolInfo!.waitCount);
+      const queued = coachingApi(svc.client).call('getProfile', { id: randomUUID() });
+      await waitFor('a queued caller', () => svc.service.pool.state().waitingClients === 1);
+      const waiting = await health.ok('getHealth', {}, { deadlineMs: 500 });
+      expect(Number(waiting.dependencies[0]!.config!.poolInfo!.waitCount)).toBe(before + 1);
+
+      release();
+      await Promise.all(holders);
+      expect((await queued).error?.code).toBe(status.NOT_FOUND);
+      await waitFor('HEALTHY again', async () => (await health.ok('getHealth', {})).status === ServiceStatus.SERVICE_STATUS_HEALTHY);
+      probes.close();
+      health.client.close();
+    });
+  });
+});
+
+describe('shutdown', () => {
+  it('turns readiness NOT_SERVING before the server stops', async () => {
+    const svc = await startTestService(db.config(FAST));
+    const probes = probeClient(svc.service.port);
+    const readiness = watch(probes, 'readiness');
+    await waitFor('readiness SERVING', () => readiness.statuses.length === 1);
+    const stopping = svc.stop();
+    await waitFor('readiness NOT_SERVING', () => readiness.statuses.length === 2);
+    readiness.cancel();
+    await stopping;
+    expect(readiness.statuses).toEqual(['SERVING', 'NOT_SERVING']);
+    probes.close();
+  });
+});
+
+describe('secrets', () => {
+  it('never shows a credential of a dependency URL, even when the upstream echoes it', async () => {
+    const secret = 'Another-Recognisable-Secret-99';
+    const http = await startHttpStub('/status');
+    // The upstream echoes the credentials it received into its error body.
+    http.respond((request) => ({ status: 401, body: `rejected ${Buffer.from(String(request.headers.authorization).slice(6), 'base64').toString()}` }));
+    const url = http.url.replace('http://', `http://probe:${secret}@`);
+    try {
+      await withService({ HEALTH_DEPENDENCIES: JSON.stringify([{ name: 'audit-api', type: 'HTTP_SERVICE', url }]) }, async (svc) => {
+        const response = await healthApi(svc.service.port).ok('getHealth', {});
+        const audit = response.dependencies[1]!;
+        expect(http.requests[0]!.headers.authorization).toBe(`Basic ${Buffer.from(`probe:${secret}`).toString('base64')}`);
+        expect(audit.error).toBe(`GET ${http.url} answered 401: rejected probe:[redacted]`);
+        expect(JSON.stringify(GetHealthResponse.toJSON(response))).not.toContain(secret);
+        await waitFor('the transition log line', () => svc.logs.records().some((r) => r.dependency === 'audit-api' && r.to === 'UNHEALTHY'));
+        expect(svc.logs.text()).toContain('rejected probe:[redacted]');
+        expect(svc.logs.text()).not.toContain(secret);
+      });
+    } finally {
+      await http.close();
+    }
   });
 });
