@@ -77,8 +77,9 @@ it('detects, alerts and recovers when the real database stops and starts again',
   expect(readiness.statuses).toEqual(['SERVING']);
 
   // --- outage --------------------------------------------------------------
-  await pg.stopServer();
+  // The outage starts when PostgreSQL starts shutting down (it ends sessions at once).
   const stoppedAt = Date.now();
+  await pg.stopServer();
 
   const getHealthMs: number[] = [];
   const timedGetHealth = async (): Promise<GetHealthResponse> => {
@@ -205,4 +206,35 @@ it('detects, alerts and recovers when the real database stops and starts again',
   liveness.cancel();
   probes.close();
   health.client.close();
+});
+
+it('alerts in under 30 s and recovers promptly with the default probe timings', async () => {
+  // Only the webhook is configured: interval, failing interval, ping timeout and N are the defaults.
+  const defaultsHook = await startHttpStub('/defaults');
+  const url = new URL(pg.adminUrl);
+  url.pathname = '/coaching_outage';
+  const config = loadConfig({ env: serviceEnv(url.toString(), { ALERT_WEBHOOK_URL: defaultsHook.url }) });
+  expect([config.db.healthCheckIntervalMs, config.health.failingCheckIntervalMs, config.db.pingTimeoutMs, config.health.alertAfterFailures]).toEqual([
+    10_000, 2_000, 5_000, 3,
+  ]);
+  const service = await startTestService(config);
+  try {
+    const statusOf = (i: number): string | undefined =>
+      defaultsHook.requests[i] ? (JSON.parse(defaultsHook.requests[i].body) as { status: string }).status : undefined;
+    const stoppedAt = Date.now();
+    await pg.stopServer();
+    await waitFor('the alert', () => statusOf(0) === 'firing', 30_000, 100);
+    const alertMs = defaultsHook.requests[0]!.at - stoppedAt;
+    await pg.start();
+    const restartedAt = Date.now();
+    await waitFor('the recovery notice', () => statusOf(1) === 'resolved', 15_000, 100);
+    const recoveryMs = defaultsHook.requests[1]!.at - restartedAt;
+    expect(alertMs).toBeLessThan(30_000);
+    // While failing the database is probed every 2 s (each probe bounded by 5 s).
+    expect(recoveryMs).toBeLessThan(2_000 + 5_000);
+    console.info(`default timings: alert POST ${alertMs} ms after stop, recovery POST ${recoveryMs} ms after restart`);
+  } finally {
+    await service.stop();
+    await defaultsHook.close();
+  }
 });

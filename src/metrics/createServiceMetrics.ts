@@ -2,6 +2,7 @@ import { status as grpcStatus } from '@grpc/grpc-js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { QueryObserver } from '../db/DatabaseGateway';
 import { databaseFailureCode } from '../db/failureCode';
+import { DeadlineExceededError, DomainError, ResourceExhaustedError, UnavailableError } from '../domain/errors';
 import type { PoolObserver, PoolSnapshot } from '../db/poolInstrumentation';
 import type { CallObserver } from '../grpc/wrapUnary';
 import type { HealthStatus } from '../health/types';
@@ -9,6 +10,14 @@ import type { HealthStatus } from '../health/types';
 const STATUSES: readonly HealthStatus[] = ['HEALTHY', 'DEGRADED', 'UNHEALTHY'];
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const seconds = (ms: number): number => ms / 1000;
+
+/** ok; rejected: the work ended in a business outcome (not found, conflict); error: the database failed. */
+function outcomeOf(error: unknown): 'ok' | 'rejected' | 'error' {
+  if (error === undefined) return 'ok';
+  const failure =
+    !(error instanceof DomainError) || error instanceof UnavailableError || error instanceof DeadlineExceededError || error instanceof ResourceExhaustedError;
+  return failure ? 'error' : 'rejected';
+}
 
 /** One probe result as the metrics need it. */
 export interface ProbeSample {
@@ -51,7 +60,7 @@ export function createServiceMetrics(registry: Registry) {
 
   const querySeconds = new Histogram({
     name: 'coaching_db_operation_duration_seconds',
-    help: 'Time of a unit of database work (one read, or one write transaction), by operation and outcome.',
+    help: 'Time of a unit of database work (one read, or one write transaction), by operation and outcome (ok, rejected, error).',
     labelNames: ['operation', 'outcome'] as const,
     buckets: LATENCY_BUCKETS,
     registers,
@@ -157,8 +166,9 @@ export function createServiceMetrics(registry: Registry) {
   });
 
   const observeQuery: QueryObserver = (operation, durationMs, error) => {
-    querySeconds.observe({ operation, outcome: error === undefined ? 'ok' : 'error' }, seconds(durationMs));
-    if (error !== undefined) dbErrors.inc({ stage: 'query', type: databaseFailureCode(error) });
+    const outcome = outcomeOf(error);
+    querySeconds.observe({ operation, outcome }, seconds(durationMs));
+    if (outcome === 'error') dbErrors.inc({ stage: 'query', type: databaseFailureCode(error) });
   };
   const poolObserver: PoolObserver = {
     acquired(waitMs, queued) {

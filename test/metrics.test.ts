@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { status } from '@grpc/grpc-js';
+import { Role } from '../src/generated/coaching/v1/profile';
+import { ServiceStatus } from '../src/generated/coaching/health/v1/dependency_health';
+import { coachingApi } from './support/grpcClient';
+import { healthApi } from './support/healthClient';
+import { expectPromtoolAccepts, sample, scrape } from './support/promtool';
+import { adminQuery, createTestDatabase, type TestDatabase } from './support/testDatabase';
+import { startTestService, type TestService } from './support/testService';
+import { waitFor } from './support/waitFor';
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+describe('/metrics', () => {
+  let svc: TestService;
+  beforeAll(async () => {
+    svc = await startTestService(db.config({ DB_HEALTH_CHECK_INTERVAL: '200ms', DB_PING_TIMEOUT: '500ms', HEALTH_FAILING_CHECK_INTERVAL: '200ms' }));
+  });
+  afterAll(async () => {
+    await svc.stop();
+  });
+
+  it('exports RPC, database, pool and health metrics that promtool accepts', async () => {
+    const coaching = coachingApi(svc.client);
+    const email = `metrics-${randomUUID().slice(0, 8)}@example.com`;
+    const create = (displayName: string) =>
+      coaching.call('createProfile', {
+        profile: {
+          id: '',
+          role: Role.ROLE_COACH,
+          email,
+          displayName,
+          timezone: 'Europe/Berlin',
+          bio: '',
+          createTime: undefined,
+          updateTime: undefined,
+          etag: '',
+        },
+        requestId: '',
+      });
+    expect((await create('Metrics')).error).toBeUndefined();
+    // The same email again: a business rejection, not a database failure.
+    expect((await create('Again')).error?.code).toBe(status.ALREADY_EXISTS);
+    await coaching.call('getProfile', { id: randomUUID() });
+    await healthApi(svc.service.port).ok('getHealth', {});
+
+    const { status: httpStatus, contentType, text } = await scrape(svc.service.metricsPort!);
+    expect(httpStatus).toBe(200);
+    expect(contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+    const coachingRpc = { grpc_service: 'coaching.v1.CoachingService' };
+    expect(sample(text, 'grpc_server_handled_total', { ...coachingRpc, grpc_method: 'CreateProfile', grpc_code: 'OK' })).toBe(1);
+    expect(sample(text, 'grpc_server_handled_total', { ...coachingRpc, grpc_method: 'GetProfile', grpc_code: 'NOT_FOUND' })).toBe(1);
+    expect(sample(text, 'grpc_server_handling_seconds_count', { ...coachingRpc, grpc_method: 'GetProfile' })).toBe(1);
+    expect(sample(text, 'grpc_server_handled_total', { grpc_service: 'coaching.health.v1.HealthService', grpc_method: 'GetHealth', grpc_code: 'OK' })).toBe(1);
+    expect(sample(text, 'coaching_db_operation_duration_seconds_count', { operation: 'profiles.create', outcome: 'ok' })).toBe(1);
+    expect(sample(text, 'coaching_db_operation_duration_seconds_count', { operation: 'profiles.create', outcome: 'rejected' })).toBe(1);
+    expect(sample(text, 'coaching_db_errors_total')).toBeUndefined();
+    expect(sample(text, 'coaching_db_operation_duration_seconds_count', { operation: 'profiles.get', outcome: 'ok' })).toBe(1);
+
+    const state = svc.service.pool.state();
+    expect(sample(text, 'coaching_db_pool_max_connections')).toBe(10);
+    expect(sample(text, 'coaching_db_pool_idle_connections')).toBeLessThanOrEqual(state.idleConnections + 1);
+    expect(sample(text, 'coaching_db_pool_waiting_clients')).toBe(0);
+    expect(sample(text, 'coaching_db_pool_utilization_ratio')).toBeGreaterThanOrEqual(0);
+    expect(sample(text, 'coaching_db_pool_acquire_duration_seconds_count')).toBeGreaterThan(0);
+    expect(sample(text, 'coaching_db_pool_waits_total')).toBe(0);
+    expect(sample(text, 'coaching_db_connection_establish_duration_seconds_count', { outcome: 'ok' })).toBeGreaterThan(0);
+
+    const database = { dependency: 'postgresql-primary' };
+    expect(sample(text, 'coaching_health_dependency_up', { ...database, type: 'DATABASE', critical: 'true' })).toBe(1);
+    expect(sample(text, 'coaching_health_dependency_status', { ...database, status: 'HEALTHY' })).toBe(1);
+    expect(sample(text, 'coaching_health_dependency_status', { ...database, status: 'UNHEALTHY' })).toBe(0);
+    expect(sample(text, 'coaching_health_probe_duration_seconds_count', database)).toBeGreaterThan(0);
+    expect(sample(text, 'coaching_health_status', { status: 'HEALTHY' })).toBe(1);
+    expect(sample(text, 'coaching_health_ready')).toBe(1);
+    expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
+    expect(sample(text, 'nodejs_eventloop_lag_seconds')).toBeDefined();
+
+    expectPromtoolAccepts(text);
+  });
+
+  it('serves only GET /metrics', async () => {
+    const base = `http://127.0.0.1:${svc.service.metricsPort}`;
+    expect((await fetch(`${base}/`)).status).toBe(404);
+    expect((await fetch(`${base}/metrics`, { method: 'POST' })).status).toBe(405);
+  });
+});
+
+it('runs without a metrics endpoint when METRICS_ENABLED=false', async () => {
+  const svc = await startTestService(db.config({ METRICS_ENABLED: 'false' }));
+  expect(svc.service.metricsPort).toBeUndefined();
+  await svc.stop();
+});
+
+it('counts authentication failures when the credentials are rotated under the service', async () => {
+  const role = `coaching_rot_${randomUUID().slice(0, 8).replace(/-/g, '')}`;
+  const password = 'Rotating-Secret-Before-1';
+  await adminQuery(`create role ${role} login password '${password}'`);
+  await db.query(`grant usage on schema public to ${role}; grant select on all tables in schema public to ${role}`);
+  const url = new URL(db.url);
+  url.username = role;
+  url.password = password;
+  const config = db.config({
+    DATABASE_URL: url.toString(),
+    DB_MIGRATE_ON_START: 'false',
+    DB_HEALTH_CHECK_INTERVAL: '200ms',
+    HEALTH_FAILING_CHECK_INTERVAL: '200ms',
+    DB_PING_TIMEOUT: '500ms',
+  });
+  const svc = await startTestService(config);
+  try {
+    // The secret is rotated in the database but not in the service, and its sessions are cut.
+    await adminQuery(`alter role ${role} password 'Rotating-Secret-After-2'`);
+    await adminQuery('select pg_terminate_backend(pid) from pg_stat_activity where usename = $1', [role]);
+    const health = healthApi(svc.service.port);
+    const down = await waitFor('the database UNHEALTHY', async () => {
+      const r = await health.ok('getHealth', {});
+      return r.dependencies[0]!.status === ServiceStatus.SERVICE_STATUS_UNHEALTHY ? r : undefined;
+    });
+    const [event] = (await health.ok('listHealthEvents', { pageSize: 1, pageToken: '', dependency: 'postgresql-primary' })).events;
+    expect(event!.errorCode).toBe('AUTH_FAILED');
+    expect(down.dependencies[0]!.error).toContain(`password authentication failed for user "${role}"`);
+    const { text } = await scrape(svc.service.metricsPort!);
+    expect(sample(text, 'coaching_db_errors_total', { stage: 'connect', type: 'AUTH_FAILED' })).toBeGreaterThan(0);
+    expect(sample(text, 'coaching_health_probe_failures_total', { dependency: 'postgresql-primary', type: 'AUTH_FAILED' })).toBeGreaterThan(0);
+    expect(svc.logs.text()).not.toContain(password);
+    health.client.close();
+  } finally {
+    await svc.stop();
+    await db.query(`drop owned by ${role}`);
+    await adminQuery(`drop role ${role}`);
+  }
+});
