@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { Role } from '../src/generated/coaching/v1/profile';
 import { ServiceStatus } from '../src/generated/coaching/health/v1/dependency_health';
 import { coachingApi } from './support/grpcClient';
 import { healthApi } from './support/healthClient';
+import { PROJECT_ROOT } from '../src/paths';
 import { expectPromtoolAccepts, sample, scrape } from './support/promtool';
 import { adminQuery, createTestDatabase, type TestDatabase } from './support/testDatabase';
 import { startTestService, type TestService } from './support/testService';
@@ -83,6 +86,25 @@ describe('/metrics', () => {
     expect(sample(text, 'nodejs_eventloop_lag_seconds')).toBeDefined();
 
     expectPromtoolAccepts(text);
+  });
+
+  it('exports every metric the alert rules and the Grafana dashboard use', async () => {
+    const { text } = await scrape(svc.service.metricsPort!);
+    const exported = new Set(
+      [...text.matchAll(/^# TYPE (\S+) (\w+)$/gm)].flatMap(([, name, type]) =>
+        type === 'histogram' ? [`${name}_bucket`, `${name}_count`, `${name}_sum`] : [name],
+      ),
+    );
+    const sources = ['deploy/prometheus/coaching-service.rules.yaml', 'deploy/grafana/coaching-service.json'].map((f) =>
+      readFileSync(join(PROJECT_ROOT, f), 'utf8'),
+    );
+    // Recording rules (level:metric:operation) are not exported metrics.
+    const withoutRecordingRules = sources.map((source) => source.replace(/\b[a-z_]+:[a-z0-9_:]+/g, ''));
+    const used = new Set(
+      withoutRecordingRules.flatMap((source) => [...source.matchAll(/\b(?:coaching|grpc_server|nodejs|process)_[a-z0-9_]+\b/g)].map(([name]) => name)),
+    );
+    expect({ missing: [...used].filter((name) => !exported.has(name)) }).toEqual({ missing: [] });
+    expect(used.size).toBeGreaterThan(15);
   });
 
   it('serves only GET /metrics', async () => {
