@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Server, ServerCredentials, type UntypedServiceImplementation, type ServiceDefinition } from '@grpc/grpc-js';
-import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
+import { addDescriptorReflection } from './reflection/addDescriptorReflection';
 import { ServingStatus } from './ServingStatus';
 
 export interface ServiceRegistration {
@@ -23,8 +22,9 @@ export interface GrpcServer {
 /**
  * A grpc-js server with the given services, standard grpc.health.v1 (every
  * served name starts NOT_SERVING) and server reflection. Reflection serves the
- * descriptor set `buf build` produced, which keeps well-known types intact
- * (proto-loader's own descriptors break grpcurl on google.protobuf.Timestamp).
+ * files of the descriptor set `buf build` produced as they are, imports
+ * included (@grpc/reflection re-emits them through proto-loader, merged per
+ * package and without imports, which grpcurl cannot link).
  */
 export function createGrpcServer(options: { services: readonly ServiceRegistration[]; descriptorSetPath: string }): GrpcServer {
   const server = new Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
@@ -34,8 +34,7 @@ export function createGrpcServer(options: { services: readonly ServiceRegistrati
   health.addToServer(server);
   const status = new ServingStatus(health, Object.fromEntries(['', ...options.services.map((s) => s.name)].map((name) => [name, 'NOT_SERVING' as const])));
 
-  const descriptors = loadFileDescriptorSetFromBuffer(readFileSync(options.descriptorSetPath));
-  new ReflectionService(descriptors).addToServer(server);
+  addDescriptorReflection(server, readFileSync(options.descriptorSetPath), ['grpc.health.v1.Health', ...options.services.map((s) => s.name)]);
 
   return {
     server,
