@@ -113,10 +113,17 @@ describe('outage alerts', () => {
       webhook: createWebhookNotifier({ url: stub.url, timeoutMs: 1_000, maxAttempts: 2, logger: pino({ level: 'silent' }) }),
     });
     const check = scripted(statuses, critical);
-    const monitor = new DependencyMonitor(check, { failingIntervalMs: 5, sanitize: (t) => t, onProbe: (record) => alerter.observe(record) });
+    const errors: unknown[] = [];
+    const monitor = new DependencyMonitor(check, {
+      failingIntervalMs: 5,
+      sanitize: (t) => t,
+      onProbe: (record) => alerter.observe(record),
+      onError: (error) => errors.push(error),
+    });
     await monitor.start();
     await waitFor('the script to finish', () => check.done());
     monitor.stop();
+    expect(errors).toEqual([]);
     return { counted, lines: logs.records().filter((r) => r.alert === 'DependencyDown') };
   }
 

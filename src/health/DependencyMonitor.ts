@@ -20,8 +20,10 @@ export interface DependencyMonitorOptions {
   readonly failingIntervalMs: number;
   /** Removes credentials and secrets from failure text. */
   readonly sanitize: (text: string) => string;
-  /** Called after every probe, in order; must not throw. */
+  /** Called after every probe, in order. */
   readonly onProbe: (record: ProbeRecord) => void;
+  /** Called when recording or reporting a probe threw; probing goes on regardless. */
+  readonly onError: (error: unknown) => void;
 }
 
 /**
@@ -85,7 +87,11 @@ export class DependencyMonitor {
 
   async #runAndSchedule(): Promise<void> {
     const started = performance.now();
-    await this.#probeOnce();
+    try {
+      await this.#probeOnce();
+    } catch (error) {
+      this.options.onError(error);
+    }
     if (this.#stopped) return;
     const interval = this.#status === 'UNHEALTHY' ? this.options.failingIntervalMs : this.check.intervalMs;
     // The interval runs from the start of a probe, so a slow probe does not stretch detection.

@@ -30,6 +30,8 @@ export interface HealthModuleDeps {
   readonly poolSnapshot: () => PoolSnapshot | undefined;
   /** Highest migration version this build needs. */
   readonly expectedSchemaVersion: number;
+  /** State of the circuit breaker in front of the database ("closed", "open", "half-open", "isolated"), once there is one. */
+  readonly databaseCircuitState?: () => string;
   readonly metrics: ServiceMetrics;
   /** The logger's registry: credentials of dependency URLs are added to it. */
   readonly secrets: SecretRegistry;
@@ -121,11 +123,19 @@ export function createHealthModule(deps: HealthModuleDeps): HealthModule {
   };
 
   const checks = [
-    createDatabaseCheck({ db: config.db, pool: deps.pool, poolSnapshot: deps.poolSnapshot, expectedSchemaVersion: deps.expectedSchemaVersion }),
+    createDatabaseCheck({
+      db: config.db,
+      pool: deps.pool,
+      poolSnapshot: deps.poolSnapshot,
+      expectedSchemaVersion: deps.expectedSchemaVersion,
+      circuitState: deps.databaseCircuitState,
+    }),
     ...config.health.dependencies.map(createCheck),
   ];
+  const onError = (error: unknown): void => logger.error({ err: error }, 'recording a health probe failed');
   const monitors = checks.map(
-    (check) => new DependencyMonitor(check, { failingIntervalMs: Math.min(config.health.failingCheckIntervalMs, check.intervalMs), sanitize, onProbe }),
+    (check) =>
+      new DependencyMonitor(check, { failingIntervalMs: Math.min(config.health.failingCheckIntervalMs, check.intervalMs), sanitize, onProbe, onError }),
   );
 
   const handlers = createHealthHandlers({ report, events: (query) => history.list(query) });

@@ -18,6 +18,8 @@ export interface DatabaseCheckDeps {
   readonly poolSnapshot: () => PoolSnapshot | undefined;
   /** Highest migration version this build needs: a lower one is "schema not current". */
   readonly expectedSchemaVersion: number;
+  /** The breaker in front of the database, when there is one: reported as circuit_state. */
+  readonly circuitState?: () => string;
 }
 
 function failed(error: unknown, message = 'Database connection failed'): ProbeOutcome {
@@ -131,6 +133,7 @@ export function createDatabaseCheck(deps: DatabaseCheckDeps): DependencyCheck {
       }
       return { status: 'HEALTHY', message: 'Database connection healthy' };
     },
+    ...(deps.circuitState !== undefined && { circuitState: deps.circuitState }),
     poolInfo() {
       const s = deps.poolSnapshot();
       return s && { maxConnections: s.max, activeConnections: s.active, idleConnections: s.idle, waitCount: s.waitCount };
