@@ -6,9 +6,12 @@ import { Role } from '../src/generated/coaching/v1/profile';
 import { ServiceStatus } from '../src/generated/coaching/health/v1/dependency_health';
 import { coachingApi } from './support/grpcClient';
 import { healthApi } from './support/healthClient';
+import { Client } from 'pg';
+import { loadConfig } from '../src/config/config';
 import { PROJECT_ROOT } from '../src/paths';
 import { expectPromtoolAccepts, sample, scrape } from './support/promtool';
-import { adminQuery, createTestDatabase, type TestDatabase } from './support/testDatabase';
+import { startEmbeddedTestPostgres } from './support/postgresServer';
+import { createTestDatabase, serviceEnv, type TestDatabase } from './support/testDatabase';
 import { startTestService, type TestService } from './support/testService';
 import { waitFor } from './support/waitFor';
 
@@ -121,25 +124,26 @@ it('runs without a metrics endpoint when METRICS_ENABLED=false', async () => {
 });
 
 it('counts authentication failures when the credentials are rotated under the service', async () => {
-  const role = `coaching_rot_${randomUUID().slice(0, 8).replace(/-/g, '')}`;
+  // Its own PostgreSQL with password authentication: a shared test server may trust every login.
+  const pg = await startEmbeddedTestPostgres();
+  const role = 'coaching_rotating';
   const password = 'Rotating-Secret-Before-1';
-  await adminQuery(`create role ${role} login password '${password}'`);
-  await db.query(`grant usage on schema public to ${role}; grant select on all tables in schema public to ${role}`);
-  const url = new URL(db.url);
-  url.username = role;
-  url.password = password;
-  const config = db.config({
-    DATABASE_URL: url.toString(),
-    DB_MIGRATE_ON_START: 'false',
-    DB_HEALTH_CHECK_INTERVAL: '200ms',
-    HEALTH_FAILING_CHECK_INTERVAL: '200ms',
-    DB_PING_TIMEOUT: '500ms',
+  await withAdmin(pg.adminUrl, async (admin) => {
+    await admin.query(`create role ${role} login password '${password}'`);
+    await admin.query(`create database coaching_rotation owner ${role}`);
+  });
+  const url = new URL(pg.adminUrl);
+  Object.assign(url, { username: role, password, pathname: '/coaching_rotation' });
+  const config = loadConfig({
+    env: serviceEnv(url.toString(), { DB_HEALTH_CHECK_INTERVAL: '200ms', HEALTH_FAILING_CHECK_INTERVAL: '200ms', DB_PING_TIMEOUT: '500ms' }),
   });
   const svc = await startTestService(config);
   try {
     // The secret is rotated in the database but not in the service, and its sessions are cut.
-    await adminQuery(`alter role ${role} password 'Rotating-Secret-After-2'`);
-    await adminQuery('select pg_terminate_backend(pid) from pg_stat_activity where usename = $1', [role]);
+    await withAdmin(pg.adminUrl, async (admin) => {
+      await admin.query(`alter role ${role} password 'Rotating-Secret-After-2'`);
+      await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where usename = $1', [role]);
+    });
     const health = healthApi(svc.service.port);
     const down = await waitFor('the database UNHEALTHY', async () => {
       const r = await health.ok('getHealth', {});
@@ -155,7 +159,16 @@ it('counts authentication failures when the credentials are rotated under the se
     health.client.close();
   } finally {
     await svc.stop();
-    await db.query(`drop owned by ${role}`);
-    await adminQuery(`drop role ${role}`);
+    await pg.stop();
   }
 });
+
+async function withAdmin(adminUrl: string, work: (admin: Client) => Promise<void>): Promise<void> {
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await work(admin);
+  } finally {
+    await admin.end();
+  }
+}
