@@ -33,7 +33,7 @@ export interface HealthModuleDeps {
   /** State of the circuit breaker in front of the database ("closed", "open", "half-open", "isolated"), once there is one. */
   readonly databaseCircuitState?: () => string;
   readonly metrics: ServiceMetrics;
-  /** The logger's registry: credentials of dependency URLs are added to it. */
+  /** The logger's registry: credentials of dependency URLs and the webhook URL are added to it. */
   readonly secrets: SecretRegistry;
   readonly requestContext: RequestContext | undefined;
   /** Served services that need the critical dependencies: their grpc.health.v1 status follows readiness. */
@@ -67,6 +67,8 @@ export function createHealthModule(deps: HealthModuleDeps): HealthModule {
   for (const dep of config.health.dependencies) {
     if (dep.type === 'HTTP_SERVICE') deps.secrets.add(decodeURIComponent(new URL(dep.url).password));
   }
+  // Webhook URLs often carry their token in the path (chat integrations): keep the whole URL out of logs.
+  deps.secrets.add(config.alerting.webhookUrl);
   const sanitize = (text: string): string => deps.secrets.scrub(text);
   const history = new HealthHistory(config.health.historySize);
   const { webhookUrl } = config.alerting;
