@@ -206,7 +206,8 @@ describe('non-critical dependencies', () => {
         await probesAfter(svc, 'billing-api', since, 2);
         const hanging = await health.ok('getHealth', {}, { deadlineMs: 500 });
         expect(hanging.dependencies[1]).toMatchObject({ status: ServiceStatus.SERVICE_STATUS_UNHEALTHY, message: 'billing-api did not answer within 500 ms' });
-        expect(Math.max(...latencies)).toBeLessThan(250);
+        // Below the 500 ms probe timeout: a call that waited for the hanging probe would take at least that.
+        expect(Math.max(...latencies)).toBeLessThan(400);
 
         // Both heal: HEALTHY.
         http.respond({ status: 204 });
