@@ -175,6 +175,9 @@ it('detects, alerts and recovers when the real database stops and starts again',
     ['error', 'firing'],
     ['info', 'resolved'],
   ]);
+  expect(alertLines.map((r) => r.module)).toEqual(['alerting', 'alerting']);
+  // No line names a key twice (child loggers of child loggers would repeat "module").
+  expect(svc.logs.lines.filter((line) => line.split('"module":').length > 2)).toEqual([]);
   // Transitions are logged once each, not once per failed probe.
   const transitions = records.filter((r) => r.module === 'health' && r.dependency === 'postgresql-primary' && r.from !== undefined);
   expect(transitions.map((r) => `${String(r.from)}->${String(r.to)}`)).toEqual(['UNKNOWN->HEALTHY', 'HEALTHY->UNHEALTHY', 'UNHEALTHY->HEALTHY']);

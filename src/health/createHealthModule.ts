@@ -64,6 +64,7 @@ function createCheck(dep: HealthDependencyConfig): DependencyCheck {
 export function createHealthModule(deps: HealthModuleDeps): HealthModule {
   const { config, metrics } = deps;
   const logger = deps.logger.child({ module: 'health' });
+  const alertLogger = deps.logger.child({ module: 'alerting' });
   for (const dep of config.health.dependencies) {
     if (dep.type === 'HTTP_SERVICE') deps.secrets.add(decodeURIComponent(new URL(dep.url).password));
   }
@@ -79,13 +80,13 @@ export function createHealthModule(deps: HealthModuleDeps): HealthModule {
           url: webhookUrl,
           timeoutMs: config.alerting.webhookTimeoutMs,
           maxAttempts: config.alerting.webhookMaxAttempts,
-          logger: logger.child({ module: 'alerting' }),
+          logger: alertLogger,
           onAttempt: (outcome) => metrics.webhookDelivery(outcome),
         });
   const alerter = createOutageAlerter({
     threshold: config.health.alertAfterFailures,
     environment: config.appEnv,
-    logger: logger.child({ module: 'alerting' }),
+    logger: alertLogger,
     countAlert: (dependency, state) => metrics.alert(dependency, state),
     webhook,
   });
