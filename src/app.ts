@@ -2,12 +2,16 @@ import { unwatchFile, watchFile } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
 import { readPassword, type Config } from './config/config';
 import { createDatabaseGateway, type DatabaseGateway } from './db/DatabaseGateway';
 import { createDatabasePool } from './db/createDatabasePool';
+import { loadMigrations } from './db/migrations';
+import { createPoolInstrumentation } from './db/poolInstrumentation';
 import { translateDriverError } from './db/driverErrors';
 import { PoolManager, type ReloadOutcome } from './db/PoolManager';
 import { explainConnectFailure, prepareDatabase, StartupError } from './db/prepareDatabase';
+import { UnavailableError } from './domain/errors';
 import { PageTokenCodec } from './domain/PageTokenCodec';
 import { CoachingServiceService, type CoachingServiceServer } from './generated/coaching/v1/coaching_service';
 import { createGrpcServer, type GrpcServer } from './grpc/createGrpcServer';
@@ -17,7 +21,12 @@ import { createProgramHandlers } from './grpc/handlers/programHandlers';
 import { createSessionHandlers } from './grpc/handlers/sessionHandlers';
 import { ReadinessGate } from './grpc/ReadinessGate';
 import { createUnaryWrapper } from './grpc/wrapUnary';
+import { DATABASE_DEPENDENCY_NAME } from './config/healthDependencies';
+import { createHealthModule, HEALTH_SERVICE_NAME, type HealthModule } from './health/createHealthModule';
+import type { RequestContext } from './log/RequestContext';
 import type { SecretRegistry } from './log/SecretRegistry';
+import { createServiceMetrics } from './metrics/createServiceMetrics';
+import { startMetricsServer } from './metrics/startMetricsServer';
 import { DESCRIPTOR_SET, MIGRATIONS_DIR } from './paths';
 import { createDatabasePolicy, type DatabasePolicy } from './resilience/createDatabasePolicy';
 import { createEnrollmentService } from './services/enrollmentService';
@@ -36,6 +45,9 @@ export interface RunningService {
   readonly db: DatabaseGateway;
   readonly grpc: GrpcServer;
   readonly readiness: ReadinessGate;
+  readonly health: HealthModule;
+  /** Port of the /metrics endpoint; undefined when METRICS_ENABLED=false. */
+  readonly metricsPort: number | undefined;
   /** Re-reads the configuration and swaps in a new pool; the old one keeps serving if the new one fails. */
   reload(): Promise<ReloadOutcome>;
   /** Readiness off, drain delay, stop accepting, finish in-flight calls (bounded), close the pool. */
@@ -45,6 +57,8 @@ export interface RunningService {
 export interface ServiceDeps {
   readonly logger: Logger;
   readonly secrets: SecretRegistry;
+  /** Carries the correlation id of the request being served into every log line it causes. */
+  readonly requestContext?: RequestContext;
   /** Fresh configuration for reloads (SIGHUP, password file change); defaults to the start configuration. */
   readonly reloadConfig?: () => Config;
   /** Called when a late database connection (after a degraded start) finds a problem only an operator can fix. */
@@ -62,7 +76,15 @@ const isUnreachable = (error: unknown): boolean => error instanceof StartupError
 export async function startService(config: Config, deps: ServiceDeps): Promise<RunningService> {
   const { logger } = deps;
   const dbLogger = logger.child({ module: 'db' });
-  const pools = new PoolManager({ createPool: (db) => createDatabasePool(db), logger: dbLogger });
+  const metrics = createServiceMetrics(new Registry());
+  // Follows the pool in service, also across reloads.
+  const poolInstrumentation = createPoolInstrumentation(metrics.poolObserver);
+  metrics.trackPool(poolInstrumentation.snapshot);
+  const pools = new PoolManager({
+    createPool: async (db) => createDatabasePool(db, poolInstrumentation.poolOptions),
+    onSwap: (pool) => poolInstrumentation.attach(pool),
+    logger: dbLogger,
+  });
   const connect = async (): Promise<void> => {
     await prepareDatabase(config, { migrate: config.db.migrateOnStart, migrationsDir: MIGRATIONS_DIR });
     try {
@@ -82,17 +104,37 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
   }
 
   // Filled in once the server exists: the policy reports breaker changes to readiness.
-  const late: { readiness?: ReadinessGate } = {};
+  const late: { readiness?: ReadinessGate; health?: HealthModule } = {};
   const policy = createDatabasePolicy(config.resilience, {
     breakerStateChanged: (state) => {
       dbLogger.warn({ circuit: state }, `database circuit breaker ${state}`);
+      metrics.breakerState(DATABASE_DEPENDENCY_NAME, state);
       late.readiness?.set('database-circuit-closed', state !== 'open' && state !== 'isolated');
-      if (state === 'open') void probeUntilClosed();
+      if (state === 'open') {
+        late.health?.suspectDatabase();
+        void probeUntilClosed();
+      }
     },
-    retried: (reason, attempt, delayMs) => dbLogger.debug({ reason, attempt, delayMs }, 'retrying database work'),
-    bulkheadRejected: (reason) => dbLogger.warn({ reason }, 'database bulkhead rejected work'),
+    retried: (reason, attempt, delayMs) => {
+      metrics.retry(DATABASE_DEPENDENCY_NAME, reason);
+      dbLogger.debug({ reason, attempt, delayMs }, 'retrying database work');
+    },
+    bulkheadRejected: (reason) => {
+      metrics.bulkheadRejected(DATABASE_DEPENDENCY_NAME, reason);
+      dbLogger.warn({ reason }, 'database bulkhead rejected work');
+    },
   });
-  const db = createDatabaseGateway({ pools, policy, logger: dbLogger, statementTimeoutMs: config.db.statementTimeoutMs });
+  const db = createDatabaseGateway({
+    pools,
+    policy,
+    logger: dbLogger,
+    statementTimeoutMs: config.db.statementTimeoutMs,
+    observe: (operation, durationMs, error) => {
+      metrics.observeQuery(operation, durationMs, error);
+      // A refused or lost connection on the request path: let the prober confirm it now.
+      if (error !== undefined && translateDriverError(error) instanceof UnavailableError) late.health?.suspectDatabase();
+    },
+  });
 
   // With no traffic an open breaker never gets its half-open trial: send one.
   let probing = false;
@@ -117,7 +159,11 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
   const programs = createProgramHandlers(createProgramService(serviceDeps));
   const enrollments = createEnrollmentHandlers(createEnrollmentService(serviceDeps));
   const sessions = createSessionHandlers(createSessionService(serviceDeps));
-  const wrap = createUnaryWrapper({ logger: logger.child({ module: 'rpc' }) });
+  const wrap = createUnaryWrapper({
+    logger: logger.child({ module: 'rpc' }),
+    observe: metrics.rpcObserver(COACHING_SERVICE_NAME),
+    requestContext: deps.requestContext,
+  });
   const implementation: CoachingServiceServer = {
     createProfile: wrap('CreateProfile', profiles.createProfile),
     getProfile: wrap('GetProfile', profiles.getProfile),
@@ -142,17 +188,37 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     deleteSession: wrap('DeleteSession', sessions.deleteSession),
     completeSession: wrap('CompleteSession', sessions.completeSession),
   };
+  const health = createHealthModule({
+    config,
+    logger,
+    pool: () => pools.current(),
+    poolSnapshot: poolInstrumentation.snapshot,
+    expectedSchemaVersion: loadMigrations(MIGRATIONS_DIR).length,
+    databaseCircuitState: () => policy.breakerState(),
+    metrics,
+    secrets: deps.secrets,
+    requestContext: deps.requestContext,
+  });
+  late.health = health;
   const grpc = createGrpcServer({
-    services: [{ name: COACHING_SERVICE_NAME, definition: CoachingServiceService, implementation }],
+    services: [{ name: COACHING_SERVICE_NAME, definition: CoachingServiceService, implementation }, health.service],
     descriptorSetPath: DESCRIPTOR_SET,
   });
-  const gate = new ReadinessGate(grpc.status, ['readiness', '', COACHING_SERVICE_NAME]);
-  late.readiness = gate;
-  gate.set('not-draining', true);
-  gate.set('database-circuit-closed', true);
-  gate.set('database-connected', connected);
+  // Liveness: the process answers. It never looks at a dependency (a restart does not heal a database).
   grpc.status.set('liveness', 'SERVING');
+  // The health API works without the database: SERVING until shutdown.
+  grpc.status.set(HEALTH_SERVICE_NAME, 'SERVING');
+  const gate = new ReadinessGate(grpc.status, ['readiness', '', COACHING_SERVICE_NAME], logger.child({ module: 'health' }), {
+    'not-draining': true,
+    'database-connected': connected,
+    'database-circuit-closed': true,
+    // Until the first probe of every dependency has answered.
+    'critical-dependencies-healthy': false,
+  });
+  late.readiness = gate;
   const port = await grpc.listen(config.grpc.host, config.grpc.port);
+  const metricsServer = await startMetricsServer(config.metrics, metrics.registry, logger);
+  await health.start(gate);
 
   if (!connected) {
     const reconnect = retry(handleWhen(isUnreachable), {
@@ -219,14 +285,19 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     db,
     grpc,
     readiness: gate,
+    health,
+    metricsPort: metricsServer?.port,
     reload,
     async stop() {
       gate.set('not-draining', false);
+      grpc.status.set(HEALTH_SERVICE_NAME, 'NOT_SERVING');
       logger.info({ drainDelayMs: config.shutdownDrainDelayMs }, 'draining: readiness NOT_SERVING');
       await delay(config.shutdownDrainDelayMs);
       stopping.abort();
       if (passwordFile !== undefined) unwatchFile(passwordFile);
       const how = await grpc.shutdown(config.shutdownTimeoutMs);
+      health.stop();
+      await metricsServer?.close();
       await reloading.catch(() => undefined);
       await pools.close();
       logger.info({ shutdown: how }, 'coaching-service stopped');

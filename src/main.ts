@@ -10,6 +10,7 @@ import { startEmbeddedPostgres, type RunningPostgres } from './db/embeddedPostgr
 import { StartupError } from './db/prepareDatabase';
 import { seedDevelopmentData } from './db/seedDevelopmentData';
 import { createLogger } from './log/createLogger';
+import { RequestContext } from './log/RequestContext';
 import { SecretRegistry } from './log/SecretRegistry';
 
 async function main(): Promise<void> {
@@ -25,7 +26,8 @@ async function main(): Promise<void> {
   }
   const secrets = new SecretRegistry();
   secrets.add(readPassword(config.db.password));
-  const logger = createLogger({ level: config.logLevel, secrets });
+  const requestContext = new RequestContext();
+  const logger = createLogger({ level: config.logLevel, secrets, requestContext });
 
   let embedded: RunningPostgres | undefined;
   try {
@@ -44,6 +46,7 @@ async function main(): Promise<void> {
     const service = await startService(config, {
       logger,
       secrets,
+      requestContext,
       reloadConfig: () => {
         try {
           return loadConfig();

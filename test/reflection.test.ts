@@ -3,7 +3,7 @@ import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/
 import { create, createFileRegistry, fromBinary, toBinary, toJson, type DescMessage, type FileRegistry } from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema, FileDescriptorSetSchema, type DescriptorProto, type FileDescriptorProto } from '@bufbuild/protobuf/wkt';
 import { CoachingServiceService } from '../src/generated/coaching/v1/coaching_service';
-import { healthApi, ServingStatus } from './support/healthClient';
+import { grpcHealthApi, ServingStatus } from './support/healthClient';
 import { reflectionClient } from './support/reflectionClient';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase';
 import { startTestService, type TestService } from './support/testService';
@@ -198,7 +198,7 @@ describe('server reflection', () => {
 
 describe('grpc.health.v1', () => {
   it('reports SERVING for the server and for coaching.v1.CoachingService, NOT_FOUND for an unknown service', async () => {
-    const health = healthApi(svc.service.port);
+    const health = grpcHealthApi(svc.service.port);
     try {
       expect((await health.ok('check', { service: '' })).status).toBe(ServingStatus.SERVING);
       expect((await health.ok('check', { service: 'coaching.v1.CoachingService' })).status).toBe(ServingStatus.SERVING);

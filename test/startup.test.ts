@@ -8,7 +8,7 @@ import { prepareDatabase, StartupError, type StartupFailureKind } from '../src/d
 import { MIGRATIONS_DIR } from '../src/paths';
 import { Role } from '../src/generated/coaching/v1/profile';
 import { coachingApi, coachingClient } from './support/grpcClient';
-import { healthApi, serviceConnections, ServingStatus } from './support/healthClient';
+import { grpcHealthApi, serviceConnections, ServingStatus } from './support/healthClient';
 import { freePort, startEmbeddedTestPostgres } from './support/postgresServer';
 import { childEnv, ensureBuilt, isListening, jsonLines, runNode, startNode } from './support/processes';
 import { adminUrl, createTestDatabase, serviceEnv, type TestDatabase } from './support/testDatabase';
@@ -255,7 +255,7 @@ describe('the built service as a process', () => {
         DB_MAX_CONNECTIONS: '7',
       }),
     );
-    const health = healthApi(port);
+    const health = grpcHealthApi(port);
     const client = coachingClient(port);
     try {
       await waitFor(

@@ -34,16 +34,20 @@ export interface PoolHolder {
   current(): DatabasePool;
 }
 
+/** Observes every attempt of a unit of work (metrics hook); `error` is what the attempt threw, before translation. */
+export type QueryObserver = (operation: string, durationMs: number, error?: unknown) => void;
+
 export interface DatabaseGatewayDeps {
   readonly pools: PoolHolder;
   readonly policy: DatabasePolicy;
   readonly logger: Logger;
   /** The pool's own statement timeout: work with at least this budget needs no per-call limit. */
   readonly statementTimeoutMs: number;
+  readonly observe?: QueryObserver;
 }
 
 export function createDatabaseGateway(deps: DatabaseGatewayDeps): DatabaseGateway {
-  const { pools, policy, logger, statementTimeoutMs } = deps;
+  const { pools, policy, logger, statementTimeoutMs, observe } = deps;
 
   /** Runs `work` in a transaction whose statements stop after `budgetMs`; `snapshot` makes it REPEATABLE READ, READ ONLY. */
   const inTransaction = <T>(budgetMs: number, work: (tx: CommonQueryMethods) => Promise<T>, snapshot = false): Promise<T> =>
@@ -59,9 +63,13 @@ export function createDatabaseGateway(deps: DatabaseGatewayDeps): DatabaseGatewa
   const run = async <T>(kind: WorkKind, operation: string, options: WorkOptions | undefined, work: (budgetMs: number) => Promise<T>): Promise<T> => {
     const deadline = options?.deadline?.getTime() ?? Date.now() + statementTimeoutMs;
     return policy.execute(kind, deadline, async (budgetMs) => {
+      const started = performance.now();
       try {
-        return await work(budgetMs);
+        const result = await work(budgetMs);
+        observe?.(operation, performance.now() - started);
+        return result;
       } catch (error) {
+        observe?.(operation, performance.now() - started, error);
         if (error instanceof DomainError) throw error;
         const translated = translateDriverError(error);
         if (translated === undefined) throw error;

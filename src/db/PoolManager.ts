@@ -26,6 +26,8 @@ export class PoolManager implements PoolHolder {
   constructor(
     private readonly deps: {
       readonly createPool: (db: DatabaseConfig) => Promise<DatabasePool>;
+      /** Told of every pool that goes into service (instrumentation follows it). */
+      readonly onSwap?: (pool: DatabasePool) => void;
       readonly logger: Logger;
     },
   ) {}
@@ -54,6 +56,7 @@ export class PoolManager implements PoolHolder {
       return;
     }
     this.#pool = pool;
+    this.deps.onSwap?.(pool);
   }
 
   /** Opens a pool with the new settings and swaps it in; keeps the old one when the new one fails. */
@@ -73,6 +76,7 @@ export class PoolManager implements PoolHolder {
     }
     const previous = this.#pool;
     this.#pool = next;
+    this.deps.onSwap?.(next);
     this.#lastReload = { ok: true, at: new Date() };
     this.deps.logger.info({ reload: 'applied' }, 'configuration reloaded: new database pool in service');
     // In-flight work keeps its connection; end() waits for it and closes the rest.

@@ -1,4 +1,4 @@
-import { createPool, type DatabasePool, type Interceptor } from 'slonik';
+import { createPool, type DatabasePool, type DriverFactory, type Interceptor } from 'slonik';
 import { readPassword, type DatabaseConfig } from '../config/config';
 import { passwordlessDsn, tlsOptions } from './connectionSettings';
 import { createResultParserInterceptor } from './resultParserInterceptor';
@@ -12,7 +12,10 @@ import { createResultParserInterceptor } from './resultParserInterceptor';
  * DB_MAX_IDLE_CONNECTIONS has no slonik equivalent (it cannot cap idle
  * connections); idle connections are closed after DB_CONNECTION_MAX_IDLE_TIME.
  */
-export async function createDatabasePool(db: DatabaseConfig, extra: { interceptors?: readonly Interceptor[] } = {}): Promise<DatabasePool> {
+export async function createDatabasePool(
+  db: DatabaseConfig,
+  extra: { interceptors?: readonly Interceptor[]; driverFactory?: DriverFactory } = {},
+): Promise<DatabasePool> {
   const ssl = tlsOptions(db);
   const pool = await createPool(passwordlessDsn(db), {
     maxPoolSize: db.maxConnections,
@@ -31,6 +34,7 @@ export async function createDatabasePool(db: DatabaseConfig, extra: { intercepto
     password: readPassword(db.password) ?? '',
     interceptors: [createResultParserInterceptor(), ...(extra.interceptors ?? [])],
     ...(ssl !== undefined && { ssl }),
+    ...(extra.driverFactory !== undefined && { driverFactory: extra.driverFactory }),
   });
   // slonik also emits every query error on the pool; without a listener that
   // emit throws (and in Jest's ESM realm replaces the error). The rejection

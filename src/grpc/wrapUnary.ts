@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Metadata, status, type handleUnaryCall, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import type { RequestContext } from '../log/RequestContext';
 import { toStatus } from './errorStatus';
 
 /** What a handler knows about the call it serves. */
@@ -26,10 +27,12 @@ function deadlineOf(call: ServerUnaryCall<unknown, unknown>): Date | undefined {
 
 /**
  * Wraps a handler with what every RPC needs: a correlation id (from
- * `x-request-id` or generated, echoed in the response headers), one log line
- * per call with method, code and duration, and the error translation table.
+ * `x-request-id` or generated, echoed in the response headers, and set in
+ * the request context so that every line logged meanwhile carries it), one
+ * log line per call with method, code and duration, and the error
+ * translation table.
  */
-export function createUnaryWrapper(deps: { logger: Logger; observe?: CallObserver }) {
+export function createUnaryWrapper(deps: { logger: Logger; observe?: CallObserver; requestContext?: RequestContext }) {
   return function wrap<Req, Res>(method: string, handler: UnaryHandler<Req, Res>): handleUnaryCall<Req, Res> {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
       const started = performance.now();
@@ -47,7 +50,8 @@ export function createUnaryWrapper(deps: { logger: Logger; observe?: CallObserve
         logger[level]({ code: status[code], durationMs, ...fields }, 'rpc finished');
       };
 
-      handler(call.request, { correlationId, logger, deadline: deadlineOf(call) }).then(
+      const run = (): Promise<Res> => handler(call.request, { correlationId, logger, deadline: deadlineOf(call) });
+      (deps.requestContext === undefined ? run() : deps.requestContext.run(correlationId, run)).then(
         (response) => {
           finish(status.OK);
           callback(null, response);

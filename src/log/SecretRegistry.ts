@@ -1,4 +1,6 @@
-const URL_PASSWORD = /(postgres(?:ql)?:\/\/[^:/\s"@]+:)[^@\s"]+@/gi;
+// user:password@ in any URL (postgresql://, http://, ...) and password=... in key/value DSNs.
+const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s"@]+:)[^@\s"/]+@/gi;
+const DSN_PASSWORD = /(\bpassword=)[^\s&"']+/gi;
 
 /**
  * The secret values this process knows (database passwords, current and
@@ -16,7 +18,7 @@ export class SecretRegistry {
   }
 
   scrub(text: string): string {
-    let out = text.replace(URL_PASSWORD, '$1[redacted]@');
+    let out = text.replace(URL_PASSWORD, '$1[redacted]@').replace(DSN_PASSWORD, '$1[redacted]');
     for (const value of this.#values) {
       if (out.includes(value)) out = out.split(value).join('[redacted]');
     }

@@ -1,9 +1,12 @@
 import pino, { type Logger } from 'pino';
+import type { RequestContext } from './RequestContext';
 import type { SecretRegistry } from './SecretRegistry';
 
 export interface LoggerOptions {
   readonly level: string;
   readonly secrets: SecretRegistry;
+  /** When given, lines written while serving a request carry its correlationId. */
+  readonly requestContext?: RequestContext;
   /** Where lines go; stdout by default (tests pass a capture stream). */
   readonly destination?: pino.DestinationStream;
 }
@@ -26,6 +29,11 @@ export function createLogger(options: LoggerOptions): Logger {
         censor: '[redacted]',
       },
       hooks: { streamWrite: (line) => options.secrets.scrub(line) },
+      mixin: (_fields, _level, logger) => {
+        const correlationId = options.requestContext?.correlationId();
+        // The RPC wrapper's child logger already binds it; do not write the key twice.
+        return correlationId === undefined || 'correlationId' in logger.bindings() ? {} : { correlationId };
+      },
     },
     options.destination ?? pino.destination({ sync: false }),
   );

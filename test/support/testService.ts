@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { startService, type RunningService } from '../../src/app';
 import type { Config } from '../../src/config/config';
 import { createLogger } from '../../src/log/createLogger';
+import { RequestContext } from '../../src/log/RequestContext';
 import { SecretRegistry } from '../../src/log/SecretRegistry';
 import { readPassword } from '../../src/config/config';
 import { coachingClient } from './grpcClient';
@@ -41,8 +42,9 @@ export async function startTestService(config: Config, options: { logLevel?: str
   const logs = new LogCapture();
   const secrets = new SecretRegistry();
   secrets.add(readPassword(config.db.password));
-  const logger = createLogger({ level: options.logLevel ?? 'info', secrets, destination: logs.stream });
-  const service = await startService(config, { logger, secrets });
+  const requestContext = new RequestContext();
+  const logger = createLogger({ level: options.logLevel ?? 'info', secrets, requestContext, destination: logs.stream });
+  const service = await startService(config, { logger, secrets, requestContext });
   const client = coachingClient(service.port);
   return {
     service,

@@ -1,4 +1,4 @@
-import { healthApi, ServingStatus } from '../../support/healthClient';
+import { grpcHealthApi, ServingStatus } from '../../support/healthClient';
 
 /**
  * Polls grpc.health.v1 Check('readiness') every 25 ms from a real client and
@@ -7,10 +7,10 @@ import { healthApi, ServingStatus } from '../../support/healthClient';
 export class ReadinessWatch {
   readonly changes: { at: number; serving: boolean }[] = [];
   #timer: NodeJS.Timeout | undefined;
-  #health: ReturnType<typeof healthApi>;
+  #health: ReturnType<typeof grpcHealthApi>;
 
   constructor(port: number) {
-    this.#health = healthApi(port);
+    this.#health = grpcHealthApi(port);
   }
 
   start(): void {
