@@ -1,0 +1,105 @@
+/** How a bench invocation was asked to run (`npm run bench -- [flags]`). */
+export interface BenchOptions {
+  readonly mode: 'full' | 'smoke' | 'soak';
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  readonly concurrencies: readonly number[];
+  /** Workload names to run (all when empty). */
+  readonly only: readonly string[];
+  /** Targets to run (all when empty). */
+  readonly targets: readonly string[];
+  readonly deadlineMs: number;
+  readonly poolSize: number;
+  readonly scale: number;
+  readonly pgbench: boolean;
+  /** Run the service under `node --cpu-prof` and summarise the profile. */
+  readonly profile: boolean;
+  readonly soakMs: number;
+  /** Folder for the JSON lines, the markdown report and logs (a temp folder when unset). */
+  readonly out: string | undefined;
+  readonly databaseUrl: string | undefined;
+  /** Folder of the service build to run (its dist/ and migrations/): compare builds before and after a change. */
+  readonly serviceDir: string | undefined;
+  /** Extra node flags for the service process (e.g. --max-semi-space-size=8). */
+  readonly serviceNodeFlags: readonly string[];
+}
+
+export const USAGE = `npm run bench -- [--smoke | --soak] [options]
+  --smoke                 a few seconds, tiny data set, asserts nothing about speed (CI)
+  --soak                  mixed load on the service at 16 in-flight for --soak-minutes (5): RSS growth
+  --duration=S            measured seconds per run (10)
+  --warmup=S              warm-up seconds per run, not measured (3)
+  --concurrency=1,16,64   in-flight calls
+  --only=A,B              workloads (GetProfile, ListSessions, …)
+  --targets=A,B           service, bare, raw-pg, raw-pg-prepared, pgbench
+  --deadline-ms=N         gRPC deadline per call, 0 for none (5000)
+  --pool=N                connections of the service, bare server and raw client pools (25)
+  --scale=F               data volume factor (1 = 10 000 profiles, 100 000 sessions)
+  --no-pgbench            skip pgbench even when installed
+  --profile               run the service under node --cpu-prof and print its top frames
+  --out=DIR               keep results.jsonl, results.md, logs and profiles in DIR
+  --service-dir=DIR       run the service built in DIR (DIR/dist/src/main.js) instead of this checkout's
+  --service-node-flags=F  extra node flags for the service, space-separated (e.g. --max-semi-space-size=8)
+  BENCH_DATABASE_URL      use this PostgreSQL (a role that may create databases) instead of an embedded one`;
+
+export function parseOptions(argv: readonly string[]): BenchOptions {
+  const flags = new Map<string, string>();
+  for (const arg of argv) {
+    if (arg === '--help' || arg === '-h') {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    }
+    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (match === null) throw new Error(`unknown argument "${arg}"\n${USAGE}`);
+    flags.set(match[1]!, match[2] ?? 'true');
+  }
+  const known = [
+    'smoke',
+    'soak',
+    'duration',
+    'warmup',
+    'concurrency',
+    'only',
+    'targets',
+    'deadline-ms',
+    'pool',
+    'scale',
+    'no-pgbench',
+    'profile',
+    'out',
+    'soak-minutes',
+    'service-dir',
+    'service-node-flags',
+  ];
+  for (const key of flags.keys()) if (!known.includes(key)) throw new Error(`unknown flag --${key}\n${USAGE}`);
+  const number = (key: string, fallback: number): number => {
+    const raw = flags.get(key);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < 0) throw new Error(`--${key} must be a non-negative number`);
+    return value;
+  };
+  const list = (key: string): string[] => (flags.get(key) ?? '').split(',').filter((s) => s !== '');
+  const mode = flags.has('smoke') ? 'smoke' : flags.has('soak') ? 'soak' : 'full';
+  const smoke = mode === 'smoke';
+  const concurrencies = list('concurrency').map(Number);
+  if (concurrencies.some((c) => !Number.isInteger(c) || c < 1)) throw new Error('--concurrency takes positive integers');
+  return {
+    mode,
+    warmupMs: number('warmup', smoke ? 0.2 : 3) * 1000,
+    durationMs: number('duration', smoke ? 0.3 : 10) * 1000,
+    concurrencies: concurrencies.length > 0 ? concurrencies : smoke ? [4] : [1, 16, 64],
+    only: list('only'),
+    targets: list('targets'),
+    deadlineMs: number('deadline-ms', 5000),
+    poolSize: number('pool', 25),
+    scale: number('scale', smoke ? 0.02 : 1),
+    pgbench: !flags.has('no-pgbench'),
+    profile: flags.has('profile'),
+    soakMs: number('soak-minutes', smoke ? 0.05 : 5) * 60_000,
+    out: flags.get('out'),
+    serviceDir: flags.get('service-dir'),
+    serviceNodeFlags: (flags.get('service-node-flags') ?? '').split(' ').filter((f) => f !== ''),
+    databaseUrl: process.env.BENCH_DATABASE_URL === '' ? undefined : process.env.BENCH_DATABASE_URL,
+  };
+}

@@ -1,0 +1,236 @@
+/**
+ * `npm run bench`: PostgreSQL (embedded or BENCH_DATABASE_URL), the seeded
+ * volume, the service and the bare baseline as separate processes, and one
+ * forked load-generator process per run. Prints one JSON line per run and
+ * then markdown tables: every run, the ratios, and the issue's targets.
+ */
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { PROJECT_ROOT } from '../src/paths';
+import { startBenchDatabase, type BenchDatabase } from './database';
+import { sharesTable, summariseCpuProfile } from './cpuProfile';
+import { describeEnvironment, machineBusyPercent } from './environment';
+import type { RunSpec, Target } from './loadgen/protocol';
+import { parseOptions, type BenchOptions } from './options';
+import { findPgbench, pgbenchScripts, pgbenchVersion, runPgbench } from './pgbench';
+import { histogramBuckets, POOL_ACQUIRE_HISTOGRAM, quantileBetween, scrape } from './metrics';
+import { checkTargets, ratioTable, resultsTable, targetsTable } from './report';
+import { runLoad, type RunRecord } from './runLoad';
+import { seed } from './seed';
+import { childEnv, runScript, serviceEnv, startServer, type ServerProcess } from './servers';
+import { runSoak } from './soak';
+import { scheduledSessionCount, volumeAt, type Volume } from './volume';
+import { WORKLOADS } from './workloads';
+
+const GRPC_TARGETS: readonly Target[] = ['service', 'bare', 'raw-pg', 'raw-pg-prepared'];
+
+const log = (message: string): void => void process.stderr.write(`bench: ${message}\n`);
+
+/** Runs the migrations with the service's own CLI and seeds the volume. */
+async function prepareData(db: BenchDatabase, volume: Volume, env: Record<string, string>, serviceDir: string | undefined): Promise<Record<string, number>> {
+  await runScript('dist/src/cli/migrate.js', ['up'], env, serviceDir);
+  const client = new Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    const started = Date.now();
+    const summary = await seed(client, volume);
+    await client.query('vacuum analyze');
+    log(`seeded ${JSON.stringify(summary)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return summary;
+  } finally {
+    await client.end();
+  }
+}
+
+interface Planned {
+  readonly workload: string;
+  readonly target: Target | 'pgbench';
+  readonly concurrency: number;
+}
+
+function plan(options: BenchOptions, pgbench: boolean, scripts: Record<string, string>): Planned[] {
+  const wanted = (target: string): boolean => options.targets.length === 0 || options.targets.includes(target);
+  const runs: Planned[] = [];
+  for (const workload of WORKLOADS) {
+    if (options.only.length > 0 ? !options.only.includes(workload.name) : workload.defaultRun === false) continue;
+    if (workload.requiresFile !== undefined && !existsSync(join(options.serviceDir ?? PROJECT_ROOT, workload.requiresFile))) continue;
+    for (const concurrency of options.concurrencies) {
+      for (const target of GRPC_TARGETS) {
+        if (workload.targets[target] !== undefined && wanted(target)) runs.push({ workload: workload.name, target, concurrency });
+      }
+      if (pgbench && wanted('pgbench') && scripts[workload.name] !== undefined) runs.push({ workload: workload.name, target: 'pgbench', concurrency });
+    }
+  }
+  return runs;
+}
+
+/** The worst pool acquisition wait p99 the service reported in its runs at 64 in flight. */
+function poolWaitAt64(records: readonly RunRecord[]): { poolWaitP99Ms?: number } {
+  const waits = records.filter((r) => r.target === 'service' && r.concurrency === 64 && r.poolAcquireWait !== undefined).map((r) => r.poolAcquireWait!.p99Ms);
+  return waits.length === 0 ? {} : { poolWaitP99Ms: Math.max(...waits) };
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+  const outDir = options.out ?? mkdtempSync(join(tmpdir(), 'coaching-bench-'));
+  temporaryOut = options.out === undefined ? outDir : undefined;
+  mkdirSync(outDir, { recursive: true });
+  const jsonl = join(outDir, 'results.jsonl');
+  const emit = (record: object): void => {
+    const line = JSON.stringify(record);
+    process.stdout.write(`${line}\n`);
+    appendFileSync(jsonl, `${line}\n`);
+  };
+  const volume = volumeAt(options.scale);
+  const pgbenchBinary = options.pgbench && options.mode !== 'soak' ? findPgbench() : undefined;
+  const scripts = pgbenchScripts(volume);
+  // Service + bare + raw pools, plus pgbench's clients, with room to spare.
+  const maxConnections = options.poolSize * 3 + Math.max(...options.concurrencies) + 20;
+
+  const db = await startBenchDatabase({ externalUrl: options.databaseUrl, maxConnections });
+  const servers: ServerProcess[] = [];
+  let broken = false;
+  try {
+    emit(await describeEnvironment(db.description, pgbenchBinary === undefined ? undefined : pgbenchVersion(pgbenchBinary)));
+    const cliEnv = serviceEnv({ databaseUrl: db.url, grpcPort: 0, metricsPort: 0, poolSize: options.poolSize });
+    const seeded = await prepareData(db, volume, cliEnv, options.serviceDir);
+    emit({ kind: 'data', volume, seeded, service: options.serviceDir ?? 'this checkout', serviceNodeFlags: options.serviceNodeFlags });
+
+    const profileDir = join(outDir, 'profile');
+    const service = await startServer({
+      name: 'service',
+      script: 'dist/src/main.js',
+      env: (port, metricsPort) => serviceEnv({ databaseUrl: db.url, grpcPort: port, metricsPort, poolSize: options.poolSize }),
+      logDir: outDir,
+      nodeFlags: [...options.serviceNodeFlags, ...(options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+      hasMetrics: true,
+      ...(options.serviceDir !== undefined && { root: options.serviceDir }),
+    });
+    servers.push(service);
+    log(`service pid ${service.pid} on port ${service.port}, logs in ${service.logFile}`);
+
+    if (options.mode === 'soak') {
+      const soak = await runSoak({ options, volume, db, service, log });
+      emit(soak);
+      const summary = `RSS over ${(options.soakMs / 60_000).toFixed(1)} min of Mixed @16: ${soak.rssStartMb} MB → ${soak.rssEndMb} MB (${soak.growthPercent} %), peak ${soak.rssPeakMb} MB`;
+      process.stdout.write(`\n${summary}\n`);
+      writeFileSync(join(outDir, 'results.md'), `${summary}\n`);
+      return soak.result.calls === 0 ? 1 : 0;
+    }
+
+    const bare = await startServer({
+      name: 'bare',
+      script: 'dist/bench/baseline/server.js',
+      env: (port) => childEnv({ BENCH_DATABASE_URL: db.url, BENCH_PORT: String(port), BENCH_POOL_SIZE: String(options.poolSize) }),
+      logDir: outDir,
+    });
+    servers.push(bare);
+    log(`bare baseline pid ${bare.pid} on port ${bare.port}`);
+
+    const records: RunRecord[] = [];
+    let completeCursor = 0;
+    let slotCursor = 0;
+    const runs = plan(options, pgbenchBinary !== undefined, scripts);
+    log(`${runs.length} runs of ${(options.warmupMs + options.durationMs) / 1000} s each; results in ${outDir}`);
+    for (const [i, run] of runs.entries()) {
+      let record: RunRecord;
+      if (run.target === 'pgbench') {
+        record = await runPgbench({
+          binary: pgbenchBinary!,
+          databaseUrl: db.url,
+          workload: run.workload,
+          script: scripts[run.workload]!,
+          concurrency: run.concurrency,
+          warmupMs: options.warmupMs,
+          durationMs: options.durationMs,
+          postmasterPid: db.postmasterPid,
+        });
+      } else {
+        const server = run.target === 'service' ? service : run.target === 'bare' ? bare : undefined;
+        const spec: RunSpec = {
+          target: run.target,
+          workload: run.workload,
+          concurrency: run.concurrency,
+          warmupMs: options.warmupMs,
+          durationMs: options.durationMs,
+          deadlineMs: options.deadlineMs,
+          grpcPort: server?.port ?? 0,
+          databaseUrl: db.url,
+          poolSize: options.poolSize,
+          volume,
+          completeFrom: completeCursor,
+          completeTo: scheduledSessionCount(volume),
+          slotFrom: slotCursor,
+          seed: 0x9e3779b1 ^ (i + 1),
+        };
+        const metricsPort = server?.metricsPort;
+        const before = metricsPort === undefined ? undefined : await scrape(metricsPort);
+        record = await runLoad(spec, server?.pid, db.postmasterPid);
+        const after = metricsPort === undefined || before === undefined ? undefined : await scrape(metricsPort);
+        if (before !== undefined && after !== undefined) {
+          const wait = quantileBetween(histogramBuckets(before, POOL_ACQUIRE_HISTOGRAM), histogramBuckets(after, POOL_ACQUIRE_HISTOGRAM), 0.99);
+          if (wait !== undefined) record = { ...record, poolAcquireWait: { p99Ms: wait.ms, count: wait.count } };
+        }
+        completeCursor += record.result.consumed.completions;
+        slotCursor += record.result.consumed.slots;
+        if (server?.exited() === true) throw new Error(`${server.name} exited during ${run.workload}; see ${server.logFile}`);
+      }
+      records.push(record);
+      emit(record);
+      const r = record.result;
+      log(
+        `[${i + 1}/${runs.length}] ${run.workload} ${run.target} @${run.concurrency}: ${r.perSecond}/s p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} ms, ${r.calls - r.ok} errors${r.errorSample === undefined ? '' : ` (${r.errorSample})`}`,
+      );
+      if (r.calls === 0) broken = true;
+    }
+
+    const busyAfter = await machineBusyPercent();
+    for (const server of servers.splice(0)) await server.stop();
+    const listWorkload = WORKLOADS.some((w) => w.name === 'ListSessions') ? 'ListSessions' : 'ListProfiles';
+    const sections = [
+      `## Results (${options.durationMs / 1000} s measured after ${options.warmupMs / 1000} s warm-up, deadline ${options.deadlineMs} ms)`,
+      resultsTable(records),
+      '## Ratios',
+      ratioTable(records),
+      '## Targets',
+      targetsTable(checkTargets(records, { listWorkload, ...poolWaitAt64(records) })),
+      `Machine busy after the runs (1 s sample, bench stopped): ${busyAfter} %.`,
+    ];
+    if (options.profile) {
+      const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
+      for (const file of files) {
+        const summary = summariseCpuProfile(join(profileDir, file));
+        sections.push(
+          `## Service CPU profile (${file}, ${summary.totalMs} ms on CPU)`,
+          sharesTable('caused by (Node internals and native code folded into their caller)', summary.owners.slice(0, 20)),
+          sharesTable('layer (self time)', summary.layers.slice(0, 20)),
+          sharesTable('frame', summary.frames),
+        );
+      }
+    }
+    const markdown = sections.join('\n\n');
+    writeFileSync(join(outDir, 'results.md'), `${markdown}\n`);
+    process.stdout.write(`\n${markdown}\n`);
+    if (options.out !== undefined) log(`results in ${outDir}`);
+    return broken ? 1 : 0;
+  } finally {
+    for (const server of servers) await server.stop().catch(() => undefined);
+    await db.stop();
+  }
+}
+
+/** The report folder when the bench made it itself: removed after a clean run, kept (with the logs) after a failure. */
+let temporaryOut: string | undefined;
+
+main().then(
+  (code) => {
+    if (code === 0 && temporaryOut !== undefined) rmSync(temporaryOut, { recursive: true, force: true });
+    process.exit(code);
+  },
+  (error: unknown) => {
+    process.stderr.write(`bench: harness failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(2);
+  },
+);
