@@ -195,6 +195,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     poolSnapshot: poolInstrumentation.snapshot,
     expectedSchemaVersion: loadMigrations(MIGRATIONS_DIR).length,
     databaseCircuitState: () => policy.breakerState(),
+    breakers: new Map([[DATABASE_DEPENDENCY_NAME, policy]]),
     metrics,
     secrets: deps.secrets,
     requestContext: deps.requestContext,

@@ -6,6 +6,7 @@ import type { Config, HealthDependencyConfig } from '../config/config';
 import type { PoolSnapshot } from '../db/poolInstrumentation';
 import { HealthServiceService, type HealthServiceServer } from '../generated/coaching/health/v1/health_service';
 import type { ServiceRegistration } from '../grpc/createGrpcServer';
+import { createCircuitBreakerHandlers, type OperableBreaker } from '../grpc/handlers/circuitBreakerHandlers';
 import { createHealthHandlers } from '../grpc/handlers/healthHandlers';
 import { createUnaryWrapper } from '../grpc/wrapUnary';
 import type { RequestContext } from '../log/RequestContext';
@@ -35,6 +36,8 @@ export interface HealthModuleDeps {
   /** The logger's registry: credentials of dependency URLs and the webhook URL are added to it. */
   readonly secrets: SecretRegistry;
   readonly requestContext: RequestContext | undefined;
+  /** Circuit breakers operators may reset or isolate, by dependency name. */
+  readonly breakers?: ReadonlyMap<string, OperableBreaker>;
 }
 
 /** Where the module reports whether the critical dependencies allow serving (app.ts: the readiness gate). */
@@ -147,9 +150,12 @@ export function createHealthModule(deps: HealthModuleDeps): HealthModule {
     observe: metrics.rpcObserver(HEALTH_SERVICE_NAME),
     requestContext: deps.requestContext,
   });
+  const admin = createCircuitBreakerHandlers(deps.breakers ?? new Map());
   const implementation: HealthServiceServer = {
     getHealth: wrap('GetHealth', handlers.getHealth),
     listHealthEvents: wrap('ListHealthEvents', handlers.listHealthEvents),
+    resetCircuitBreaker: wrap('ResetCircuitBreaker', admin.resetCircuitBreaker),
+    isolateCircuitBreaker: wrap('IsolateCircuitBreaker', admin.isolateCircuitBreaker),
   };
 
   return {

@@ -22,6 +22,34 @@ import { Timestamp } from "../../../google/protobuf/timestamp";
 import { DependencyHealth, ServiceStatus, serviceStatusFromJSON, serviceStatusToJSON } from "./dependency_health";
 import { HealthEvent } from "./health_event";
 
+/** Request of HealthService.ResetCircuitBreaker. */
+export interface ResetCircuitBreakerRequest {
+  /** Dependency name as GetHealth reports it, e.g. "postgresql-primary". Required. */
+  dependency: string;
+}
+
+/** Response of HealthService.ResetCircuitBreaker. */
+export interface ResetCircuitBreakerResponse {
+  /** The dependency whose breaker was reset. */
+  dependency: string;
+  /** Breaker state after the action: "closed". */
+  circuitState: string;
+}
+
+/** Request of HealthService.IsolateCircuitBreaker. */
+export interface IsolateCircuitBreakerRequest {
+  /** Dependency name as GetHealth reports it, e.g. "postgresql-primary". Required. */
+  dependency: string;
+}
+
+/** Response of HealthService.IsolateCircuitBreaker. */
+export interface IsolateCircuitBreakerResponse {
+  /** The dependency whose breaker was isolated. */
+  dependency: string;
+  /** Breaker state after the action: "isolated". */
+  circuitState: string;
+}
+
 /** Request of HealthService.GetHealth. */
 export interface GetHealthRequest {
 }
@@ -75,6 +103,318 @@ export interface ListHealthEventsResponse {
   /** Token for older events; empty when there are none. */
   nextPageToken: string;
 }
+
+function createBaseResetCircuitBreakerRequest(): ResetCircuitBreakerRequest {
+  return { dependency: "" };
+}
+
+export const ResetCircuitBreakerRequest: MessageFns<ResetCircuitBreakerRequest> = {
+  encode(message: ResetCircuitBreakerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.dependency !== "") {
+      writer.uint32(10).string(message.dependency);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResetCircuitBreakerRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResetCircuitBreakerRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.dependency = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResetCircuitBreakerRequest {
+    return { dependency: isSet(object.dependency) ? globalThis.String(object.dependency) : "" };
+  },
+
+  toJSON(message: ResetCircuitBreakerRequest): unknown {
+    const obj: any = {};
+    if (message.dependency !== "") {
+      obj.dependency = message.dependency;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResetCircuitBreakerRequest>): ResetCircuitBreakerRequest {
+    return ResetCircuitBreakerRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResetCircuitBreakerRequest>): ResetCircuitBreakerRequest {
+    const message = createBaseResetCircuitBreakerRequest();
+    message.dependency = object.dependency ?? "";
+    return message;
+  },
+};
+
+function createBaseResetCircuitBreakerResponse(): ResetCircuitBreakerResponse {
+  return { dependency: "", circuitState: "" };
+}
+
+export const ResetCircuitBreakerResponse: MessageFns<ResetCircuitBreakerResponse> = {
+  encode(message: ResetCircuitBreakerResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.dependency !== "") {
+      writer.uint32(10).string(message.dependency);
+    }
+    if (message.circuitState !== "") {
+      writer.uint32(18).string(message.circuitState);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResetCircuitBreakerResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResetCircuitBreakerResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.dependency = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.circuitState = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResetCircuitBreakerResponse {
+    return {
+      dependency: isSet(object.dependency) ? globalThis.String(object.dependency) : "",
+      circuitState: isSet(object.circuitState)
+        ? globalThis.String(object.circuitState)
+        : isSet(object.circuit_state)
+        ? globalThis.String(object.circuit_state)
+        : "",
+    };
+  },
+
+  toJSON(message: ResetCircuitBreakerResponse): unknown {
+    const obj: any = {};
+    if (message.dependency !== "") {
+      obj.dependency = message.dependency;
+    }
+    if (message.circuitState !== "") {
+      obj.circuitState = message.circuitState;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResetCircuitBreakerResponse>): ResetCircuitBreakerResponse {
+    return ResetCircuitBreakerResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResetCircuitBreakerResponse>): ResetCircuitBreakerResponse {
+    const message = createBaseResetCircuitBreakerResponse();
+    message.dependency = object.dependency ?? "";
+    message.circuitState = object.circuitState ?? "";
+    return message;
+  },
+};
+
+function createBaseIsolateCircuitBreakerRequest(): IsolateCircuitBreakerRequest {
+  return { dependency: "" };
+}
+
+export const IsolateCircuitBreakerRequest: MessageFns<IsolateCircuitBreakerRequest> = {
+  encode(message: IsolateCircuitBreakerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.dependency !== "") {
+      writer.uint32(10).string(message.dependency);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IsolateCircuitBreakerRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIsolateCircuitBreakerRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.dependency = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IsolateCircuitBreakerRequest {
+    return { dependency: isSet(object.dependency) ? globalThis.String(object.dependency) : "" };
+  },
+
+  toJSON(message: IsolateCircuitBreakerRequest): unknown {
+    const obj: any = {};
+    if (message.dependency !== "") {
+      obj.dependency = message.dependency;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<IsolateCircuitBreakerRequest>): IsolateCircuitBreakerRequest {
+    return IsolateCircuitBreakerRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<IsolateCircuitBreakerRequest>): IsolateCircuitBreakerRequest {
+    const message = createBaseIsolateCircuitBreakerRequest();
+    message.dependency = object.dependency ?? "";
+    return message;
+  },
+};
+
+function createBaseIsolateCircuitBreakerResponse(): IsolateCircuitBreakerResponse {
+  return { dependency: "", circuitState: "" };
+}
+
+export const IsolateCircuitBreakerResponse: MessageFns<IsolateCircuitBreakerResponse> = {
+  encode(message: IsolateCircuitBreakerResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.dependency !== "") {
+      writer.uint32(10).string(message.dependency);
+    }
+    if (message.circuitState !== "") {
+      writer.uint32(18).string(message.circuitState);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IsolateCircuitBreakerResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIsolateCircuitBreakerResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.dependency = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.circuitState = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IsolateCircuitBreakerResponse {
+    return {
+      dependency: isSet(object.dependency) ? globalThis.String(object.dependency) : "",
+      circuitState: isSet(object.circuitState)
+        ? globalThis.String(object.circuitState)
+        : isSet(object.circuit_state)
+        ? globalThis.String(object.circuit_state)
+        : "",
+    };
+  },
+
+  toJSON(message: IsolateCircuitBreakerResponse): unknown {
+    const obj: any = {};
+    if (message.dependency !== "") {
+      obj.dependency = message.dependency;
+    }
+    if (message.circuitState !== "") {
+      obj.circuitState = message.circuitState;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<IsolateCircuitBreakerResponse>): IsolateCircuitBreakerResponse {
+    return IsolateCircuitBreakerResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<IsolateCircuitBreakerResponse>): IsolateCircuitBreakerResponse {
+    const message = createBaseIsolateCircuitBreakerResponse();
+    message.dependency = object.dependency ?? "";
+    message.circuitState = object.circuitState ?? "";
+    return message;
+  },
+};
 
 function createBaseGetHealthRequest(): GetHealthRequest {
   return {};
@@ -489,6 +829,42 @@ export const HealthServiceService = {
       Buffer.from(ListHealthEventsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListHealthEventsResponse => ListHealthEventsResponse.decode(value),
   },
+  /**
+   * Operator action: closes the circuit breaker in front of a dependency now
+   * (ending an isolation too), e.g. after fixing the cause of an outage.
+   * Returns OK, INVALID_ARGUMENT (empty dependency), NOT_FOUND (no breaker
+   * guards that dependency).
+   */
+  resetCircuitBreaker: {
+    path: "/coaching.health.v1.HealthService/ResetCircuitBreaker" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResetCircuitBreakerRequest): Buffer =>
+      Buffer.from(ResetCircuitBreakerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResetCircuitBreakerRequest => ResetCircuitBreakerRequest.decode(value),
+    responseSerialize: (value: ResetCircuitBreakerResponse): Buffer =>
+      Buffer.from(ResetCircuitBreakerResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResetCircuitBreakerResponse => ResetCircuitBreakerResponse.decode(value),
+  },
+  /**
+   * Operator action: holds the breaker open until ResetCircuitBreaker, so
+   * calls fail fast with UNAVAILABLE (reason CIRCUIT_ISOLATED) and the
+   * dependency gets no traffic, e.g. during maintenance. Readiness goes
+   * NOT_SERVING while isolated.
+   * Returns OK, INVALID_ARGUMENT (empty dependency), NOT_FOUND (no breaker
+   * guards that dependency).
+   */
+  isolateCircuitBreaker: {
+    path: "/coaching.health.v1.HealthService/IsolateCircuitBreaker" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: IsolateCircuitBreakerRequest): Buffer =>
+      Buffer.from(IsolateCircuitBreakerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): IsolateCircuitBreakerRequest => IsolateCircuitBreakerRequest.decode(value),
+    responseSerialize: (value: IsolateCircuitBreakerResponse): Buffer =>
+      Buffer.from(IsolateCircuitBreakerResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): IsolateCircuitBreakerResponse => IsolateCircuitBreakerResponse.decode(value),
+  },
 } as const;
 
 export interface HealthServiceServer extends UntypedServiceImplementation {
@@ -504,6 +880,22 @@ export interface HealthServiceServer extends UntypedServiceImplementation {
    * Returns OK, INVALID_ARGUMENT (negative page_size or a bad page_token).
    */
   listHealthEvents: handleUnaryCall<ListHealthEventsRequest, ListHealthEventsResponse>;
+  /**
+   * Operator action: closes the circuit breaker in front of a dependency now
+   * (ending an isolation too), e.g. after fixing the cause of an outage.
+   * Returns OK, INVALID_ARGUMENT (empty dependency), NOT_FOUND (no breaker
+   * guards that dependency).
+   */
+  resetCircuitBreaker: handleUnaryCall<ResetCircuitBreakerRequest, ResetCircuitBreakerResponse>;
+  /**
+   * Operator action: holds the breaker open until ResetCircuitBreaker, so
+   * calls fail fast with UNAVAILABLE (reason CIRCUIT_ISOLATED) and the
+   * dependency gets no traffic, e.g. during maintenance. Readiness goes
+   * NOT_SERVING while isolated.
+   * Returns OK, INVALID_ARGUMENT (empty dependency), NOT_FOUND (no breaker
+   * guards that dependency).
+   */
+  isolateCircuitBreaker: handleUnaryCall<IsolateCircuitBreakerRequest, IsolateCircuitBreakerResponse>;
 }
 
 export interface HealthServiceClient extends Client {
@@ -546,6 +938,50 @@ export interface HealthServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListHealthEventsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Operator action: closes the circuit breaker in front of a dependency now
+   * (ending an isolation too), e.g. after fixing the cause of an outage.
+   * Returns OK, INVALID_ARGUMENT (empty dependency), NOT_FOUND (no breaker
+   * guards that dependency).
+   */
+  resetCircuitBreaker(
+    request: ResetCircuitBreakerRequest,
+    callback: (error: ServiceError | null, response: ResetCircuitBreakerResponse) => void,
+  ): ClientUnaryCall;
+  resetCircuitBreaker(
+    request: ResetCircuitBreakerRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ResetCircuitBreakerResponse) => void,
+  ): ClientUnaryCall;
+  resetCircuitBreaker(
+    request: ResetCircuitBreakerRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ResetCircuitBreakerResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Operator action: holds the breaker open until ResetCircuitBreaker, so
+   * calls fail fast with UNAVAILABLE (reason CIRCUIT_ISOLATED) and the
+   * dependency gets no traffic, e.g. during maintenance. Readiness goes
+   * NOT_SERVING while isolated.
+   * Returns OK, INVALID_ARGUMENT (empty dependency), NOT_FOUND (no breaker
+   * guards that dependency).
+   */
+  isolateCircuitBreaker(
+    request: IsolateCircuitBreakerRequest,
+    callback: (error: ServiceError | null, response: IsolateCircuitBreakerResponse) => void,
+  ): ClientUnaryCall;
+  isolateCircuitBreaker(
+    request: IsolateCircuitBreakerRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: IsolateCircuitBreakerResponse) => void,
+  ): ClientUnaryCall;
+  isolateCircuitBreaker(
+    request: IsolateCircuitBreakerRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: IsolateCircuitBreakerResponse) => void,
   ): ClientUnaryCall;
 }
 
