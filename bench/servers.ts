@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { CoachingServiceClient } from '../src/generated/coaching/v1/coaching_service';
 import { PROJECT_ROOT } from '../src/paths';
-import { freePort } from './net';
+import { freePorts } from './net';
 import { benchId } from './volume';
 
 /** A server process under test. */
@@ -88,8 +88,7 @@ export async function startServer(options: {
   root?: string;
 }): Promise<ServerProcess> {
   const root = options.root ?? PROJECT_ROOT;
-  const port = await freePort();
-  const metricsPort = await freePort();
+  const [port, metricsPort] = (await freePorts(2)) as [number, number];
   const logFile = join(options.logDir, `${options.name}.log`);
   const out = openSync(logFile, 'a');
   const child = spawn(process.execPath, [...(options.nodeFlags ?? []), join(root, options.script)], {

@@ -29,6 +29,10 @@ export async function createDatabasePool(
     queryRetryLimit: 0,
     // Serialization failures and deadlocks (class 40) are retried once, by the policy, not also by slonik.
     transactionRetryLimit: 0,
+    // slonik's default reset runs DISCARD ALL on every release: one more round
+    // trip per call. The service keeps no session state (timeouts are
+    // transaction-local, search_path is a startup option), so there is nothing to reset.
+    resetConnection: () => Promise.resolve(),
     // Read once per pool: a changed secret reaches service through a validated reload,
     // so a wrong new password can never break the pool that is serving.
     password: readPassword(db.password) ?? '',

@@ -140,7 +140,9 @@ it('rolling restart of two instances behind a round-robin client under load: zer
   const database = `rolling_${randomUUID().slice(0, 8)}`;
   await pgQuery(server.adminUrl, `create database ${database}`);
   const url = databaseUrl(server, database);
-  const [portA, portB] = [await freePort(), await freePort()];
+  const portA = await freePort();
+  let portB = await freePort();
+  while (portB === portA) portB = await freePort();
   const start = (port: number) =>
     startTestService(loadConfig({ env: serviceEnv(url, { ...FAST_RECOVERY, GRPC_PORT: String(port), SHUTDOWN_DRAIN_DELAY_MS: '300' }) }));
   let a = await start(portA);
