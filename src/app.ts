@@ -278,6 +278,8 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     },
     'coaching-service serving',
   );
+  // Operators and deploy tooling wait for this line: do not leave it in the write batch.
+  logger.flush();
 
   return {
     port,

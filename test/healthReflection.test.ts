@@ -78,6 +78,8 @@ it('serves each service file with its imports, so that the schema links, well-kn
   expect(service.methods.map((m) => `${m.name}(${m.input.typeName}) ${m.output.typeName}`)).toEqual([
     'GetHealth(coaching.health.v1.GetHealthRequest) coaching.health.v1.GetHealthResponse',
     'ListHealthEvents(coaching.health.v1.ListHealthEventsRequest) coaching.health.v1.ListHealthEventsResponse',
+    'ResetCircuitBreaker(coaching.health.v1.ResetCircuitBreakerRequest) coaching.health.v1.ResetCircuitBreakerResponse',
+    'IsolateCircuitBreaker(coaching.health.v1.IsolateCircuitBreakerRequest) coaching.health.v1.IsolateCircuitBreakerResponse',
   ]);
   const coaching = await linkedSchemaOf('coaching.v1.CoachingService.GetProfile');
   expect(coaching.registry.getMessage('coaching.v1.Profile')!.fields.find((f) => f.name === 'create_time')?.message?.typeName).toBe(
