@@ -110,3 +110,31 @@ it('a Python grpcio client generated from proto/ creates, reads, lists, updates 
   const rpcLines = svc.logs.records().filter((r) => r.correlationId === 'python-get-1');
   expect(rpcLines).toEqual([expect.objectContaining({ method: 'GetProfile', code: 'OK' })]);
 });
+
+it('a Python grpcio client built from the descriptor set drives the whole flow and decodes error details', async () => {
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(PYTHON, [join(PROJECT_ROOT, 'scripts', 'python_client_check.py'), `127.0.0.1:${svc.service.port}`], {
+      env: { ...process.env, no_proxy: '127.0.0.1,localhost' },
+    });
+    let text = '';
+    child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) reject(new Error(`python flow client exited ${code}:\n${text}`));
+      else resolve(text);
+    });
+  });
+  expect(out).toContain('double booking -> DOUBLE_BOOKED');
+  expect(out).toMatch(/invalid id -> \[\('id', /);
+  expect(out).toMatch(/after session \d+: (\d+)\/\1 = 100%/);
+  expect(out).toContain('python grpcio client: all checks passed');
+  // What it wrote is really there: one enrollment, completed, with every session counted.
+  const [row] = await db.query<{ status: string; completed_sessions: number }>(
+    `select e.status, e.completed_sessions from enrollments e join programs p on p.id = e.program_id where e.status = 'COMPLETED' order by e.create_time desc limit 1`,
+  );
+  expect(row?.status).toBe('COMPLETED');
+  expect(row?.completed_sessions).toBeGreaterThan(0);
+});
