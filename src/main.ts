@@ -9,25 +9,10 @@ import { ConfigError } from './config/ConfigError';
 import { startEmbeddedPostgres, type RunningPostgres } from './db/embeddedPostgres';
 import { StartupError } from './db/prepareDatabase';
 import { seedDevelopmentData } from './db/seedDevelopmentData';
-import { createLogger } from './log/createLogger';
-import { RequestContext } from './log/RequestContext';
-import { SecretRegistry } from './log/SecretRegistry';
+import { setUpProcess } from './processSetup';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`coaching-service: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
-  const secrets = new SecretRegistry();
-  secrets.add(readPassword(config.db.password));
-  const requestContext = new RequestContext();
-  const logger = createLogger({ level: config.logLevel, secrets, requestContext });
+  const { config, logger, secrets, requestContext } = setUpProcess();
 
   let embedded: RunningPostgres | undefined;
   try {

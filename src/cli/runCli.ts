@@ -1,10 +1,8 @@
 import type { Logger } from 'pino';
-import { loadConfig, readPassword, type Config } from '../config/config';
-import { ConfigError } from '../config/ConfigError';
+import { readPassword, type Config } from '../config/config';
 import { startEmbeddedPostgres, type RunningPostgres } from '../db/embeddedPostgres';
 import { StartupError } from '../db/prepareDatabase';
-import { createLogger } from '../log/createLogger';
-import { SecretRegistry } from '../log/SecretRegistry';
+import { setUpProcess } from '../processSetup';
 import { Client } from 'pg';
 import { pgClientConfig } from '../db/connectionSettings';
 
@@ -33,19 +31,7 @@ async function ensureEmbedded(config: Config, logger: Logger): Promise<RunningPo
  * database in development, and exit codes (0 ok, 1 refused, 2 bad configuration).
  */
 export async function runCli(command: (config: Config, logger: Logger) => Promise<void>): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`coaching-service: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
-  const secrets = new SecretRegistry();
-  secrets.add(readPassword(config.db.password));
-  const logger = createLogger({ level: config.logLevel, secrets });
+  const { config, logger } = setUpProcess();
   let embedded: RunningPostgres | undefined;
   let code = 0;
   try {
