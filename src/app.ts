@@ -245,6 +245,10 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
   const reload = (): Promise<ReloadOutcome> => {
     reloading = reloading.then(async () => {
       const next = deps.reloadConfig?.() ?? config;
+      const withoutDb = (c: Config): string => JSON.stringify({ ...c, db: undefined });
+      if (withoutDb(next) !== withoutDb(config)) {
+        logger.warn('reload applies the database settings only; other changed settings take effect at the next restart');
+      }
       deps.secrets.add(readPassword(next.db.password));
       return pools.reload(next.db, (error) => translateDriverError(error)?.message ?? explainConnectFailure(next, error).message);
     });

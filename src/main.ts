@@ -27,18 +27,19 @@ async function main(): Promise<void> {
         logger,
       });
     }
-    const startConfig = config;
+    let lastValid = config;
     const service = await startService(config, {
       logger,
       secrets,
       requestContext,
       reloadConfig: () => {
         try {
-          return loadConfig();
+          lastValid = loadConfig();
+          return lastValid;
         } catch (error) {
-          // A reload with invalid configuration keeps the running one.
+          // A reload with invalid configuration keeps the one in force.
           logger.error({ problems: error instanceof ConfigError ? error.problems : undefined }, 'reload: configuration invalid, keeping the current one');
-          return startConfig;
+          return lastValid;
         }
       },
       onFatal: (error) => {

@@ -43,7 +43,7 @@ export function pgClientConfig(db: DatabaseConfig): ClientConfig {
   };
 }
 
-/** A DSN without the password: the password is supplied per connection so it can rotate. */
+/** A DSN without the password: the pool gets it separately, so it never sits in a URL that could be logged. */
 export function passwordlessDsn(db: DatabaseConfig): string {
   return stringifyDsn({
     host: db.host,

@@ -73,7 +73,8 @@ const CONNECTION_CODES: Record<string, { problem: string; retry: RetrySafety }> 
 export function translateDriverError(error: unknown): DomainError | undefined {
   const code = driverCode(error);
   if (code === '28P01' || code === '28000') {
-    // Raised while connecting, so nothing ran; during a password rotation the next attempt reads the new secret.
+    // Raised while connecting, so nothing ran: safe to retry (e.g. a pool connecting in the moment between
+    // a role's password change and the reload that brings the new secret).
     return new UnavailableError('DATABASE_AUTH_FAILED', 'database rejected the service credentials; an operator must check DB_USER/DB_PASSWORD', {
       cause: error,
       retry: 'safe',
