@@ -8,7 +8,7 @@ import { loadConfig, readPassword } from './config/config';
 import { ConfigError } from './config/ConfigError';
 import { startEmbeddedPostgres, type RunningPostgres } from './db/embeddedPostgres';
 import { StartupError } from './db/prepareDatabase';
-import { seedDevelopmentData } from './db/seedDevelopmentData';
+import { seedDevelopmentData } from './seed/seedDevelopmentData';
 import { setUpProcess } from './processSetup';
 
 async function main(): Promise<void> {

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import type { DatabasePool } from 'slonik';
 import { createDatabasePool } from '../src/db/createDatabasePool';
-import { seedDevelopmentData } from '../src/db/seedDevelopmentData';
+import { seedDevelopmentData } from '../src/seed/seedDevelopmentData';
 import { gatewayOnPool } from '../src/db/gatewayOnPool';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase';
 

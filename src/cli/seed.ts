@@ -1,7 +1,7 @@
 /** `npm run db:seed`: idempotent development data. */
 import { createDatabasePool } from '../db/createDatabasePool';
 import { gatewayOnPool } from '../db/gatewayOnPool';
-import { seedDevelopmentData } from '../db/seedDevelopmentData';
+import { seedDevelopmentData } from '../seed/seedDevelopmentData';
 import { runCli } from './runCli';
 
 void runCli(async (config, logger) => {

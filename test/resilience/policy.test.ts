@@ -16,7 +16,8 @@ import {
   type RetrySafety,
 } from '../../src/domain/errors';
 import { createDatabasePolicy, type BreakerState, type DatabasePolicy, type WorkKind } from '../../src/resilience/createDatabasePolicy';
-import { timed, waitUntil } from './support/waitUntil';
+import { timed } from './support/timed';
+import { waitFor } from '../support/waitFor';
 
 /** What the policy reported through its events, in order. */
 interface Reported {
@@ -272,7 +273,7 @@ describe('circuit breaker', () => {
 
     const healthy = scripted();
     const hints: number[] = [];
-    const result = await waitUntil(
+    const result = await waitFor(
       'the breaker to let a trial call through',
       async () => {
         try {
@@ -300,7 +301,7 @@ describe('circuit breaker', () => {
     const { policy, reported } = policyFrom({ DB_BREAKER_CONSECUTIVE_FAILURES: '1', DB_BREAKER_HALF_OPEN_AFTER_MS: '50', DB_RETRY_MAX_ATTEMPTS: '0' });
     const broken = always(unavailable('safe'));
     await expect(policy.execute('read', inFiveSeconds(), broken.fn)).rejects.toMatchObject({ reason: 'DATABASE_UNAVAILABLE' });
-    await waitUntil(
+    await waitFor(
       'a half-open trial to run and fail',
       async () =>
         (await policy.execute('read', inFiveSeconds(), broken.fn).catch((e: UnavailableError) => e.reason)) === 'DATABASE_UNAVAILABLE' ? true : undefined,
@@ -386,10 +387,10 @@ describe('bulkhead (DB_MAX_CONNECTIONS running + DB_BULKHEAD_QUEUE waiting)', ()
     const first = held();
     const second = held();
     const running = [policy.execute('read', inFiveSeconds(), first.fn), policy.execute('read', inFiveSeconds(), second.fn)];
-    await waitUntil('both slots to be taken', () => (first.started && second.started ? true : undefined));
+    await waitFor('both slots to be taken', () => (first.started && second.started ? true : undefined));
     const queuedWork = scripted();
     const queued = policy.execute('read', inFiveSeconds(), queuedWork.fn);
-    await waitUntil('the third call to wait in the queue', () => (policy.load().queued === 1 ? true : undefined));
+    await waitFor('the third call to wait in the queue', () => (policy.load().queued === 1 ? true : undefined));
     expect(policy.load()).toEqual({ running: 2, queued: 1 });
 
     const overflowWork = scripted();
@@ -421,7 +422,7 @@ describe('bulkhead (DB_MAX_CONNECTIONS running + DB_BULKHEAD_QUEUE waiting)', ()
     });
     const holder = held();
     const holding = policy.execute('write', inFiveSeconds(), holder.fn);
-    await waitUntil('the only slot to be taken', () => (holder.started ? true : undefined));
+    await waitFor('the only slot to be taken', () => (holder.started ? true : undefined));
 
     const waiting = scripted();
     const outcome = await timed(() => policy.execute('write', inFiveSeconds(), waiting.fn));

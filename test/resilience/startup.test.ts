@@ -16,7 +16,8 @@ import { serviceEnv } from '../support/testDatabase';
 import { startTestService, type TestService } from '../support/testService';
 import { createEmptyDatabase, isListening, newProfile, queryOnce } from './support/fixtures';
 import { healthProbe } from './support/health';
-import { timed, waitUntil } from './support/waitUntil';
+import { timed } from './support/timed';
+import { waitFor } from '../support/waitFor';
 
 const PASSWORD = 'Resilience-Start-Pa55';
 const WRONG_PASSWORD = 'Not-The-Pa55word';
@@ -121,7 +122,7 @@ describe('database unreachable at start', () => {
     expect(write.ms).toBeLessThan(2_000);
 
     const accepting = await startDatabase();
-    await waitUntil('readiness SERVING after the database started', async () => ((await health.check('readiness')) === 'SERVING' ? true : undefined), {
+    await waitFor('readiness SERVING after the database started', async () => ((await health.check('readiness')) === 'SERVING' ? true : undefined), {
       timeoutMs: 10_000,
     });
     const readyMs = Date.now() - accepting;
@@ -178,7 +179,7 @@ describe('database unreachable at start', () => {
     expect(await health.check('readiness')).toBe('NOT_SERVING');
 
     await startDatabase();
-    const [error] = await waitUntil('onFatal after the database arrived', () => (fatal.length > 0 ? fatal : undefined), { timeoutMs: 10_000 });
+    const [error] = await waitFor('onFatal after the database arrived', () => (fatal.length > 0 ? fatal : undefined), { timeoutMs: 10_000 });
     expect(error).toMatchObject({ kind: 'credentials' });
     expect(fatal).toHaveLength(1);
     expect(await health.check('readiness')).toBe('NOT_SERVING');
@@ -202,7 +203,7 @@ describe('database goes away under a running service', () => {
     await stopDatabase();
     const down = Date.now();
     const outcomes: { code: status | 'OK'; reason?: string; ms: number; pushbackMs?: number }[] = [];
-    await waitUntil(
+    await waitFor(
       'the breaker to open and readiness to report NOT_SERVING',
       async () => {
         const call = await timed(() => api.call('getProfile', { id: kept.id }, { deadlineMs: 10_000 }));
@@ -229,13 +230,13 @@ describe('database goes away under a running service', () => {
     expect(write.ms).toBeLessThan(2_000);
 
     const accepting = await startDatabase();
-    const recoveredAt = await waitUntil(
+    const recoveredAt = await waitFor(
       'a read to succeed after the database returned',
       async () => ((await api.call('getProfile', { id: kept.id }, { deadlineMs: 5_000 })).response?.profile?.id === kept.id ? Date.now() : undefined),
       { timeoutMs: 15_000, intervalMs: 50 },
     );
     const recoverMs = recoveredAt - accepting;
-    await waitUntil('readiness SERVING again', async () => ((await health.check('readiness')) === 'SERVING' ? true : undefined), { timeoutMs: 10_000 });
+    await waitFor('readiness SERVING again', async () => ((await health.check('readiness')) === 'SERVING' ? true : undefined), { timeoutMs: 10_000 });
     const readyMs = Date.now() - accepting;
     console.log(
       `database stopped under a running service: ${outcomes.length} calls during the outage, all UNAVAILABLE, slowest ${Math.round(slowest)} ms; ` +

@@ -19,7 +19,7 @@ import { startTestService } from '../support/testService';
 import { createTestCertificates, type ServerCertificate, type TestCertificates } from './support/certificates';
 import { createEmptyDatabase, isListening, newProfile, queryOnce } from './support/fixtures';
 import { healthProbe } from './support/health';
-import { timed } from './support/waitUntil';
+import { timed } from './support/timed';
 
 const PASSWORD = 'Tls-Test-Pa55';
 

@@ -10,7 +10,7 @@ import { createEnrollmentService } from '../services/enrollmentService';
 import { createProfileService } from '../services/profileService';
 import { createProgramService } from '../services/programService';
 import { createSessionService } from '../services/sessionService';
-import type { DatabaseGateway } from './DatabaseGateway';
+import type { DatabaseGateway } from '../db/DatabaseGateway';
 import { ANCHOR, SEED_ENROLLMENTS, SEED_PROFILES, SEED_PROGRAMS, SEED_SESSIONS } from './seedWorld';
 
 /** A stable request_id per seed step (a name-based UUID), so a second run replays instead of adding rows. */
