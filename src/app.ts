@@ -11,7 +11,6 @@ import { createPoolInstrumentation } from './db/poolInstrumentation';
 import { translateDriverError } from './db/driverErrors';
 import { PoolManager, type ReloadOutcome } from './db/PoolManager';
 import { explainConnectFailure, prepareDatabase, StartupError } from './db/prepareDatabase';
-import { UnavailableError } from './domain/errors';
 import { PageTokenCodec } from './domain/PageTokenCodec';
 import { CoachingServiceService, type CoachingServiceServer } from './generated/coaching/v1/coaching_service';
 import { createGrpcServer, type GrpcServer } from './grpc/createGrpcServer';
@@ -129,11 +128,9 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     policy,
     logger: dbLogger,
     statementTimeoutMs: config.db.statementTimeoutMs,
-    observe: (operation, durationMs, error) => {
-      metrics.observeQuery(operation, durationMs, error);
-      // A refused or lost connection on the request path: let the prober confirm it now.
-      if (error !== undefined && translateDriverError(error) instanceof UnavailableError) late.health?.suspectDatabase();
-    },
+    observe: metrics.observeQuery,
+    // A refused or lost connection on the request path: let the prober confirm it now.
+    onUnavailable: () => late.health?.suspectDatabase(),
   });
 
   // With no traffic an open breaker never gets its half-open trial: send one.

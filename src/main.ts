@@ -4,9 +4,9 @@
  * service, and stop it cleanly on SIGTERM/SIGINT.
  */
 import { startService } from './app';
-import { loadConfig, readPassword } from './config/config';
+import { loadConfig } from './config/config';
 import { ConfigError } from './config/ConfigError';
-import { startEmbeddedPostgres, type RunningPostgres } from './db/embeddedPostgres';
+import { startConfiguredEmbeddedPostgres, type RunningPostgres } from './db/embeddedPostgres';
 import { StartupError } from './db/prepareDatabase';
 import { seedDevelopmentData } from './seed/seedDevelopmentData';
 import { setUpProcess } from './processSetup';
@@ -18,14 +18,7 @@ async function main(): Promise<void> {
   try {
     if (config.db.embedded) {
       logger.info({ dataDir: config.db.embeddedDataDir, port: config.db.port }, 'starting embedded PostgreSQL (development; no database configured)');
-      embedded = await startEmbeddedPostgres({
-        dataDir: config.db.embeddedDataDir,
-        port: config.db.port,
-        user: config.db.user,
-        password: readPassword(config.db.password) ?? '',
-        database: config.db.name,
-        logger,
-      });
+      embedded = await startConfiguredEmbeddedPostgres(config.db, logger);
     }
     let lastValid = config;
     const service = await startService(config, {

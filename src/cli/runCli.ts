@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { readPassword, type Config } from '../config/config';
-import { startEmbeddedPostgres, type RunningPostgres } from '../db/embeddedPostgres';
+import type { Config } from '../config/config';
+import { startConfiguredEmbeddedPostgres, type RunningPostgres } from '../db/embeddedPostgres';
 import { StartupError } from '../db/prepareDatabase';
 import { setUpProcess } from '../processSetup';
 import { Client } from 'pg';
@@ -15,14 +15,7 @@ async function ensureEmbedded(config: Config, logger: Logger): Promise<RunningPo
     await probe.end();
     return undefined;
   } catch {
-    return startEmbeddedPostgres({
-      dataDir: config.db.embeddedDataDir,
-      port: config.db.port,
-      user: config.db.user,
-      password: readPassword(config.db.password) ?? '',
-      database: config.db.name,
-      logger,
-    });
+    return startConfiguredEmbeddedPostgres(config.db, logger);
   }
 }
 

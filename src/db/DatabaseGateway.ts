@@ -1,6 +1,6 @@
 import { sql, type CommonQueryMethods, type DatabasePool } from 'slonik';
 import type { Logger } from 'pino';
-import { DomainError } from '../domain/errors';
+import { DomainError, UnavailableError } from '../domain/errors';
 import type { DatabasePolicy, WorkKind } from '../resilience/createDatabasePolicy';
 import { translateDriverError } from './driverErrors';
 
@@ -44,10 +44,12 @@ export interface DatabaseGatewayDeps {
   /** The pool's own statement timeout: work with at least this budget needs no per-call limit. */
   readonly statementTimeoutMs: number;
   readonly observe?: QueryObserver;
+  /** The database refused or lost a connection (or is read-only) during this work: the prober may want to look now. */
+  readonly onUnavailable?: (error: UnavailableError) => void;
 }
 
 export function createDatabaseGateway(deps: DatabaseGatewayDeps): DatabaseGateway {
-  const { pools, policy, logger, statementTimeoutMs, observe } = deps;
+  const { pools, policy, logger, statementTimeoutMs, observe, onUnavailable } = deps;
 
   /** Runs `work` in a transaction whose statements stop after `budgetMs`; `snapshot` makes it REPEATABLE READ, READ ONLY. */
   const inTransaction = <T>(budgetMs: number, work: (tx: CommonQueryMethods) => Promise<T>, snapshot = false): Promise<T> =>
@@ -74,6 +76,7 @@ export function createDatabaseGateway(deps: DatabaseGatewayDeps): DatabaseGatewa
         const translated = translateDriverError(error);
         if (translated === undefined) throw error;
         logger.warn({ operation, reason: translated.reason, err: error }, 'database operation failed');
+        if (translated instanceof UnavailableError) onUnavailable?.(translated);
         throw translated;
       }
     });

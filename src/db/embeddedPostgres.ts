@@ -1,6 +1,7 @@
 import { mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { readPassword, type DatabaseConfig } from '../config/config';
 
 export interface EmbeddedPostgresOptions {
   readonly dataDir: string;
@@ -50,4 +51,16 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await client.end();
   }
   return { stop: () => pg.stop() };
+}
+
+/** The embedded server the configuration describes (DB_EMBEDDED): its folder, port, credentials and database. */
+export function startConfiguredEmbeddedPostgres(db: DatabaseConfig, logger: Logger): Promise<RunningPostgres> {
+  return startEmbeddedPostgres({
+    dataDir: db.embeddedDataDir,
+    port: db.port,
+    user: db.user,
+    password: readPassword(db.password) ?? '',
+    database: db.name,
+    logger,
+  });
 }
