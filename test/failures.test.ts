@@ -1,29 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { Client } from 'pg';
 import { loadConfig } from '../src/config/config';
-import { Role, type Profile } from '../src/generated/coaching/v1/profile';
+import type { Profile } from '../src/generated/coaching/v1/profile';
 import { coachingApi } from './support/grpcClient';
 import { startEmbeddedTestPostgres } from './support/postgresServer';
 import { createTestDatabase, serviceEnv, type TestDatabase } from './support/testDatabase';
 import { startTestService, type TestService } from './support/testService';
 import { waitFor } from './support/waitFor';
+import { newProfile } from './support/profiles';
 
 const SECRET = 'Sup3r-Secret-Pa55';
 
-function newProfile(): Profile {
-  return {
-    id: '',
-    role: Role.ROLE_PARTICIPANT,
-    email: `failure-${randomUUID().slice(0, 8)}@example.com`,
-    displayName: 'Failure',
-    timezone: 'Europe/Berlin',
-    bio: 'before',
-    createTime: undefined,
-    updateTime: undefined,
-    etag: '',
-  };
-}
+const failureProfile = (): Profile => newProfile({ displayName: 'Failure', timezone: 'Europe/Berlin', bio: 'before' });
 
 describe('UNAVAILABLE while the database is down', () => {
   let pg: Awaited<ReturnType<typeof startEmbeddedTestPostgres>>;
@@ -48,7 +36,7 @@ describe('UNAVAILABLE while the database is down', () => {
   });
 
   it('answers UNAVAILABLE with an operator-readable message, then recovers once the database is back', async () => {
-    const created = (await api.ok('createProfile', { profile: newProfile(), requestId: '' })).profile!;
+    const created = (await api.ok('createProfile', { profile: failureProfile(), requestId: '' })).profile!;
 
     await pg.stopServer();
     const outage = [];
@@ -60,7 +48,7 @@ describe('UNAVAILABLE while the database is down', () => {
       expect(result.error?.details).not.toMatch(/postgres(ql)?:\/\//);
       expect(result.error?.details).not.toMatch(/select|from profiles/i);
     }
-    const write = await api.call('createProfile', { profile: newProfile(), requestId: '' }, { deadlineMs: 15_000 });
+    const write = await api.call('createProfile', { profile: failureProfile(), requestId: '' }, { deadlineMs: 15_000 });
     expect(write.error?.code).toBe(status.UNAVAILABLE);
 
     await pg.start();
@@ -114,7 +102,7 @@ describe('DEADLINE_EXCEEDED behind a held row lock', () => {
   }
 
   it('statement timeout: UpdateProfile returns DEADLINE_EXCEEDED and changes nothing', async () => {
-    const p = (await api.ok('createProfile', { profile: newProfile(), requestId: '' })).profile!;
+    const p = (await api.ok('createProfile', { profile: failureProfile(), requestId: '' })).profile!;
     await locker.query('begin');
     try {
       await locker.query('select * from profiles where id = $1 for update', [p.id]);
@@ -134,7 +122,7 @@ describe('DEADLINE_EXCEEDED behind a held row lock', () => {
 
   it('client deadline: the client sees DEADLINE_EXCEEDED, the server stops waiting, and nothing is written', async () => {
     const slow = coachingApi(patient.client);
-    const p = (await slow.ok('createProfile', { profile: newProfile(), requestId: '' })).profile!;
+    const p = (await slow.ok('createProfile', { profile: failureProfile(), requestId: '' })).profile!;
     await locker.query('begin');
     try {
       await locker.query('select * from profiles where id = $1 for update', [p.id]);

@@ -6,6 +6,7 @@ import { Role } from '../src/generated/coaching/v1/profile';
 import { coachingApi } from './support/grpcClient';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase';
 import { LogCapture, startTestService, type TestService } from './support/testService';
+import { newProfile } from './support/profiles';
 
 const SECRET = 'Sup3r-Secret-Pa55';
 
@@ -79,17 +80,7 @@ describe('INTERNAL errors', () => {
 
   it('reach the client as a generic message with the correlation id, and the log line carries the stack', async () => {
     const created = await api.ok('createProfile', {
-      profile: {
-        id: '',
-        role: Role.ROLE_COACH,
-        email: `internal-${randomUUID().slice(0, 8)}@example.com`,
-        displayName: 'Internal',
-        timezone: 'UTC',
-        bio: 'x',
-        createTime: undefined,
-        updateTime: undefined,
-        etag: '',
-      },
+      profile: newProfile({ role: Role.ROLE_COACH, email: `internal-${randomUUID().slice(0, 8)}@example.com`, displayName: 'Internal', bio: 'x' }),
       requestId: '',
     });
     // A schema the code does not expect: the query fails in a way no domain error covers.

@@ -14,6 +14,7 @@ import { childEnv, ensureBuilt, isListening, jsonLines, runNode, startNode } fro
 import { adminUrl, createTestDatabase, serviceEnv, type TestDatabase } from './support/testDatabase';
 import { LogCapture } from './support/testService';
 import { waitFor } from './support/waitFor';
+import { newProfile } from './support/profiles';
 
 const SECRET = 'Sup3r-Secret-Pa55';
 const WRONG = 'Wr0ng-Guess-Pa55word';
@@ -275,17 +276,7 @@ describe('the built service as a process', () => {
       });
 
       const created = await coachingApi(client).ok('createProfile', {
-        profile: {
-          id: '',
-          role: Role.ROLE_COACH,
-          email: `proc-${randomUUID().slice(0, 8)}@example.com`,
-          displayName: 'Process',
-          timezone: 'UTC',
-          bio: '',
-          createTime: undefined,
-          updateTime: undefined,
-          etag: '',
-        },
+        profile: newProfile({ role: Role.ROLE_COACH, email: `proc-${randomUUID().slice(0, 8)}@example.com`, displayName: 'Process' }),
         requestId: '',
       });
       expect(await db.query('select id from profiles where id = $1', [created.profile!.id])).toHaveLength(1);

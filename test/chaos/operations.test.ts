@@ -19,9 +19,10 @@ import { serviceEnv } from '../support/testDatabase';
 import { startTestService, type TestService } from '../support/testService';
 import { waitFor } from '../support/waitFor';
 import { childEnv, ensureBuilt, startNode } from '../support/processes';
-import { createChaosWorld, databaseUrl, FAST_RECOVERY, pgQuery } from './support/chaosWorld';
+import { createChaosWorld, createKnownProfiles, databaseUrl, FAST_RECOVERY, pgQuery } from './support/chaosWorld';
 import { LoadGenerator } from './support/LoadGenerator';
 import { failedByCode, renderTable, type ChaosRow } from './support/summary';
+import { newProfile } from '../support/profiles';
 
 type Server = Awaited<ReturnType<typeof startEmbeddedTestPostgres>>;
 let server: Server;
@@ -113,27 +114,9 @@ it('password rotation under load (new role password + file change): zero failed 
 });
 
 /** Load and known profiles on an already running service. */
-async function createChaosWorldFor(svc: TestService, tag: string): Promise<{ load: LoadGenerator }> {
-  const api = coachingApi(svc.client);
-  const knownIds: string[] = [];
-  for (let i = 0; i < 5; i++) {
-    const created = await api.ok('createProfile', {
-      profile: {
-        id: '',
-        role: Role.ROLE_COACH,
-        email: `known-${i}-${randomUUID().slice(0, 6)}@${tag}.example.com`,
-        displayName: 'Known',
-        timezone: 'UTC',
-        bio: '',
-        createTime: undefined,
-        updateTime: undefined,
-        etag: '',
-      },
-      requestId: '',
-    });
-    knownIds.push(created.profile!.id);
-  }
-  return { load: new LoadGenerator(svc.client, { workers: 4, deadlineMs: 3000, knownIds, tag }) };
+async function createChaosWorldFor(svc: TestService, tag: string): Promise<{ load: LoadGenerator; knownIds: string[] }> {
+  const knownIds = await createKnownProfiles(svc.client, tag, 5);
+  return { load: new LoadGenerator(svc.client, { workers: 4, deadlineMs: 3000, knownIds, tag }), knownIds };
 }
 
 it('rolling restart of two instances behind a round-robin client under load: zero failed RPCs', async () => {
@@ -153,13 +136,8 @@ it('rolling restart of two instances behind a round-robin client under load: zer
     'grpc.initial_reconnect_backoff_ms': 100,
     'grpc.max_reconnect_backoff_ms': 500,
   });
-  const { load } = await createChaosWorldFor(a, 'rolling');
-  const balanced = new LoadGenerator(client, {
-    workers: 4,
-    deadlineMs: 3000,
-    knownIds: (load as unknown as { options: { knownIds: string[] } }).options.knownIds,
-    tag: 'rolling',
-  });
+  const knownIds = await createKnownProfiles(a.client, 'rolling', 5);
+  const balanced = new LoadGenerator(client, { workers: 4, deadlineMs: 3000, knownIds, tag: 'rolling' });
   try {
     balanced.start();
     await waitFor('load under way', () => (balanced.okSince(0) >= 20 ? true : undefined));
@@ -215,17 +193,7 @@ it('SIGTERM of a real service process under load: in-flight calls finish, exit c
       async () =>
         (
           await api.call('createProfile', {
-            profile: {
-              id: '',
-              role: Role.ROLE_COACH,
-              email: `known@sigterm-${randomUUID().slice(0, 6)}.example.com`,
-              displayName: 'Known',
-              timezone: 'UTC',
-              bio: '',
-              createTime: undefined,
-              updateTime: undefined,
-              etag: '',
-            },
+            profile: newProfile({ role: Role.ROLE_COACH, email: `known@sigterm-${randomUUID().slice(0, 6)}.example.com`, displayName: 'Known' }),
             requestId: '',
           })
         ).response?.profile?.id,

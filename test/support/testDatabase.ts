@@ -20,14 +20,20 @@ export function adminUrl(): string {
   return url;
 }
 
-export async function adminQuery<T extends object = Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]> {
-  const admin = new Client({ connectionString: adminUrl() });
-  await admin.connect();
+/** Runs one statement on a fresh connection to `url` (a server under test may have restarted since the last one). */
+export async function queryUrl<T extends object = Record<string, unknown>>(url: string, text: string, values?: unknown[]): Promise<T[]> {
+  const client = new Client({ connectionString: url });
+  client.on('error', () => undefined);
+  await client.connect();
   try {
-    return (await admin.query<T>(text, values)).rows;
+    return (await client.query<T>(text, values)).rows;
   } finally {
-    await admin.end();
+    await client.end().catch(() => undefined);
   }
+}
+
+export function adminQuery<T extends object = Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]> {
+  return queryUrl<T>(adminUrl(), text, values);
 }
 
 /** Environment for a service configuration that points at `url`. */

@@ -3,6 +3,7 @@ import { status } from '@grpc/grpc-js';
 import { Role } from '../../../src/generated/coaching/v1/profile';
 import type { CoachingServiceClient } from '../../../src/generated/coaching/v1/coaching_service';
 import { coachingApi } from '../../support/grpcClient';
+import { newProfile } from '../../support/profiles';
 
 /** One finished RPC of the load. */
 export interface Outcome {
@@ -75,17 +76,7 @@ export class LoadGenerator {
         const result = await api.call(
           'createProfile',
           {
-            profile: {
-              id: '',
-              role: Role.ROLE_PARTICIPANT,
-              email: pending.email,
-              displayName: 'Load',
-              timezone: 'UTC',
-              bio: '',
-              createTime: undefined,
-              updateTime: undefined,
-              etag: '',
-            },
+            profile: newProfile({ role: Role.ROLE_PARTICIPANT, email: pending.email, displayName: 'Load' }),
             requestId: pending.requestId,
           },
           { deadlineMs: this.options.deadlineMs },

@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { loadConfig, type Config } from '../../../src/config/config';
 import { Role } from '../../../src/generated/coaching/v1/profile';
+import type { CoachingServiceClient } from '../../../src/generated/coaching/v1/coaching_service';
 import { coachingApi } from '../../support/grpcClient';
 import type { TestPostgres } from '../../support/postgresServer';
-import { serviceEnv } from '../../support/testDatabase';
+import { queryUrl as pgQuery, serviceEnv } from '../../support/testDatabase';
+
+export { pgQuery };
 import { startTestService, type TestService } from '../../support/testService';
 import { LoadGenerator } from './LoadGenerator';
 import { ReadinessWatch } from './ReadinessWatch';
+import { newProfile } from '../../support/profiles';
 
 /** Settings that make faults show quickly in tests (the defaults are for production). */
 export const FAST_RECOVERY: Record<string, string> = {
@@ -19,17 +22,6 @@ export const FAST_RECOVERY: Record<string, string> = {
   DB_RECONNECT_MAX_DELAY_MS: '200',
   DB_RETRY_MAX_DELAY_MS: '200',
 };
-
-export async function pgQuery<T extends object = Record<string, unknown>>(url: string, text: string, values?: unknown[]): Promise<T[]> {
-  const client = new Client({ connectionString: url });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 export function databaseUrl(server: TestPostgres, database: string, credentials?: { user: string; password?: string }): string {
   const url = new URL(server.adminUrl);
@@ -55,6 +47,20 @@ export interface ChaosWorld {
   close(): Promise<void>;
 }
 
+/** `count` coach profiles for the load to read, with emails outside the load's own tag. */
+export async function createKnownProfiles(client: CoachingServiceClient, tag: string, count: number): Promise<string[]> {
+  const api = coachingApi(client);
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const created = await api.ok('createProfile', {
+      profile: newProfile({ role: Role.ROLE_COACH, email: `known-${i}-${randomUUID().slice(0, 6)}@${tag}.example.com`, displayName: `Known ${i}` }),
+      requestId: '',
+    });
+    ids.push(created.profile!.id);
+  }
+  return ids;
+}
+
 export async function createChaosWorld(
   server: TestPostgres,
   name: string,
@@ -65,25 +71,7 @@ export async function createChaosWorld(
   const adminUrl = databaseUrl(server, database);
   const config = loadConfig({ env: serviceEnv(options.url?.replace('{db}', database) ?? adminUrl, { ...FAST_RECOVERY, ...options.env }) });
   const svc = await startTestService(config);
-  const api = coachingApi(svc.client);
-  const knownIds: string[] = [];
-  for (let i = 0; i < 10; i++) {
-    const created = await api.ok('createProfile', {
-      profile: {
-        id: '',
-        role: Role.ROLE_COACH,
-        email: `known-${i}@${name}.example.com`,
-        displayName: `Known ${i}`,
-        timezone: 'UTC',
-        bio: '',
-        createTime: undefined,
-        updateTime: undefined,
-        etag: '',
-      },
-      requestId: '',
-    });
-    knownIds.push(created.profile!.id);
-  }
+  const knownIds = await createKnownProfiles(svc.client, name, 10);
   const load = new LoadGenerator(svc.client, { workers: options.workers ?? 4, deadlineMs: options.deadlineMs ?? 2000, knownIds, tag: name });
   const readiness = new ReadinessWatch(svc.service.port);
   readiness.start();
