@@ -234,7 +234,9 @@ describe('listing', () => {
     expect(token).not.toBe('');
     const [body, sig] = token.split('.') as [string, string];
     const forged = Buffer.from(JSON.stringify([0, '00000000-0000-4000-8000-000000000000', 'role='])).toString('base64url');
-    for (const bad of [`${forged}.${sig}`, `${body}.${sig.slice(0, -1)}A`, 'garbage', `${body}`]) {
+    // Change the signature's last character to one it is not (a fixed 'A' is the original one time in 64).
+    const flipped = `${sig.slice(0, -1)}${sig.endsWith('A') ? 'B' : 'A'}`;
+    for (const bad of [`${forged}.${sig}`, `${body}.${flipped}`, 'garbage', `${body}`]) {
       const result = await api.call('listProfiles', { pageSize: 1, pageToken: bad, role: Role.ROLE_UNSPECIFIED });
       expect(result.error?.code).toBe(status.INVALID_ARGUMENT);
       expect(result.error?.details).toContain('page_token');
