@@ -88,6 +88,8 @@ describe('integrity under contention', () => {
     const w = world(setup);
     const outcomes: Outcome[] = [];
     const completed: string[] = [];
+    /** Enrollments nothing but their own four completions touched. */
+    const steady: string[] = [];
     let next = 0;
     /** One call on the next client (round-robin), its outcome recorded. */
     const call = async <R>(method: string, invoke: (api: typeof setup) => Promise<CallResult<R>>): Promise<CallResult<R>> => {
@@ -111,12 +113,13 @@ describe('integrity under contention', () => {
 
     const before = await deadlocks();
     for (let round = 0; round < ROUNDS; round++) {
-      // A world per round: two coaches, four participants, one program of 3 sessions, four enrollments with 3 sessions each.
+      // A world per round: two coaches, five participants, one program of 3 sessions, five enrollments with 4 sessions each.
+      // Participant 4 is left alone but for its completions: one of them must be refused, as 4 > 3.
       const hour = (h: number) => at(round * 200 + h);
       const coach = await w.coach('Coach');
       const otherCoach = await w.coach('Other');
       const people: Profile[] = [];
-      for (let i = 0; i < 4; i++) people.push(await w.participant(`P${i}`));
+      for (let i = 0; i < 5; i++) people.push(await w.participant(`P${i}`));
       const newcomer = await w.participant('Newcomer');
       const program = await w.program(coach.id, { totalSessions: 3 });
       const enrollments: Enrollment[] = [];
@@ -124,7 +127,7 @@ describe('integrity under contention', () => {
       for (const [i, p] of people.entries()) {
         enrollments.push(await w.enroll(p.id, program.id));
         const own = [];
-        for (let j = 0; j < 3; j++) own.push(await w.session({ programId: program.id, coachId: coach.id, participantId: p.id, start: hour(i * 4 + j) }));
+        for (let j = 0; j < 4; j++) own.push(await w.session({ programId: program.id, coachId: coach.id, participantId: p.id, start: hour(i * 5 + j) }));
         sessions.push(own);
       }
       const [p0, p1, p2, p3] = people as [Profile, Profile, Profile, Profile];
@@ -153,10 +156,10 @@ describe('integrity under contention', () => {
         ),
         // sessions are moved onto each other and annotated,
         call('updateSession', (api) =>
-          api.call('updateSession', { session: { ...sessions[2]![0]!, scheduledStart: hour(12 + 0.5) }, updateMask: ['scheduled_start'] }, opts),
+          api.call('updateSession', { session: { ...sessions[2]![0]!, scheduledStart: hour(15.5) }, updateMask: ['scheduled_start'] }, opts),
         ),
         call('updateSession', (api) =>
-          api.call('updateSession', { session: { ...sessions[3]![0]!, scheduledStart: hour(8 + 0.5) }, updateMask: ['scheduled_start'] }, opts),
+          api.call('updateSession', { session: { ...sessions[3]![0]!, scheduledStart: hour(10.5) }, updateMask: ['scheduled_start'] }, opts),
         ),
         call('updateSession', (api) => api.call('updateSession', { session: { ...sessions[1]![1]!, notes: 'agenda' }, updateMask: ['notes'] }, opts)),
         // new bookings race for the same free slot, and for taken ones,
@@ -164,7 +167,9 @@ describe('integrity under contention', () => {
           call('createSession', (api) => api.call('createSession', { session: newSession(p.id, hour(100)), requestId: '' }, opts)),
         ),
         ...[p2, p3].map((p, i) =>
-          call('createSession', (api) => api.call('createSession', { session: newSession(p.id, hour(i + 0.5), otherCoach.id), requestId: '' }, opts)),
+          call('createSession', (api) =>
+            api.call('createSession', { session: newSession(p.id, hour(i === 0 ? 10.5 : 15.5), otherCoach.id), requestId: '' }, opts),
+          ),
         ),
         // the program is renamed and shortened below everyone's progress,
         call('updateProgram', (api) => api.call('updateProgram', { program: { ...program, title: `Round ${round}` }, updateMask: ['title'] }, opts)),
@@ -181,7 +186,8 @@ describe('integrity under contention', () => {
       ];
       // Every third round the whole program goes, every other third its coach.
       if (round % 3 === 1) work.push(forceDelete('Program', program.id));
-      if (round % 3 === 2) work.push(forceDelete('Profile', coach.id));
+      else if (round % 3 === 2) work.push(forceDelete('Profile', coach.id));
+      else steady.push(enrollments[4]!.id);
       await Promise.all(work);
     }
 
@@ -203,6 +209,15 @@ describe('integrity under contention', () => {
            or e.completed_sessions <> (select count(*) from sessions s
                                        where s.participant_id = e.participant_id and s.program_id = e.program_id and s.status = 'COMPLETED')`),
     ).toEqual([]);
+    // Of four completions toward a program of three, exactly one was refused.
+    expect(
+      await db.query(
+        `select e.status, e.completed_sessions, array_agg(s.status order by s.status) as sessions
+         from enrollments e join sessions s on s.participant_id = e.participant_id and s.program_id = e.program_id
+         where e.id = any($1::uuid[]) group by e.id`,
+        [steady],
+      ),
+    ).toEqual(steady.map(() => ({ status: 'COMPLETED', completed_sessions: 3, sessions: ['COMPLETED', 'COMPLETED', 'COMPLETED', 'SCHEDULED'] })));
     // An acknowledged completion is kept, unless a forced delete took the session away afterwards.
     const stillThere = await db.query<{ id: string; status: string }>('select id, status from sessions where id = any($1::uuid[])', [completed]);
     expect(stillThere.filter((s) => s.status !== 'COMPLETED')).toEqual([]);
