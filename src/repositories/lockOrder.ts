@@ -18,11 +18,15 @@ import type { ProfileRole } from '../domain/profile';
  *   table in id order, and only then deletes bottom up (children first, as
  *   the foreign keys require). After its lock phase it never waits again;
  * - every write that inserts or updates a session first locks the
- *   session's coach and participant profiles (FOR NO KEY UPDATE, which
- *   still lets foreign-key checks through). The exclusion constraints make
- *   a session write wait for any concurrent writer of an overlapping
+ *   session's coach and participant profiles. The exclusion constraints
+ *   make a session write wait for any concurrent writer of an overlapping
  *   session of the same person; two such writers would otherwise each wait
- *   for the other. With the person locked, at most one of them is writing;
+ *   for the other. A write that may create an overlap (CreateSession,
+ *   UpdateSession) takes them FOR NO KEY UPDATE, so it runs alone among the
+ *   person's session writes; CompleteSession keeps a session where it is,
+ *   so it cannot overlap another completion and takes them FOR SHARE:
+ *   completions of one coach still run side by side. Neither mode stops a
+ *   foreign-key check (FOR KEY SHARE);
  * - an update that sets an email first locks the profile that holds that
  *   email now, with its own row, in id order (the unique index would make
  *   two profiles swapping emails wait for each other).
@@ -48,12 +52,16 @@ export const lockOrder = {
     return new Map(rows.map((r) => [r.id, r.role]));
   },
 
-  /** Locks a session's coach and participant (in id order) FOR NO KEY UPDATE; nothing when the session does not exist. */
-  async sessionPeople(tx: CommonQueryMethods, sessionId: string): Promise<void> {
+  /**
+   * Locks a session's coach and participant (in id order): 'no key update'
+   * for a write that may move the session onto another, 'share' for one
+   * that keeps it where it is. Nothing when the session does not exist.
+   */
+  async sessionPeople(tx: CommonQueryMethods, sessionId: string, mode: 'no key update' | 'share'): Promise<void> {
     await tx.query(sql.unsafe`
       select id from profiles
       where id in (select coach_id from sessions where id = ${sessionId} union all select participant_id from sessions where id = ${sessionId})
-      order by id for no key update`);
+      order by id ${mode === 'share' ? sql.fragment`for share` : sql.fragment`for no key update`}`);
   },
 
   /** Locks a profile together with the profile that holds `email` now (case-insensitively), in id order. */

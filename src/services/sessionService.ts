@@ -105,7 +105,7 @@ export function createSessionService(deps: { db: DatabaseGateway; pageTokens: Pa
           if (current.status === 'COMPLETED' && touchesSchedule(patch)) throw completedError(id);
           return repo.update(tx, id, current.version, patch);
         },
-        { ...options, lockFirst: (tx) => lockOrder.sessionPeople(tx, id) },
+        { ...options, lockFirst: (tx) => lockOrder.sessionPeople(tx, id, 'no key update') },
       );
     },
 
@@ -127,7 +127,8 @@ export function createSessionService(deps: { db: DatabaseGateway; pageTokens: Pa
      * One transaction: the session becomes COMPLETED, then the enrollment
      * counts it (an atomic increment in SQL). If the second step fails, the
      * first is rolled back with it. Locks in the lock order (lockOrder.ts):
-     * the session's people, its enrollment, the session itself. An
+     * the session's people (FOR SHARE: completions of one coach do not queue
+     * on each other), its enrollment, the session itself. An
      * enrollment that already counts all of the program's sessions takes no
      * more (ENROLLMENT_COMPLETED). Idempotent by request_id: a retry gets
      * the stored result and counts nothing again.
@@ -138,7 +139,7 @@ export function createSessionService(deps: { db: DatabaseGateway; pageTokens: Pa
         'sessions.complete',
         (tx) =>
           idempotent(tx, key, completionCodec, async () => {
-            await lockOrder.sessionPeople(tx, id);
+            await lockOrder.sessionPeople(tx, id, 'share');
             const progress = await enrollmentRepository.lockProgressOfSession(tx, id);
             const current = await sessions.lockCurrent(tx, id, etag);
             if (current.status !== 'SCHEDULED') {
