@@ -49,10 +49,10 @@ export async function seed(client: Client, v: Volume): Promise<SeedSummary> {
   );
   await count(
     'enrollments',
-    `insert into enrollments (id, participant_id, program_id, status, completed_sessions, progress_percent, last_activity_time)
+    `insert into enrollments (id, participant_id, program_id, status, completed_sessions, total_sessions, progress_percent, last_activity_time)
      select ${sqlBenchId('enrollment', 'e')}, ${sqlBenchId('profile', `${v.coaches} + e`)},
             ${sqlBenchId('program', `e / ${v.enrollmentsPerProgram}`)}, 'ACTIVE',
-            ${v.completedPerEnrollment}, ${Math.floor((v.completedPerEnrollment * 100) / t)}, now()
+            ${v.completedPerEnrollment}, ${t}, ${Math.floor((v.completedPerEnrollment * 100) / t)}, now()
      from generate_series(0, ${enrollmentCount(v) - 1}) as e`,
   );
   // A coach runs programs c, c + coaches, …; each of the coach's sessions gets its own hourly slot.

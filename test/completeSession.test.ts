@@ -73,18 +73,30 @@ describe('CompleteSession', () => {
     expect(row).toMatchObject({ completed_sessions: 1, progress_percent: 33, version: 2 });
   });
 
-  it('never loses an increment when sessions of one enrollment complete concurrently', async () => {
+  it('never loses an increment when sessions of one enrollment complete concurrently, and never counts past total_sessions', async () => {
     const { enrollment, book } = await h.w.enrolled(10);
     const sessions = [];
     for (let i = 0; i < 12; i++) sessions.push(await book(at(10 + i)));
     const results = await Promise.all(sessions.map((s) => h.api.call('completeSession', { id: s.id, etag: s.etag, requestId: randomUUID(), notes: '' })));
-    expect(results.map((r) => r.error?.code)).toEqual(Array(12).fill(undefined));
-    // Each call saw a distinct count: 1..12, in some order.
-    expect(results.map((r) => r.response!.enrollment!.completedSessions).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    const done = results.filter((r) => r.error === undefined);
+    // Each successful call saw a distinct count: 1..10, in some order; the two beyond the program's 10 were refused.
+    expect(done.map((r) => r.response!.enrollment!.completedSessions).sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    const refused = results.filter((r) => r.error !== undefined);
+    expect(refused).toHaveLength(2);
+    for (const r of refused) {
+      expect(expectError(r, status.FAILED_PRECONDITION, 'ENROLLMENT_COMPLETED').errorInfo?.metadata).toEqual({
+        enrollment_id: enrollment.id,
+        completed_sessions: '10',
+        total_sessions: '10',
+      });
+    }
     const [row] = await h.db.query('select status, completed_sessions, progress_percent, version from enrollments where id = $1', [enrollment.id]);
-    // Capped at 100 %, COMPLETED from the 10th on; every completion bumped the version once.
-    expect(row).toEqual({ status: 'COMPLETED', completed_sessions: 12, progress_percent: 100, version: 13 });
-    expect(await h.db.query(`select id from sessions where program_id = $1 and status <> 'COMPLETED'`, [enrollment.programId])).toEqual([]);
+    // COMPLETED at the 10th; every counted completion bumped the version once.
+    expect(row).toEqual({ status: 'COMPLETED', completed_sessions: 10, progress_percent: 100, version: 11 });
+    // The refused sessions stay SCHEDULED (they may still be cancelled or marked a no-show).
+    expect(await h.db.query(`select count(*)::int as n from sessions where program_id = $1 and status = 'SCHEDULED'`, [enrollment.programId])).toEqual([
+      { n: 2 },
+    ]);
   });
 
   it('refuses sessions that are not SCHEDULED, stale etags, unknown ids and bad arguments, changing nothing', async () => {
@@ -115,7 +127,7 @@ describe('CompleteSession', () => {
     const requestId = randomUUID();
     const result = await h.api.call('completeSession', { id: session.id, etag: session.etag, requestId, notes: 'should not stick' });
     expectError(result, status.FAILED_PRECONDITION, 'ENROLLMENT_WITHDRAWN');
-    // The session update ran first and was rolled back with the transaction.
+    // Nothing was written: not the session, not the request_id.
     expect(await rows(session.id, enrollment.id)).toEqual(before);
     expect(await keyStored(requestId)).toBe(false);
   });

@@ -3,6 +3,7 @@ import { status } from '@grpc/grpc-js';
 import { Program, ProgramStatus } from '../src/generated/coaching/v1/program';
 import { expectError } from './support/errorDetails';
 import { useHarness } from './support/harness';
+import { at } from './support/world';
 
 const h = useHarness();
 
@@ -103,6 +104,26 @@ describe('rules', () => {
     expect((await h.api.ok('getProgram', { id: program.id })).program).toEqual(program);
     const same = await h.api.ok('updateProgram', { program: { ...program, totalSessions: 3, title: 'Renamed' }, updateMask: ['total_sessions', 'title'] });
     expect(same.program).toMatchObject({ totalSessions: 3, title: 'Renamed' });
+  });
+
+  it("refuses to lower total_sessions below a participant's progress, keeping program and progress; without enrollments it may", async () => {
+    const { program, participant, enrollment, book } = await h.w.enrolled(3);
+    for (const hours of [1, 3]) {
+      const session = await book(at(hours));
+      await h.api.ok('completeSession', { id: session.id, etag: session.etag, requestId: '', notes: '' });
+    }
+    const progress = async () => (await h.api.ok('getProgramProgress', { participantId: participant.id, programId: program.id })).progress!;
+    const before = await progress();
+    expect(before).toMatchObject({ completedSessions: 2, totalSessions: 3 });
+    const lowered = await h.api.call('updateProgram', { program: { ...program, totalSessions: 1 }, updateMask: ['total_sessions'] });
+    expectError(lowered, status.FAILED_PRECONDITION, 'PROGRAM_HAS_ENROLLMENTS');
+    expect((await h.api.ok('getProgram', { id: program.id })).program).toEqual(program);
+    expect(await progress()).toEqual({ ...before, readTime: expect.any(Date) });
+    // Once nobody is enrolled (the enrollment and its sessions deleted), the total is free to change.
+    const current = (await h.api.ok('getEnrollment', { id: enrollment.id })).enrollment!;
+    await h.api.ok('deleteEnrollment', { id: enrollment.id, etag: current.etag, force: true });
+    const changed = await h.api.ok('updateProgram', { program: { ...program, totalSessions: 1 }, updateMask: ['total_sessions'] });
+    expect(changed.program).toMatchObject({ totalSessions: 1 });
   });
 });
 

@@ -19,6 +19,22 @@ const enrollmentRow = z.object({
   version: z.number(),
 });
 
+const progressRow = z.object({
+  id: z.string(),
+  status: z.enum(['ACTIVE', 'COMPLETED', 'WITHDRAWN']),
+  completed_sessions: z.number(),
+  total_sessions: z.number(),
+});
+
+/** Where an enrollment stands against its program, as locked for a completion. */
+export interface EnrollmentProgress {
+  readonly id: string;
+  readonly status: EnrollmentStatus;
+  readonly completedSessions: number;
+  /** The program's total_sessions (kept equal to it by a foreign key). */
+  readonly totalSessions: number;
+}
+
 const table = versionedTable({
   resource: 'enrollment',
   table: 'enrollments',
@@ -40,13 +56,20 @@ const table = versionedTable({
 
 /** Enrollment rows. Every function takes a connection, so it runs on the pool or in a transaction. */
 export const enrollmentRepository = {
-  insert(db: CommonQueryMethods, input: NewEnrollment): Promise<EnrollmentRecord> {
-    return guarded(table.insert(db, { participant_id: input.participantId, program_id: input.programId }), {
+  /**
+   * Inserts an enrollment measured against `totalSessions`, the program's
+   * total_sessions as the caller read it under a lock (a foreign key on
+   * (program_id, total_sessions) holds the copy equal to the program's).
+   */
+  insert(db: CommonQueryMethods, input: NewEnrollment, totalSessions: number): Promise<EnrollmentRecord> {
+    const programNotFound = (cause: unknown) => new FailedPreconditionError('PROGRAM_NOT_FOUND', `program ${input.programId} not found`, { cause });
+    return guarded(table.insert(db, { participant_id: input.participantId, program_id: input.programId, total_sessions: totalSessions }), {
       enrollments_participant_program_key: (cause) =>
         new AlreadyExistsError('ENROLLMENT_EXISTS', `participant ${input.participantId} is already enrolled in program ${input.programId}`, { cause }),
       enrollments_participant_fkey: (cause) =>
         new FailedPreconditionError('NOT_A_PARTICIPANT', `participant_id ${input.participantId} is not a profile with role PARTICIPANT`, { cause }),
-      enrollments_program_fkey: (cause) => new FailedPreconditionError('PROGRAM_NOT_FOUND', `program ${input.programId} not found`, { cause }),
+      enrollments_program_fkey: programNotFound,
+      enrollments_program_total_sessions_fkey: programNotFound,
     });
   },
 
@@ -74,25 +97,37 @@ export const enrollmentRepository = {
   },
 
   /**
-   * Counts one more completed session, in one statement: the increment is
-   * computed from the row as locked by this UPDATE, so concurrent completions
-   * queue on the row lock and none is lost. The enrollment becomes COMPLETED
-   * when the count reaches the program's total_sessions; the percentage is
-   * capped at 100. Undefined when there is no such enrollment that is not
-   * WITHDRAWN.
+   * Locks (FOR UPDATE) the enrollment a session counts toward and returns
+   * its progress; undefined when the session does not exist. CompleteSession
+   * takes it before the session's own lock: enrollments come before sessions
+   * in the lock order (lockOrder.ts), as in a forced DeleteEnrollment.
    */
-  async recordCompletion(db: CommonQueryMethods, participantId: string, programId: string): Promise<EnrollmentRecord | undefined> {
+  async lockProgressOfSession(db: CommonQueryMethods, sessionId: string): Promise<EnrollmentProgress | undefined> {
+    const row = await db.maybeOne(sql.type(progressRow)`
+      select id, status, completed_sessions, total_sessions from enrollments
+      where (participant_id, program_id) = (select participant_id, program_id from sessions where id = ${sessionId})
+      for update`);
+    return row === null ? undefined : { id: row.id, status: row.status, completedSessions: row.completed_sessions, totalSessions: row.total_sessions };
+  },
+
+  /**
+   * Counts one more completed session, in one statement computed from the
+   * row as locked, so concurrent completions queue on the row lock and none
+   * is lost. The enrollment becomes COMPLETED when the count reaches
+   * total_sessions. The caller checked that the count is below it (the
+   * database refuses more, too); undefined when no enrollment matched.
+   */
+  async recordCompletion(db: CommonQueryMethods, id: string): Promise<EnrollmentRecord | undefined> {
     const row = await db.maybeOne(sql.type(enrollmentRow)`
-      update enrollments e set
-        completed_sessions = e.completed_sessions + 1,
-        progress_percent = least(100, (e.completed_sessions + 1) * 100 / p.total_sessions),
-        status = case when e.completed_sessions + 1 >= p.total_sessions and e.status = 'ACTIVE' then 'COMPLETED' else e.status end,
+      update enrollments set
+        completed_sessions = completed_sessions + 1,
+        progress_percent = (completed_sessions + 1) * 100 / total_sessions,
+        status = case when completed_sessions + 1 >= total_sessions and status = 'ACTIVE' then 'COMPLETED' else status end,
         last_activity_time = now(),
         update_time = now(),
-        version = e.version + 1
-      from programs p
-      where p.id = e.program_id and e.participant_id = ${participantId} and e.program_id = ${programId} and e.status <> 'WITHDRAWN'
-      returning ${table.columns('e')}`);
+        version = version + 1
+      where id = ${id}
+      returning ${table.columns()}`);
     return row === null ? undefined : table.toRecord(row);
   },
 

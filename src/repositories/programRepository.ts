@@ -59,14 +59,22 @@ export const programRepository = {
     return table.list(db, equalities({ coach_id: filter.coachId, status: filter.status }), after, limit);
   },
 
-  /** Applies the patch when the version matches; undefined when no row matched (missing or stale). */
+  /**
+   * Applies the patch when the version matches; undefined when no row
+   * matched (missing or stale). Enrollments hold a foreign key on
+   * (program_id, total_sessions), so the database itself refuses to change
+   * total_sessions while anyone is enrolled (the service checks first).
+   */
   update(db: CommonQueryMethods, id: string, version: number, patch: ProgramPatch): Promise<ProgramRecord | undefined> {
     const sets = [];
     if (patch.title !== undefined) sets.push(sql.fragment`title = ${patch.title}`);
     if (patch.description !== undefined) sets.push(sql.fragment`description = ${patch.description}`);
     if (patch.status !== undefined) sets.push(sql.fragment`status = ${patch.status}`);
     if (patch.totalSessions !== undefined) sets.push(sql.fragment`total_sessions = ${patch.totalSessions}`);
-    return table.update(db, id, version, sets);
+    return guarded(table.update(db, id, version, sets), {
+      enrollments_program_total_sessions_fkey: (cause) =>
+        new FailedPreconditionError('PROGRAM_HAS_ENROLLMENTS', `total_sessions of program ${id} cannot change while participants are enrolled`, { cause }),
+    });
   },
 
   delete: table.delete,

@@ -1,4 +1,4 @@
-import { sql, type CommonQueryMethods, type QuerySqlToken } from 'slonik';
+import { sql, type CommonQueryMethods, type FragmentSqlToken, type QuerySqlToken } from 'slonik';
 import { z } from 'zod';
 import type { ReferenceCounts } from '../domain/errors';
 
@@ -7,43 +7,55 @@ export type ReferencedKind = 'profile' | 'program' | 'enrollment';
 
 const counts = z.object({ programs: z.number(), enrollments: z.number(), sessions: z.number() });
 
+/** Locks the rows a statement selects, in id order (see lockOrder.ts). */
+const lockAll = (table: 'programs' | 'enrollments' | 'sessions', where: FragmentSqlToken): QuerySqlToken =>
+  sql.unsafe`select id from ${sql.identifier([table])} where ${where} order by id for update`;
+
 /**
  * The reference graph in one place: who points at a profile, program or
  * enrollment, and the explicit cascade a forced delete performs. Nothing
  * cascades in the database itself; this is the only place rows are removed
- * because something they reference goes away.
+ * because something they reference goes away. A cascade first locks every
+ * row it will delete, top down in the lock order (programs, enrollments,
+ * sessions; each in id order), then deletes them bottom up. The root row is
+ * already locked, and it keeps new references out meanwhile: every insert
+ * of a referencing row locks its parents first (FOR KEY SHARE at least).
  */
-const GRAPH: Record<ReferencedKind, { count: (id: string) => QuerySqlToken<typeof counts>; cascade: (id: string) => QuerySqlToken[] }> = {
+const GRAPH: Record<
+  ReferencedKind,
+  {
+    count: (id: string) => QuerySqlToken<typeof counts>;
+    referencing: (id: string) => Partial<Record<'programs' | 'enrollments' | 'sessions', FragmentSqlToken>>;
+  }
+> = {
   profile: {
     // Direct references: a coach's programs and sessions, a participant's enrollments and sessions.
     count: (id) => sql.type(counts)`
       select (select count(*)::int from programs where coach_id = ${id}) as programs,
              (select count(*)::int from enrollments where participant_id = ${id}) as enrollments,
              (select count(*)::int from sessions where coach_id = ${id} or participant_id = ${id}) as sessions`,
-    // Sessions first (they reference enrollments), then enrollments, then the coach's programs.
-    cascade: (id) => [
-      sql.unsafe`delete from sessions
-                 where coach_id = ${id} or participant_id = ${id} or program_id in (select id from programs where coach_id = ${id})`,
-      sql.unsafe`delete from enrollments where participant_id = ${id} or program_id in (select id from programs where coach_id = ${id})`,
-      sql.unsafe`delete from programs where coach_id = ${id}`,
-    ],
+    // The coach's programs, the participant's enrollments and those in the coach's programs, and the sessions of either.
+    referencing: (id) => ({
+      programs: sql.fragment`coach_id = ${id}`,
+      enrollments: sql.fragment`participant_id = ${id} or program_id in (select id from programs where coach_id = ${id})`,
+      sessions: sql.fragment`coach_id = ${id} or participant_id = ${id} or program_id in (select id from programs where coach_id = ${id})`,
+    }),
   },
   program: {
     count: (id) => sql.type(counts)`
       select 0 as programs,
              (select count(*)::int from enrollments where program_id = ${id}) as enrollments,
              (select count(*)::int from sessions where program_id = ${id}) as sessions`,
-    cascade: (id) => [sql.unsafe`delete from sessions where program_id = ${id}`, sql.unsafe`delete from enrollments where program_id = ${id}`],
+    referencing: (id) => ({ enrollments: sql.fragment`program_id = ${id}`, sessions: sql.fragment`program_id = ${id}` }),
   },
   enrollment: {
     count: (id) => sql.type(counts)`
       select 0 as programs, 0 as enrollments, count(*)::int as sessions
       from sessions s join enrollments e on s.participant_id = e.participant_id and s.program_id = e.program_id
       where e.id = ${id}`,
-    cascade: (id) => [
-      sql.unsafe`delete from sessions s using enrollments e
-                 where e.id = ${id} and s.participant_id = e.participant_id and s.program_id = e.program_id`,
-    ],
+    referencing: (id) => ({
+      sessions: sql.fragment`(participant_id, program_id) = (select participant_id, program_id from enrollments where id = ${id})`,
+    }),
   },
 };
 
@@ -55,8 +67,16 @@ export const referenceRepository = {
     return kind === 'profile' ? { programs, enrollments, sessions } : kind === 'program' ? { enrollments, sessions } : { sessions };
   },
 
-  /** Deletes every row that references the row, directly or through another, so that it can be deleted. */
+  /**
+   * Deletes every row that references the row, directly or through another,
+   * so that it can be deleted: locks them all first (programs, enrollments,
+   * sessions, each in id order), then deletes sessions, enrollments and
+   * programs, in the order the foreign keys require.
+   */
   async deleteReferencing(db: CommonQueryMethods, kind: ReferencedKind, id: string): Promise<void> {
-    for (const statement of GRAPH[kind].cascade(id)) await db.query(statement);
+    const referencing = GRAPH[kind].referencing(id);
+    const tables = (['programs', 'enrollments', 'sessions'] as const).filter((t) => referencing[t] !== undefined);
+    for (const table of tables) await db.query(lockAll(table, referencing[table]!));
+    for (const table of [...tables].reverse()) await db.query(sql.unsafe`delete from ${sql.identifier([table])} where ${referencing[table]!}`);
   },
 };

@@ -19,10 +19,11 @@ export function createEnrollmentService(deps: { db: DatabaseGateway; pageTokens:
 
   return {
     /**
-     * Enrolls a participant in an ACTIVE program. The program is read FOR
-     * SHARE, so it cannot be archived (or its total_sessions changed) before
-     * this commits; the unique key refuses a second enrollment, also when two
-     * race.
+     * Enrolls a participant in an ACTIVE program. Participant, then program
+     * (lock order: lockOrder.ts); the program is read FOR SHARE, so it cannot
+     * be archived (or its total_sessions changed) before this commits, and the
+     * enrollment keeps a copy of that total_sessions. The unique key refuses a
+     * second enrollment, also when two race.
      */
     create(input: NewEnrollment, requestId: string | undefined, options?: WorkOptions): Promise<EnrollmentRecord> {
       const key = { requestId, operation: 'CreateEnrollment', hash: requestHash(input) };
@@ -37,7 +38,7 @@ export function createEnrollmentService(deps: { db: DatabaseGateway; pageTokens:
                 metadata: { status: program.status },
               });
             }
-            return repo.insert(tx, input);
+            return repo.insert(tx, input, program.totalSessions);
           }),
         { ...options, idempotent: key.requestId !== undefined },
       );

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CommonQueryMethods } from 'slonik';
 import { AlreadyExistsError } from '../domain/errors';
+import { parseEtag, toEtag } from '../domain/etag';
 import { idempotencyRepository } from '../repositories/idempotencyRepository';
 
 /** How a result is kept in the idempotency record and read back. */
@@ -22,10 +23,28 @@ export function recordCodec<T extends object>(dates: readonly (keyof T & string)
   };
 }
 
-/** A stable fingerprint of a request's content. */
+/**
+ * A stable fingerprint of a request's content, compared when a request_id
+ * comes back. Take it of the request in canonical form (what the handlers
+ * normalised: lower-case ids, trimmed names; `canonical` below for the
+ * rest), so that two requests that mean the same have the same fingerprint.
+ * The fingerprint is the JSON of the value in its key order, and stored ones
+ * outlive a deployment: keep the shape of each operation's value.
+ */
 export function requestHash(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex');
 }
+
+/** Canonical forms of request fields that can be written more than one way. */
+export const canonical = {
+  /** UUIDs compare case-insensitively (as PostgreSQL's uuid does): lower case. */
+  id: (id: string): string => id.toLowerCase(),
+  /** An etag as the service writes it (`"v01"` means `"v1"`); one that does not parse stays as sent. */
+  etag: (etag: string): string => {
+    const version = parseEtag(etag);
+    return version === undefined ? etag : toEtag(version);
+  },
+};
 
 /**
  * Runs `write` at most once per request_id (inside the caller's transaction)

@@ -1,6 +1,7 @@
 import type { PageTokenCodec } from '../domain/PageTokenCodec';
 import type { NewProfile, ProfilePatch, ProfileRecord, ProfileRole } from '../domain/profile';
 import type { DatabaseGateway, WorkOptions } from '../db/DatabaseGateway';
+import { lockOrder } from '../repositories/lockOrder';
 import { profileRepository as repo } from '../repositories/profileRepository';
 import { idempotent, recordCodec, requestHash } from './idempotent';
 import { readPage, type Page } from './paging';
@@ -34,8 +35,13 @@ export function createProfileService(deps: { db: DatabaseGateway; pageTokens: Pa
       );
     },
 
+    /** A new email first locks the profile holding it now, with this one, in id order (lockOrder.ts): two profiles swapping emails queue. */
     update(id: string, etag: string, patch: ProfilePatch, options?: WorkOptions): Promise<ProfileRecord> {
-      return profiles.modify(id, etag, (tx, current) => repo.update(tx, id, current.version, patch), options);
+      const { email } = patch;
+      return profiles.modify(id, etag, (tx, current) => repo.update(tx, id, current.version, patch), {
+        ...options,
+        lockFirst: email === undefined ? undefined : (tx) => lockOrder.emailHolders(tx, id, email),
+      });
     },
 
     /** Deletes the profile; with `force`, also what references it (programs, enrollments, sessions). */

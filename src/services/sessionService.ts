@@ -1,14 +1,15 @@
-import { EtagMismatchError, FailedPreconditionError } from '../domain/errors';
+import { EtagMismatchError, FailedPreconditionError, NotFoundError } from '../domain/errors';
 import type { EnrollmentRecord } from '../domain/enrollment';
 import type { PageTokenCodec } from '../domain/PageTokenCodec';
 import { touchesSchedule, type NewSession, type SessionPatch, type SessionRecord } from '../domain/session';
 import type { DatabaseGateway, WorkOptions } from '../db/DatabaseGateway';
-import { enrollmentRepository } from '../repositories/enrollmentRepository';
+import { enrollmentRepository, type EnrollmentProgress } from '../repositories/enrollmentRepository';
+import { lockOrder } from '../repositories/lockOrder';
 import { sessionRepository as repo, type SessionFilter } from '../repositories/sessionRepository';
 import { enrollmentCodec } from './enrollmentService';
-import { idempotent, recordCodec, requestHash, type ResultCodec } from './idempotent';
+import { canonical, idempotent, recordCodec, requestHash, type ResultCodec } from './idempotent';
 import { readPage, type Page } from './paging';
-import { requireProfile, requireProgram } from './preconditions';
+import { requirePeople, requireProgram } from './preconditions';
 import { versionedResource } from './versionedResource';
 
 /** What CompleteSession changed: the session and the enrollment it counted toward. */
@@ -31,6 +32,13 @@ const withdrawn = (participantId: string, programId: string) =>
     metadata: { participant_id: participantId, program_id: programId },
   });
 
+const allCounted = (progress: EnrollmentProgress) =>
+  new FailedPreconditionError(
+    'ENROLLMENT_COMPLETED',
+    `enrollment ${progress.id} already counts ${progress.completedSessions} of the program's ${progress.totalSessions} sessions; no more can complete toward it`,
+    { metadata: { enrollment_id: progress.id, completed_sessions: String(progress.completedSessions), total_sessions: String(progress.totalSessions) } },
+  );
+
 /** Session use cases, including the two-table CompleteSession. */
 export function createSessionService(deps: { db: DatabaseGateway; pageTokens: PageTokenCodec }) {
   const { db, pageTokens } = deps;
@@ -39,9 +47,11 @@ export function createSessionService(deps: { db: DatabaseGateway; pageTokens: Pa
   return {
     /**
      * Schedules a session. People, program and enrollment are checked first
-     * (for precise reasons) under locks that hold them until commit; the
-     * database then refuses a double booking with its exclusion constraints,
-     * which also decide between concurrent creates.
+     * (for precise reasons) under locks that hold them until commit, in the
+     * lock order (lockOrder.ts): the coach and the participant FOR NO KEY
+     * UPDATE, so that bookings of one person queue instead of waiting for
+     * each other in the exclusion constraints; the database then refuses a
+     * double booking with those constraints.
      */
     create(input: NewSession, requestId: string | undefined, options?: WorkOptions): Promise<SessionRecord> {
       const key = { requestId, operation: 'CreateSession', hash: requestHash(input) };
@@ -49,8 +59,11 @@ export function createSessionService(deps: { db: DatabaseGateway; pageTokens: Pa
         'sessions.create',
         (tx) =>
           idempotent(tx, key, sessionCodec, async () => {
-            await requireProfile(tx, input.coachId, 'COACH');
-            await requireProfile(tx, input.participantId, 'PARTICIPANT');
+            const people = [
+              { id: input.coachId, role: 'COACH' as const },
+              { id: input.participantId, role: 'PARTICIPANT' as const },
+            ];
+            await requirePeople(tx, people, 'no key update');
             await requireProgram(tx, input.programId, 'key share');
             const enrollment = await enrollmentRepository.findByKey(tx, input.participantId, input.programId, 'share');
             if (enrollment === undefined) {
@@ -83,7 +96,7 @@ export function createSessionService(deps: { db: DatabaseGateway; pageTokens: Pa
       );
     },
 
-    /** Reschedules, re-statuses or annotates; a COMPLETED session only takes notes. */
+    /** Reschedules, re-statuses or annotates; a COMPLETED session only takes notes. Its people are locked first, as in create. */
     update(id: string, etag: string, patch: SessionPatch, options?: WorkOptions): Promise<SessionRecord> {
       return sessions.modify(
         id,
@@ -92,7 +105,7 @@ export function createSessionService(deps: { db: DatabaseGateway; pageTokens: Pa
           if (current.status === 'COMPLETED' && touchesSchedule(patch)) throw completedError(id);
           return repo.update(tx, id, current.version, patch);
         },
-        options,
+        { ...options, lockFirst: (tx) => lockOrder.sessionPeople(tx, id, 'no key update') },
       );
     },
 
@@ -113,25 +126,34 @@ export function createSessionService(deps: { db: DatabaseGateway; pageTokens: Pa
     /**
      * One transaction: the session becomes COMPLETED, then the enrollment
      * counts it (an atomic increment in SQL). If the second step fails, the
-     * first is rolled back with it. Idempotent by request_id: a retry gets
+     * first is rolled back with it. Locks in the lock order (lockOrder.ts):
+     * the session's people (FOR SHARE: completions of one coach do not queue
+     * on each other), its enrollment, the session itself. An
+     * enrollment that already counts all of the program's sessions takes no
+     * more (ENROLLMENT_COMPLETED). Idempotent by request_id: a retry gets
      * the stored result and counts nothing again.
      */
     complete(id: string, etag: string, notes: string, requestId: string | undefined, options?: WorkOptions): Promise<Completion> {
-      const key = { requestId, operation: 'CompleteSession', hash: requestHash({ id, etag, notes }) };
+      const key = { requestId, operation: 'CompleteSession', hash: requestHash({ id: canonical.id(id), etag: canonical.etag(etag), notes }) };
       return db.write(
         'sessions.complete',
         (tx) =>
           idempotent(tx, key, completionCodec, async () => {
+            await lockOrder.sessionPeople(tx, id, 'share');
+            const progress = await enrollmentRepository.lockProgressOfSession(tx, id);
             const current = await sessions.lockCurrent(tx, id, etag);
             if (current.status !== 'SCHEDULED') {
               throw new FailedPreconditionError('SESSION_NOT_SCHEDULED', `session ${id} is ${current.status}; only a SCHEDULED session can be completed`, {
                 metadata: { status: current.status },
               });
             }
+            if (progress === undefined) throw new NotFoundError('enrollment', `${current.participantId}/${current.programId}`); // impossible: the foreign key holds it
+            if (progress.status === 'WITHDRAWN') throw withdrawn(current.participantId, current.programId);
+            if (progress.completedSessions >= progress.totalSessions) throw allCounted(progress);
             const session = await repo.complete(tx, id, current.version, notes);
             if (session === undefined) throw new EtagMismatchError('session', id); // unreachable while the row lock is held
-            const enrollment = await enrollmentRepository.recordCompletion(tx, current.participantId, current.programId);
-            if (enrollment === undefined) throw withdrawn(current.participantId, current.programId);
+            const enrollment = await enrollmentRepository.recordCompletion(tx, progress.id);
+            if (enrollment === undefined) throw new NotFoundError('enrollment', progress.id); // unreachable while the row lock is held
             return { session, enrollment };
           }),
         { ...options, idempotent: key.requestId !== undefined },

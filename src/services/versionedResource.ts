@@ -49,18 +49,30 @@ export function versionedResource<Rec extends { readonly id: string; readonly ve
       return found;
     },
 
-    /** Runs `change` on the locked current row when the etag matches; its result is the updated row. */
-    modify: (id: string, etag: string, change: (tx: CommonQueryMethods, current: Rec) => Promise<Rec | undefined>, options?: WorkOptions): Promise<Rec> => {
+    /**
+     * Runs `change` on the locked current row when the etag matches; its
+     * result is the updated row. `lockFirst` takes the locks that come
+     * before this row in the lock order (lockOrder.ts) and that the change
+     * may need.
+     */
+    modify: (
+      id: string,
+      etag: string,
+      change: (tx: CommonQueryMethods, current: Rec) => Promise<Rec | undefined>,
+      options?: WorkOptions & { readonly lockFirst?: (tx: CommonQueryMethods) => Promise<void> },
+    ): Promise<Rec> => {
+      const { lockFirst, ...work } = options ?? {};
       return db.write(
         `${resource}s.update`,
         async (tx) => {
+          await lockFirst?.(tx);
           const current = await lockCurrent(tx, id, etag);
           const updated = await change(tx, current);
           // Unreachable while the lock is held; kept so a lost row can never pass as success.
           if (updated === undefined) throw new EtagMismatchError(resource, id);
           return updated;
         },
-        options,
+        work,
       );
     },
 

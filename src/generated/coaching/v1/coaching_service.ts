@@ -4392,6 +4392,12 @@ export const CoachingServiceService = {
   },
   /**
    * Updates the fields named in `update_mask` when `program.etag` matches.
+   * total_sessions is what every enrollment's progress is measured against,
+   * so it cannot change, up or down, while the program has any enrollment
+   * (withdrawn and completed ones included): lowering it below a
+   * participant's completed_sessions is therefore impossible, and the
+   * database enforces this too. Setting the current value is accepted. To
+   * change it, delete the enrollments first (DeleteEnrollment with force).
    * Returns OK, INVALID_ARGUMENT (bad id, bad field value, empty or unknown
    * update_mask path), NOT_FOUND, ABORTED (ETAG_MISMATCH),
    * FAILED_PRECONDITION (PROGRAM_HAS_ENROLLMENTS: total_sessions cannot
@@ -4594,11 +4600,19 @@ export const CoachingServiceService = {
    * to the enrollment's progress: completed_sessions + 1, progress_percent,
    * last_activity_time, and status COMPLETED when completed_sessions reaches
    * the program's total_sessions. Either both change or neither does.
+   * completed_sessions never exceeds total_sessions: once an enrollment
+   * counts all of the program's sessions, completing another session of it
+   * is refused (ENROLLMENT_COMPLETED) and that session stays SCHEDULED; it
+   * can still be cancelled or marked a no-show.
    * Idempotent by `request_id`: a retry returns the original result and the
-   * session counts once.
+   * session counts once. A retry is the same request when it means the same:
+   * `id` in any letter case, `etag` as the service wrote it, the same `notes`.
    * Returns OK, INVALID_ARGUMENT, NOT_FOUND, ABORTED (ETAG_MISMATCH),
    * FAILED_PRECONDITION (SESSION_NOT_SCHEDULED: already completed, cancelled
-   * or a no-show; ENROLLMENT_WITHDRAWN), ALREADY_EXISTS (REQUEST_ID_REUSED).
+   * or a no-show; ENROLLMENT_WITHDRAWN; ENROLLMENT_COMPLETED: the enrollment
+   * already counts total_sessions sessions, ErrorInfo metadata
+   * "enrollment_id", "completed_sessions", "total_sessions"), ALREADY_EXISTS
+   * (REQUEST_ID_REUSED).
    */
   completeSession: {
     path: "/coaching.v1.CoachingService/CompleteSession" as const,
@@ -4689,6 +4703,12 @@ export interface CoachingServiceServer extends UntypedServiceImplementation {
   listPrograms: handleUnaryCall<ListProgramsRequest, ListProgramsResponse>;
   /**
    * Updates the fields named in `update_mask` when `program.etag` matches.
+   * total_sessions is what every enrollment's progress is measured against,
+   * so it cannot change, up or down, while the program has any enrollment
+   * (withdrawn and completed ones included): lowering it below a
+   * participant's completed_sessions is therefore impossible, and the
+   * database enforces this too. Setting the current value is accepted. To
+   * change it, delete the enrollments first (DeleteEnrollment with force).
    * Returns OK, INVALID_ARGUMENT (bad id, bad field value, empty or unknown
    * update_mask path), NOT_FOUND, ABORTED (ETAG_MISMATCH),
    * FAILED_PRECONDITION (PROGRAM_HAS_ENROLLMENTS: total_sessions cannot
@@ -4780,11 +4800,19 @@ export interface CoachingServiceServer extends UntypedServiceImplementation {
    * to the enrollment's progress: completed_sessions + 1, progress_percent,
    * last_activity_time, and status COMPLETED when completed_sessions reaches
    * the program's total_sessions. Either both change or neither does.
+   * completed_sessions never exceeds total_sessions: once an enrollment
+   * counts all of the program's sessions, completing another session of it
+   * is refused (ENROLLMENT_COMPLETED) and that session stays SCHEDULED; it
+   * can still be cancelled or marked a no-show.
    * Idempotent by `request_id`: a retry returns the original result and the
-   * session counts once.
+   * session counts once. A retry is the same request when it means the same:
+   * `id` in any letter case, `etag` as the service wrote it, the same `notes`.
    * Returns OK, INVALID_ARGUMENT, NOT_FOUND, ABORTED (ETAG_MISMATCH),
    * FAILED_PRECONDITION (SESSION_NOT_SCHEDULED: already completed, cancelled
-   * or a no-show; ENROLLMENT_WITHDRAWN), ALREADY_EXISTS (REQUEST_ID_REUSED).
+   * or a no-show; ENROLLMENT_WITHDRAWN; ENROLLMENT_COMPLETED: the enrollment
+   * already counts total_sessions sessions, ErrorInfo metadata
+   * "enrollment_id", "completed_sessions", "total_sessions"), ALREADY_EXISTS
+   * (REQUEST_ID_REUSED).
    */
   completeSession: handleUnaryCall<CompleteSessionRequest, CompleteSessionResponse>;
   /**
@@ -4967,6 +4995,12 @@ export interface CoachingServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * Updates the fields named in `update_mask` when `program.etag` matches.
+   * total_sessions is what every enrollment's progress is measured against,
+   * so it cannot change, up or down, while the program has any enrollment
+   * (withdrawn and completed ones included): lowering it below a
+   * participant's completed_sessions is therefore impossible, and the
+   * database enforces this too. Setting the current value is accepted. To
+   * change it, delete the enrollments first (DeleteEnrollment with force).
    * Returns OK, INVALID_ARGUMENT (bad id, bad field value, empty or unknown
    * update_mask path), NOT_FOUND, ABORTED (ETAG_MISMATCH),
    * FAILED_PRECONDITION (PROGRAM_HAS_ENROLLMENTS: total_sessions cannot
@@ -5226,11 +5260,19 @@ export interface CoachingServiceClient extends Client {
    * to the enrollment's progress: completed_sessions + 1, progress_percent,
    * last_activity_time, and status COMPLETED when completed_sessions reaches
    * the program's total_sessions. Either both change or neither does.
+   * completed_sessions never exceeds total_sessions: once an enrollment
+   * counts all of the program's sessions, completing another session of it
+   * is refused (ENROLLMENT_COMPLETED) and that session stays SCHEDULED; it
+   * can still be cancelled or marked a no-show.
    * Idempotent by `request_id`: a retry returns the original result and the
-   * session counts once.
+   * session counts once. A retry is the same request when it means the same:
+   * `id` in any letter case, `etag` as the service wrote it, the same `notes`.
    * Returns OK, INVALID_ARGUMENT, NOT_FOUND, ABORTED (ETAG_MISMATCH),
    * FAILED_PRECONDITION (SESSION_NOT_SCHEDULED: already completed, cancelled
-   * or a no-show; ENROLLMENT_WITHDRAWN), ALREADY_EXISTS (REQUEST_ID_REUSED).
+   * or a no-show; ENROLLMENT_WITHDRAWN; ENROLLMENT_COMPLETED: the enrollment
+   * already counts total_sessions sessions, ErrorInfo metadata
+   * "enrollment_id", "completed_sessions", "total_sessions"), ALREADY_EXISTS
+   * (REQUEST_ID_REUSED).
    */
   completeSession(
     request: CompleteSessionRequest,

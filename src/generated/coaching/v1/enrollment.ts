@@ -92,8 +92,8 @@ export interface Enrollment {
    */
   status: EnrollmentStatus;
   /**
-   * How many of the participant's sessions in the program were completed.
-   * Output only.
+   * How many of the participant's sessions in the program were completed;
+   * never more than the program's total_sessions. Output only.
    */
   completedSessions: number;
   /**
