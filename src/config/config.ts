@@ -191,7 +191,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   const sslCert = r.optionalString('DB_SSL_CERT');
   const sslKey = r.optionalString('DB_SSL_KEY');
-  for (const [key, file] of [['DB_SSL_CERT', sslCert], ['DB_SSL_KEY', sslKey]] as const) {
+  for (const [key, file] of [
+    ['DB_SSL_CERT', sslCert],
+    ['DB_SSL_KEY', sslKey],
+  ] as const) {
     if (file !== undefined && !existsSync(file)) r.problem(key, `names a file that does not exist: ${file}`);
   }
   if ((sslCert === undefined) !== (sslKey === undefined)) r.problem('DB_SSL_CERT', 'and DB_SSL_KEY must be set together');

@@ -95,7 +95,10 @@ function readTls(r: Reader, prefix: string): TlsServerConfig | undefined {
   }
   if (certFile === undefined) {
     if (clientCaFile !== undefined || r.has(`${prefix}_TLS_CLIENT_AUTH`)) {
-      r.problem(`${prefix}_TLS_CLIENT_CA_FILE`, `and ${prefix}_TLS_CLIENT_AUTH need ${prefix}_TLS_CERT_FILE and ${prefix}_TLS_KEY_FILE (client certificates need TLS)`);
+      r.problem(
+        `${prefix}_TLS_CLIENT_CA_FILE`,
+        `and ${prefix}_TLS_CLIENT_AUTH need ${prefix}_TLS_CERT_FILE and ${prefix}_TLS_KEY_FILE (client certificates need TLS)`,
+      );
     }
     return undefined;
   }
@@ -136,7 +139,10 @@ function readLimits(r: Reader): GrpcLimitsConfig {
 export function readGrpcConfig(r: Reader, appEnv: string): GrpcConfig {
   const tls = readTls(r, 'GRPC');
   if (appEnv === 'production' && tls === undefined && !r.bool('GRPC_ALLOW_INSECURE_PRODUCTION', false)) {
-    r.problem('GRPC_TLS_CERT_FILE', 'is required when APP_ENV=production (the gRPC port would be plaintext); set GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE, or GRPC_ALLOW_INSECURE_PRODUCTION=true');
+    r.problem(
+      'GRPC_TLS_CERT_FILE',
+      'is required when APP_ENV=production (the gRPC port would be plaintext); set GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE, or GRPC_ALLOW_INSECURE_PRODUCTION=true',
+    );
   }
   return { host: r.string('GRPC_HOST', '0.0.0.0'), port: r.int('GRPC_PORT', 50051, 0, 65535), tls, limits: readLimits(r) };
 }
