@@ -78,6 +78,15 @@ export interface ServiceDeps {
 
 const isUnreachable = (error: unknown): boolean => error instanceof StartupError && error.kind === 'unreachable';
 
+/** Runs a listener's setup; a failure (unusable TLS or token files) is a StartupError an operator must fix. */
+function listenerSetup<T>(what: string, setup: () => T): T {
+  try {
+    return setup();
+  } catch (error) {
+    throw new StartupError('listener', `${what}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
 /**
  * Builds the object graph from the configuration and starts serving. Called by
  * the composition root (main.ts) and by the tests, so both run the same wiring.
@@ -89,6 +98,10 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
   const dbLogger = logger.child({ module: 'db' });
   for (const secret of secretValues(config)) deps.secrets.add(secret);
   const metrics = createServiceMetrics(new Registry());
+  // Unusable certificate files stop the start before anything connects or listens.
+  const publicTls = listenerSetup('gRPC TLS', () =>
+    createListenerCredentials(config.grpc.tls, reportCertificateLoads('public', logger, metrics.certificateLoaded)),
+  );
   // Follows the pool in service, also across reloads.
   const poolInstrumentation = createPoolInstrumentation(metrics.poolObserver);
   metrics.trackPool(poolInstrumentation.snapshot);
@@ -130,7 +143,10 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
   try {
     await connect();
   } catch (error) {
-    if (!isUnreachable(error) || config.resilience.requireOnStartup) throw error;
+    if (!isUnreachable(error) || config.resilience.requireOnStartup) {
+      publicTls.close();
+      throw error;
+    }
     connected = false;
     logger.warn({ reason: (error as Error).message }, 'database unreachable at start: serving NOT_SERVING and reconnecting in the background');
   }
@@ -231,7 +247,6 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     requestContext: deps.requestContext,
   });
   late.health = health;
-  const publicTls = createListenerCredentials(config.grpc.tls, reportCertificateLoads('public', logger, metrics.certificateLoaded));
   const grpc = createGrpcServer({
     services: [{ name: COACHING_SERVICE_NAME, definition: CoachingServiceService, implementation }, health.service],
     descriptorSetPath: DESCRIPTOR_SET,
@@ -269,7 +284,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     publicTls.close();
     await metricsServer?.close();
     await pools.close();
-    throw error;
+    throw new StartupError('listener', `admin listener: ${(error as Error).message}`, { cause: error });
   });
   await health.start(gate);
 

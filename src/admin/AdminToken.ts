@@ -63,7 +63,7 @@ export class AdminToken {
 
   watch(): void {
     if (this.file === undefined) return;
-    watchFile(this.file, { interval: WATCH_INTERVAL_MS }, (now, before) => {
+    watchFile(this.file, { interval: WATCH_INTERVAL_MS, persistent: false }, (now, before) => {
       if (now.mtimeMs !== before.mtimeMs || now.size !== before.size || now.ino !== before.ino) this.reload();
     });
   }

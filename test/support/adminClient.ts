@@ -1,4 +1,4 @@
-import { credentials as grpcCredentials, type ChannelCredentials } from '@grpc/grpc-js';
+import { credentials as grpcCredentials, type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
 import { AdminServiceClient, AdminServiceService } from '../../src/generated/coaching/admin/v1/admin_service';
 import { rpc, type CallOpts } from './grpcClient';
 
@@ -7,8 +7,8 @@ import { rpc, type CallOpts } from './grpcClient';
  * typed promise calls. `token` is sent as `authorization: Bearer <token>` on
  * every call.
  */
-export function adminApi(port: number, options: { token?: string; credentials?: ChannelCredentials; host?: string } = {}) {
-  const client = new AdminServiceClient(`${options.host ?? '127.0.0.1'}:${port}`, options.credentials ?? grpcCredentials.createInsecure());
+export function adminApi(port: number, options: { token?: string; credentials?: ChannelCredentials; channelOptions?: ChannelOptions } = {}) {
+  const client = new AdminServiceClient(`127.0.0.1:${port}`, options.credentials ?? grpcCredentials.createInsecure(), options.channelOptions);
   const typed = rpc(client, AdminServiceService);
   const withToken = (opts: CallOpts = {}): CallOpts =>
     options.token === undefined ? opts : { ...opts, metadata: { authorization: `Bearer ${options.token}`, ...opts.metadata } };

@@ -69,7 +69,7 @@ export class FileCertificateProvider implements experimental.CertificateProvider
     if (this.#watching) return;
     this.#watching = true;
     for (const file of this.#paths()) {
-      watchFile(file, { interval: WATCH_INTERVAL_MS }, (now, before) => {
+      watchFile(file, { interval: WATCH_INTERVAL_MS, persistent: false }, (now, before) => {
         if (now.mtimeMs !== before.mtimeMs || now.size !== before.size || now.ino !== before.ino) this.reload();
       });
     }
