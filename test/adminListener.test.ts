@@ -149,9 +149,10 @@ describe('the admin listener', () => {
   });
 
   it('ADMIN_GRPC_ENABLED=false serves no admin listener', async () => {
-    await withService({ ADMIN_GRPC_ENABLED: 'false' }, async (svc) => {
+    await withService({ ADMIN_GRPC_ENABLED: 'false' }, (svc) => {
       expect(svc.service.adminPort).toBeUndefined();
       expect(svc.service.admin).toBeUndefined();
+      return Promise.resolve();
     });
   });
 });
