@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { sql } from 'slonik';
 import type { Config } from '../src/config/config';
+import { ServiceStatus } from '../src/generated/coaching/health/v1/dependency_health';
 import { SecretRegistry } from '../src/log/SecretRegistry';
 import { coachingApi } from './support/grpcClient';
 import { healthApi } from './support/healthClient';
@@ -97,9 +98,9 @@ describe('reload', () => {
       try {
         const seen = await waitFor('the probe to see the pool exhausted', async () => {
           const health = await dbHealth(svc);
-          return health.error !== '' || health.status !== 1 ? health : undefined;
+          return health.status !== ServiceStatus.SERVICE_STATUS_HEALTHY ? health : undefined;
         });
-        expect(seen.message).toBe('Connection pool exhausted; database reachable');
+        expect(seen).toMatchObject({ status: ServiceStatus.SERVICE_STATUS_DEGRADED, message: 'Connection pool exhausted; database reachable' });
       } finally {
         await held;
       }
@@ -149,7 +150,7 @@ describe('a mixed-case DB_SCHEMA', () => {
       ]);
       expect(await db.query(`select count(*)::int as n from pg_tables where schemaname = 'public'`)).toEqual([{ n: 0 }]);
       const health = await dbHealth(svc);
-      expect(health).toMatchObject({ status: 1, config: expect.objectContaining({ schemaName: 'CoachingData' }) });
+      expect(health).toMatchObject({ status: ServiceStatus.SERVICE_STATUS_HEALTHY, config: expect.objectContaining({ schemaName: 'CoachingData' }) });
       expect((await api.call('getProfile', { id: '00000000-0000-4000-8000-000000000000' })).error?.code).toBe(status.NOT_FOUND);
     } finally {
       await svc.stop();
