@@ -181,8 +181,9 @@ describe('the built service as a process', () => {
       childEnv({ APP_ENV: 'production', GRPC_PORT: String(port), DB_PORT: 'abc', LOG_LEVEL: 'loud', DB_SSL_MODE: 'disable' }),
     );
     expect(result.code).toBe(2);
-    for (const key of ['DB_PORT', 'LOG_LEVEL', 'DB_SSL_MODE', 'DB_HOST', 'PAGE_TOKEN_SECRET']) expect(result.stderr).toContain(key);
-    expect(result.stderr).toMatch(/Invalid configuration \(5 problems\)/);
+    // Production also requires a database password and TLS on the gRPC port.
+    for (const key of ['DB_PORT', 'LOG_LEVEL', 'DB_SSL_MODE', 'DB_HOST', 'PAGE_TOKEN_SECRET', 'DB_PASSWORD', 'GRPC_TLS_CERT_FILE']) expect(result.stderr).toContain(key);
+    expect(result.stderr).toMatch(/Invalid configuration \(7 problems\)/);
     expect(result.stdout).not.toContain('serving');
     expect(await isListening(port)).toBe(false);
   });
