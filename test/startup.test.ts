@@ -182,7 +182,8 @@ describe('the built service as a process', () => {
     );
     expect(result.code).toBe(2);
     // Production also requires a database password and TLS on the gRPC port.
-    for (const key of ['DB_PORT', 'LOG_LEVEL', 'DB_SSL_MODE', 'DB_HOST', 'PAGE_TOKEN_SECRET', 'DB_PASSWORD', 'GRPC_TLS_CERT_FILE']) expect(result.stderr).toContain(key);
+    for (const key of ['DB_PORT', 'LOG_LEVEL', 'DB_SSL_MODE', 'DB_HOST', 'PAGE_TOKEN_SECRET', 'DB_PASSWORD', 'GRPC_TLS_CERT_FILE'])
+      expect(result.stderr).toContain(key);
     expect(result.stderr).toMatch(/Invalid configuration \(7 problems\)/);
     expect(result.stdout).not.toContain('serving');
     expect(await isListening(port)).toBe(false);

@@ -7,7 +7,7 @@ import { assertValid, dependencyOf, expiryOf, reasonOf } from './adminRequests';
 import type { AdminToken } from './AdminToken';
 import type { AuditEntry, AuditLog } from './auditLog';
 import { callerOf } from './caller';
-import type { BreakerView, CircuitBreakerOperator } from './CircuitBreakerOperator';
+import type { BreakerChange, BreakerView, CircuitBreakerOperator } from './CircuitBreakerOperator';
 
 export const ADMIN_SERVICE_NAME = 'coaching.admin.v1.AdminService';
 
@@ -33,6 +33,18 @@ function breakerToProto(view: BreakerView): CircuitBreaker {
 interface Done<Res> {
   readonly response: Res;
   readonly audit: Omit<AuditEntry, 'caller' | 'outcome' | 'action'>;
+}
+
+/** The response and audit of an action that changed a breaker. */
+function changed(
+  dependency: string,
+  change: BreakerChange,
+  details: Readonly<Record<string, unknown>>,
+): Done<{ circuitBreaker: CircuitBreaker; previousState: CircuitState }> {
+  return {
+    response: { circuitBreaker: breakerToProto(change.after), previousState: stateOf(change.before.state) },
+    audit: { target: dependency, before: change.before.state, after: change.after.state, details },
+  };
 }
 
 type AdminHandler<Req, Res> = (request: Req, context: CallContext) => Done<Res>;
@@ -106,11 +118,7 @@ export function createAdminService(deps: AdminServiceDeps): ServiceRegistration 
         const dependency = dependencyOf(request.dependency, violations);
         const reason = reasonOf(request.reason, violations);
         assertValid(violations);
-        const { before, after } = operator.reset(dependency);
-        return {
-          response: { circuitBreaker: breakerToProto(after), previousState: stateOf(before.state) },
-          audit: { target: dependency, before: before.state, after: after.state, details: { reason } },
-        };
+        return changed(dependency, operator.reset(dependency), { reason });
       },
     ),
     isolateCircuitBreaker: guarded(
@@ -123,11 +131,8 @@ export function createAdminService(deps: AdminServiceDeps): ServiceRegistration 
         const reason = reasonOf(request.reason, violations);
         const until = expiryOf(request, Date.now(), violations);
         assertValid(violations);
-        const { before, after } = operator.isolate(dependency, { ...(until !== undefined && { until }), reason });
-        return {
-          response: { circuitBreaker: breakerToProto(after), previousState: stateOf(before.state) },
-          audit: { target: dependency, before: before.state, after: after.state, details: { reason, expireTime: until?.toISOString() ?? null } },
-        };
+        const change = operator.isolate(dependency, { ...(until !== undefined && { until }), reason });
+        return changed(dependency, change, { reason, expireTime: until?.toISOString() ?? null });
       },
     ),
   };
