@@ -110,6 +110,8 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     onSwap: (pool) => poolInstrumentation.attach(pool),
     logger: dbLogger,
   });
+  // Started once the public listener is up; reloads re-read its token and certificate files.
+  let admin: AdminListener | undefined = undefined;
   const check = (candidate: Config): Promise<void> => prepareDatabase(candidate, { migrate: candidate.db.migrateOnStart, migrationsDir: MIGRATIONS_DIR });
   const reloads = createConfigReload({
     initial: config,
@@ -269,7 +271,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
   late.readiness = gate;
   const port = await grpc.listen(config.grpc.host, config.grpc.port);
   const metricsServer = await startMetricsServer(config.metrics, metrics.registry, logger);
-  const admin: AdminListener | undefined = await startAdminListener({
+  admin = await startAdminListener({
     config: config.admin,
     limits: config.grpc.limits,
     descriptorSetPath: DESCRIPTOR_SET,
