@@ -29,6 +29,8 @@ export interface TestCertificates {
   readonly client: ServerCertificate;
   /** A client certificate (CN=mallory) signed by the unrelated CA. */
   readonly otherClient: ServerCertificate;
+  /** A client certificate for PostgreSQL "cert" authentication of the role coaching_cert (CN = role name). */
+  readonly databaseClient: ServerCertificate;
   remove(): void;
 }
 
@@ -83,6 +85,7 @@ export function createTestCertificates(): TestCertificates {
   signed(dir, 'chained', '/CN=localhost', 'intermediate', SERVER_EXTENSIONS);
   signed(dir, 'client', '/O=coaching ops/CN=ops-alice', 'ca', CLIENT_EXTENSIONS);
   signed(dir, 'other-client', '/CN=mallory', 'other-ca', CLIENT_EXTENSIONS);
+  signed(dir, 'database-client', '/CN=coaching_cert', 'ca', CLIENT_EXTENSIONS);
   writeFileSync(file('chained-bundle.crt'), Buffer.concat([readFileSync(file('chained.crt')), readFileSync(file('intermediate.crt'))]));
 
   const owner = process.getuid?.() === 0 ? userIds('postgres') : undefined;
@@ -99,6 +102,7 @@ export function createTestCertificates(): TestCertificates {
     chained: { cert: file('chained-bundle.crt'), key: file('chained.key') },
     client: { cert: file('client.crt'), key: file('client.key') },
     otherClient: { cert: file('other-client.crt'), key: file('other-client.key') },
+    databaseClient: { cert: file('database-client.crt'), key: file('database-client.key') },
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
