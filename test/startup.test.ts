@@ -141,7 +141,9 @@ describe('startup refusals (in process)', () => {
 
   it('environment guard: a staging service refuses a database that belongs to APP_ENV=test, and writes nothing to it', async () => {
     const db = await database();
-    const staging = { APP_ENV: 'staging', PAGE_TOKEN_SECRET: 'staging-page-token-secret', DB_SSL_MODE: 'disable' };
+    // Staging requires a password unless the server trusts the login (the machine's PostgreSQL does: TEST_DATABASE_URL).
+    const auth = new URL(db.url).password === '' ? 'trust' : 'password';
+    const staging = { APP_ENV: 'staging', PAGE_TOKEN_SECRET: 'staging-page-token-secret', DB_SSL_MODE: 'disable', DB_AUTH: auth };
     const before = await db.query('select version, checksum from schema_migrations order by version');
     for (const migrate of ['false', 'true']) {
       const error = await refusal(await configFor(db.url, { ...staging, DB_MIGRATE_ON_START: migrate }), 'environment');
