@@ -8,31 +8,33 @@ import { HealthCheckRequest, HealthCheckResponse } from '../../src/generated/grp
  */
 export interface RawConnection {
   readonly session: ClientHttp2Session;
-  /** Every GOAWAY received: error code and debug data. */
-  readonly goaways: { code: number; data: string }[];
+  /** Every GOAWAY received: error code, debug data and when it arrived. */
+  readonly goaways: { code: number; data: string; at: number }[];
   /** Times (ms) at which the server pinged this connection. */
   readonly serverPings: number[];
   /** Whether the connection has closed. */
   closed(): boolean;
+  /** When it closed (ms), once it has. */
+  closedAt(): number | undefined;
   close(): void;
 }
 
 export async function rawConnect(port: number, tls?: SecureClientSessionOptions): Promise<RawConnection> {
   const session = connect(tls === undefined ? `http://127.0.0.1:${port}` : `https://127.0.0.1:${port}`, tls);
-  const goaways: { code: number; data: string }[] = [];
+  const goaways: { code: number; data: string; at: number }[] = [];
   const serverPings: number[] = [];
-  let closed = false;
-  session.on('goaway', (code, _lastStreamId, data) => goaways.push({ code, data: data?.toString('utf8') ?? '' }));
+  let closedAt: number | undefined;
+  session.on('goaway', (code, _lastStreamId, data) => goaways.push({ code, data: data?.toString('utf8') ?? '', at: Date.now() }));
   session.on('ping', () => serverPings.push(Date.now()));
   session.on('close', () => {
-    closed = true;
+    closedAt = Date.now();
   });
   session.on('error', () => undefined);
   await new Promise<void>((resolve, reject) => {
     session.once('connect', () => resolve());
     session.once('error', reject);
   });
-  return { session, goaways, serverPings, closed: () => closed, close: () => session.destroy() };
+  return { session, goaways, serverPings, closed: () => closedAt !== undefined, closedAt: () => closedAt, close: () => session.destroy() };
 }
 
 /** A gRPC message on the wire: uncompressed flag, 4-byte length, bytes. */
