@@ -22,5 +22,6 @@ COPY migrations ./migrations
 # Served by gRPC reflection; src/paths.ts finds it beside the package.json of /app.
 COPY src/generated/descriptors.binpb ./src/generated/descriptors.binpb
 USER node
+# gRPC. Metrics (9464) and the admin listener (127.0.0.1:50052, loopback only) are configured by the environment.
 EXPOSE 50051
 CMD ["node", "dist/src/main.js"]

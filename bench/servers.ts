@@ -30,6 +30,8 @@ export function serviceEnv(options: { databaseUrl: string; grpcPort: number; met
   return childEnv({
     APP_ENV: 'staging',
     DATABASE_URL: options.databaseUrl,
+    // An external server given without a password (local trust) is allowed explicitly, as staging requires.
+    DB_AUTH: new URL(options.databaseUrl).password === '' ? 'trust' : 'password',
     DB_SSL_MODE: 'disable',
     PAGE_TOKEN_SECRET: 'bench-page-token-secret-0123456789',
     LOG_LEVEL: 'info',
@@ -37,6 +39,8 @@ export function serviceEnv(options: { databaseUrl: string; grpcPort: number; met
     GRPC_PORT: String(options.grpcPort),
     METRICS_HOST: '127.0.0.1',
     METRICS_PORT: String(options.metricsPort),
+    // The admin listener is not measured; a free port keeps it out of the way of anything on 50052.
+    ADMIN_GRPC_PORT: '0',
     DB_MAX_CONNECTIONS: String(options.poolSize),
     // The bench stops the service itself; a load balancer drain delay only slows that down.
     SHUTDOWN_DRAIN_DELAY_MS: '0',

@@ -3,13 +3,16 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { readPassword, type Config } from './config/config';
+import { secretValues, type Config } from './config/config';
+import { startAdminListener, type AdminListener } from './admin/startAdminListener';
 import { createDatabaseGateway, type DatabaseGateway } from './db/DatabaseGateway';
 import { createDatabasePool } from './db/createDatabasePool';
 import { loadMigrations } from './db/migrations';
 import { createPoolInstrumentation } from './db/poolInstrumentation';
 import { translateDriverError } from './db/driverErrors';
 import { PoolManager, type ReloadOutcome } from './db/PoolManager';
+import { createConfigReload } from './lifecycle/createConfigReload';
+import { createListenerCredentials, reportCertificateLoads } from './grpc/tls/serverCredentials';
 import { explainConnectFailure, prepareDatabase, StartupError } from './db/prepareDatabase';
 import { PageTokenCodec } from './domain/PageTokenCodec';
 import { CoachingServiceService, type CoachingServiceServer } from './generated/coaching/v1/coaching_service';
@@ -47,7 +50,16 @@ export interface RunningService {
   readonly health: HealthModule;
   /** Port of the /metrics endpoint; undefined when METRICS_ENABLED=false. */
   readonly metricsPort: number | undefined;
-  /** Re-reads the configuration and swaps in a new pool; the old one keeps serving if the new one fails. */
+  /** The admin listener (coaching.admin.v1.AdminService); undefined when ADMIN_GRPC_ENABLED=false. */
+  readonly admin: AdminListener | undefined;
+  readonly adminPort: number | undefined;
+  /** The configuration in force (the start one, with the database settings of the latest applied reload). */
+  configInForce(): Config;
+  /**
+   * Re-reads the configuration, runs the startup checks against the new
+   * database target and swaps in a new pool; the old one keeps serving if
+   * anything fails. Also re-reads the TLS certificates and the admin token.
+   */
   reload(): Promise<ReloadOutcome>;
   /** Readiness off, drain delay, stop accepting, finish in-flight calls (bounded), close the pool. */
   stop(): Promise<void>;
@@ -66,6 +78,15 @@ export interface ServiceDeps {
 
 const isUnreachable = (error: unknown): boolean => error instanceof StartupError && error.kind === 'unreachable';
 
+/** Runs a listener's setup; a failure (unusable TLS or token files) is a StartupError an operator must fix. */
+function listenerSetup<T>(what: string, setup: () => T): T {
+  try {
+    return setup();
+  } catch (error) {
+    throw new StartupError('listener', `${what}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
 /**
  * Builds the object graph from the configuration and starts serving. Called by
  * the composition root (main.ts) and by the tests, so both run the same wiring.
@@ -75,7 +96,12 @@ const isUnreachable = (error: unknown): boolean => error instanceof StartupError
 export async function startService(config: Config, deps: ServiceDeps): Promise<RunningService> {
   const { logger } = deps;
   const dbLogger = logger.child({ module: 'db' });
+  for (const secret of secretValues(config)) deps.secrets.add(secret);
   const metrics = createServiceMetrics(new Registry());
+  // Unusable certificate files stop the start before anything connects or listens.
+  const publicTls = listenerSetup('gRPC TLS', () =>
+    createListenerCredentials(config.grpc.tls, reportCertificateLoads('public', logger, metrics.certificateLoaded)),
+  );
   // Follows the pool in service, also across reloads.
   const poolInstrumentation = createPoolInstrumentation(metrics.poolObserver);
   metrics.trackPool(poolInstrumentation.snapshot);
@@ -84,12 +110,34 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     onSwap: (pool) => poolInstrumentation.attach(pool),
     logger: dbLogger,
   });
+  // Started once the public listener is up; reloads re-read its token and certificate files.
+  let admin: AdminListener | undefined = undefined;
+  const check = (candidate: Config): Promise<void> => prepareDatabase(candidate, { migrate: candidate.db.migrateOnStart, migrationsDir: MIGRATIONS_DIR });
+  const reloads = createConfigReload({
+    initial: config,
+    ...(deps.reloadConfig !== undefined && { loadNext: deps.reloadConfig }),
+    pools,
+    check,
+    describeError: (candidate, error) =>
+      error instanceof StartupError ? error.message : (translateDriverError(error)?.message ?? explainConnectFailure(candidate, error).message),
+    secrets: deps.secrets,
+    logger,
+    applied: metrics.configInForce,
+    counted: metrics.configReloaded,
+    rereadFiles: () => {
+      publicTls.reload();
+      admin?.reload();
+    },
+  });
   const connect = async (): Promise<void> => {
-    await prepareDatabase(config, { migrate: config.db.migrateOnStart, migrationsDir: MIGRATIONS_DIR });
+    // A reload during a degraded start may have connected already (to the configuration now in force).
+    if (pools.peek() !== undefined) return;
+    const target = reloads.current();
+    await check(target);
     try {
-      await pools.open(config.db);
+      await pools.open(target.db);
     } catch (error) {
-      throw explainConnectFailure(config, error);
+      throw explainConnectFailure(target, error);
     }
   };
 
@@ -97,7 +145,10 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
   try {
     await connect();
   } catch (error) {
-    if (!isUnreachable(error) || config.resilience.requireOnStartup) throw error;
+    if (!isUnreachable(error) || config.resilience.requireOnStartup) {
+      publicTls.close();
+      throw error;
+    }
     connected = false;
     logger.warn({ reason: (error as Error).message }, 'database unreachable at start: serving NOT_SERVING and reconnecting in the background');
   }
@@ -187,21 +238,25 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
   };
   const health = createHealthModule({
     config,
+    database: () => reloads.current().db,
     logger,
     pool: () => pools.current(),
     poolSnapshot: poolInstrumentation.snapshot,
     expectedSchemaVersion: loadMigrations(MIGRATIONS_DIR).length,
     databaseCircuitState: () => policy.breakerState(),
-    breakers: new Map([[DATABASE_DEPENDENCY_NAME, policy]]),
     metrics,
-    secrets: deps.secrets,
+    sanitize: (text) => deps.secrets.scrub(text),
     requestContext: deps.requestContext,
   });
   late.health = health;
   const grpc = createGrpcServer({
     services: [{ name: COACHING_SERVICE_NAME, definition: CoachingServiceService, implementation }, health.service],
     descriptorSetPath: DESCRIPTOR_SET,
+    limits: config.grpc.limits,
+    credentials: publicTls.credentials,
+    onPingViolation: () => metrics.pingViolation('public'),
   });
+  metrics.trackWatches('public', () => grpc.health.openWatches());
   // Liveness: the process answers. It never looks at a dependency (a restart does not heal a database).
   grpc.status.set('liveness', 'SERVING');
   // The health API works without the database: SERVING until shutdown.
@@ -216,6 +271,23 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
   late.readiness = gate;
   const port = await grpc.listen(config.grpc.host, config.grpc.port);
   const metricsServer = await startMetricsServer(config.metrics, metrics.registry, logger);
+  admin = await startAdminListener({
+    config: config.admin,
+    limits: config.grpc.limits,
+    descriptorSetPath: DESCRIPTOR_SET,
+    breakers: new Map([[DATABASE_DEPENDENCY_NAME, policy]]),
+    logger,
+    metrics,
+    secrets: deps.secrets,
+    ...(deps.requestContext !== undefined && { requestContext: deps.requestContext }),
+  }).catch(async (error: unknown) => {
+    // Nothing may keep listening when startup fails.
+    grpc.server.forceShutdown();
+    publicTls.close();
+    await metricsServer?.close();
+    await pools.close();
+    throw new StartupError('listener', `admin listener: ${(error as Error).message}`, { cause: error });
+  });
   await health.start(gate);
 
   if (!connected) {
@@ -237,20 +309,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     );
   }
 
-  // Reloads are serialised: a burst of file events or signals applies one after another.
-  let reloading: Promise<ReloadOutcome> = Promise.resolve({ ok: true, at: new Date() });
-  const reload = (): Promise<ReloadOutcome> => {
-    reloading = reloading.then(async () => {
-      const next = deps.reloadConfig?.() ?? config;
-      const withoutDb = (c: Config): string => JSON.stringify({ ...c, db: undefined });
-      if (withoutDb(next) !== withoutDb(config)) {
-        logger.warn('reload applies the database settings only; other changed settings take effect at the next restart');
-      }
-      deps.secrets.add(readPassword(next.db.password));
-      return pools.reload(next.db, (error) => translateDriverError(error)?.message ?? explainConnectFailure(next, error).message);
-    });
-    return reloading;
-  };
+  const reload = (): Promise<ReloadOutcome> => reloads.reload();
   const passwordFile = config.db.password.kind === 'file' && config.resilience.watchPasswordFile ? config.db.password.path : undefined;
   if (passwordFile !== undefined) {
     // Polling stat survives the symlink swaps Kubernetes uses to update mounted secrets.
@@ -266,6 +325,8 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     {
       environment: config.appEnv,
       grpc: `${config.grpc.host}:${port}`,
+      tls: publicTls.secure ? (config.grpc.tls?.clientAuth === 'none' ? 'tls' : `mtls-${config.grpc.tls?.clientAuth}`) : 'plaintext',
+      admin: admin === undefined ? 'disabled' : `${config.admin.host}:${admin.port}`,
       database: {
         host: config.db.host,
         port: config.db.port,
@@ -291,6 +352,9 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     readiness: gate,
     health,
     metricsPort: metricsServer?.port,
+    admin,
+    adminPort: admin?.port,
+    configInForce: () => reloads.current(),
     reload,
     async stop() {
       gate.set('not-draining', false);
@@ -299,10 +363,11 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
       await delay(config.shutdownDrainDelayMs);
       stopping.abort();
       if (passwordFile !== undefined) unwatchFile(passwordFile);
-      const how = await grpc.shutdown(config.shutdownTimeoutMs);
+      const [how] = await Promise.all([grpc.shutdown(config.shutdownTimeoutMs), admin?.stop(config.shutdownTimeoutMs)]);
+      publicTls.close();
       health.stop();
       await metricsServer?.close();
-      await reloading.catch(() => undefined);
+      await reloads.settled();
       await pools.close();
       logger.info({ shutdown: how }, 'coaching-service stopped');
     },

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { loadConfig, readPassword, type Config } from './config/config';
+import { loadConfig, secretValues, type Config } from './config/config';
 import { ConfigError } from './config/ConfigError';
 import { createLogger } from './log/createLogger';
 import { RequestContext } from './log/RequestContext';
@@ -15,8 +15,8 @@ export interface ProcessSetup {
 
 /**
  * Loads the configuration once, or prints every problem and exits with code 2
- * before anything runs; then builds the logger, which already knows the
- * database password so it can scrub it from any line.
+ * before anything runs; then builds the logger, which already knows every
+ * secret of the configuration so it can scrub them from any line.
  */
 export function setUpProcess(): ProcessSetup {
   let config: Config;
@@ -30,7 +30,8 @@ export function setUpProcess(): ProcessSetup {
     throw error;
   }
   const secrets = new SecretRegistry();
-  secrets.add(readPassword(config.db.password));
+  // Every secret of the configuration (database password, page-token key, webhook URL, URL credentials), before the first line is logged.
+  for (const secret of secretValues(config)) secrets.add(secret);
   const requestContext = new RequestContext();
   const logger = createLogger({ level: config.logLevel, secrets, requestContext });
   return { config, logger, secrets, requestContext };

@@ -34,7 +34,16 @@ function everyText(error: ConfigError): string {
   return [error.message, String(error), error.stack ?? '', JSON.stringify(error.problems)].join('\n');
 }
 
-const PROD_BASE = { APP_ENV: 'production', DB_HOST: 'db.internal', PAGE_TOKEN_SECRET: 'a-production-page-secret', DB_SSL_ROOT_CERT: __filename };
+// A valid production environment; each test breaks one thing. (Plaintext gRPC is allowed explicitly: the gRPC TLS rules have tests of their own.)
+const PROD_BASE = {
+  APP_ENV: 'production',
+  DB_HOST: 'db.internal',
+  DB_PASSWORD: 'a-production-db-password',
+  PAGE_TOKEN_SECRET: 'a-production-page-secret',
+  DB_SSL_ROOT_CERT: __filename,
+  GRPC_ALLOW_INSECURE_PRODUCTION: 'true',
+};
+const STAGING_BASE = { APP_ENV: 'staging', DB_HOST: 'db', DB_PASSWORD: 'a-staging-db-password', PAGE_TOKEN_SECRET: 'x'.repeat(16) };
 
 describe('defaults', () => {
   it('match the documented pool and timeout defaults', () => {
@@ -54,7 +63,30 @@ describe('defaults', () => {
       embedded: false,
       migrateOnStart: true,
     });
-    expect(config.grpc).toEqual({ host: '0.0.0.0', port: 50051 });
+    expect(config.grpc).toEqual({
+      host: '0.0.0.0',
+      port: 50051,
+      tls: undefined,
+      limits: {
+        maxConcurrentStreams: 100,
+        maxReceiveMessageBytes: 4 * 1024 * 1024,
+        maxSendMessageBytes: 4 * 1024 * 1024,
+        keepaliveTimeMs: 60_000,
+        keepaliveTimeoutMs: 20_000,
+        keepaliveMinPingIntervalMs: 5_000,
+        keepalivePermitWithoutCalls: false,
+        keepaliveMaxPingStrikes: 2,
+        maxConnectionIdleMs: 300_000,
+        maxConnectionAgeMs: 300_000,
+        maxConnectionAgeGraceMs: 30_000,
+        healthWatchMaxStreams: 1000,
+        healthWatchMaxStreamsPerConnection: 10,
+      },
+    });
+    // APP_ENV=test: a free port, so that test services never collide.
+    expect(config.admin).toEqual({ enabled: true, host: '127.0.0.1', port: 0, tls: undefined, tokenFile: undefined });
+    expect(config.metrics).toEqual({ enabled: true, host: '127.0.0.1', port: 0 });
+    expect(config.db.auth).toBe('password');
     expect(config.logLevel).toBe('warn');
   });
 
@@ -63,11 +95,17 @@ describe('defaults', () => {
     expect(config.appEnv).toBe('development');
     expect(config.logLevel).toBe('info');
     expect(config.db).toMatchObject({ embedded: true, migrateOnStart: true, sslMode: 'disable', port: 54329 });
+    // On a developer's machine the admin and metrics listeners stay on loopback.
+    expect(config.admin).toMatchObject({ host: '127.0.0.1', port: 50052 });
+    expect(config.metrics).toMatchObject({ host: '127.0.0.1', port: 9464 });
   });
 
   it('are safe in production: TLS verify-full and no migrate-on-start', () => {
     const config = load(PROD_BASE);
     expect(config.db).toMatchObject({ embedded: false, sslMode: 'verify-full', migrateOnStart: false, host: 'db.internal' });
+    // Scraped over the pod network; the admin listener stays on loopback.
+    expect(config.metrics.host).toBe('0.0.0.0');
+    expect(config.admin).toMatchObject({ host: '127.0.0.1', port: 50052 });
   });
 
   it('returns a frozen object', () => {
@@ -127,7 +165,7 @@ describe('validation', () => {
   });
 
   it('requires a database outside development and test, and never falls back to the embedded one in production', () => {
-    expect(problemsOf({ APP_ENV: 'staging', PAGE_TOKEN_SECRET: 'x'.repeat(16) }).problems).toEqual([expect.stringMatching(/^DB_HOST /)]);
+    expect(problemsOf({ ...STAGING_BASE, DB_HOST: '' }).problems).toEqual([expect.stringMatching(/^DB_HOST /)]);
     const embedded = problemsOf({ ...PROD_BASE, DB_EMBEDDED: 'true' });
     expect(embedded.problems).toEqual([expect.stringMatching(/^DB_EMBEDDED .*production/)]);
   });
@@ -165,7 +203,7 @@ describe('production TLS guard', () => {
   });
 
   it('allows disable outside production', () => {
-    expect(load({ APP_ENV: 'staging', DB_HOST: 'db', PAGE_TOKEN_SECRET: 'x'.repeat(16), DB_SSL_MODE: 'disable' }).db.sslMode).toBe('disable');
+    expect(load({ ...STAGING_BASE, DB_SSL_MODE: 'disable' }).db.sslMode).toBe('disable');
   });
 });
 

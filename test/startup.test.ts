@@ -141,7 +141,9 @@ describe('startup refusals (in process)', () => {
 
   it('environment guard: a staging service refuses a database that belongs to APP_ENV=test, and writes nothing to it', async () => {
     const db = await database();
-    const staging = { APP_ENV: 'staging', PAGE_TOKEN_SECRET: 'staging-page-token-secret', DB_SSL_MODE: 'disable' };
+    // Staging requires a password unless the server trusts the login (the machine's PostgreSQL does: TEST_DATABASE_URL).
+    const auth = new URL(db.url).password === '' ? 'trust' : 'password';
+    const staging = { APP_ENV: 'staging', PAGE_TOKEN_SECRET: 'staging-page-token-secret', DB_SSL_MODE: 'disable', DB_AUTH: auth };
     const before = await db.query('select version, checksum from schema_migrations order by version');
     for (const migrate of ['false', 'true']) {
       const error = await refusal(await configFor(db.url, { ...staging, DB_MIGRATE_ON_START: migrate }), 'environment');
@@ -181,8 +183,10 @@ describe('the built service as a process', () => {
       childEnv({ APP_ENV: 'production', GRPC_PORT: String(port), DB_PORT: 'abc', LOG_LEVEL: 'loud', DB_SSL_MODE: 'disable' }),
     );
     expect(result.code).toBe(2);
-    for (const key of ['DB_PORT', 'LOG_LEVEL', 'DB_SSL_MODE', 'DB_HOST', 'PAGE_TOKEN_SECRET']) expect(result.stderr).toContain(key);
-    expect(result.stderr).toMatch(/Invalid configuration \(5 problems\)/);
+    // Production also requires a database password and TLS on the gRPC port.
+    for (const key of ['DB_PORT', 'LOG_LEVEL', 'DB_SSL_MODE', 'DB_HOST', 'PAGE_TOKEN_SECRET', 'DB_PASSWORD', 'GRPC_TLS_CERT_FILE'])
+      expect(result.stderr).toContain(key);
+    expect(result.stderr).toMatch(/Invalid configuration \(7 problems\)/);
     expect(result.stdout).not.toContain('serving');
     expect(await isListening(port)).toBe(false);
   });

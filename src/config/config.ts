@@ -6,10 +6,12 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import { ConfigError } from './ConfigError';
+import { readAdminConfig, readGrpcConfig, type AdminConfig, type GrpcConfig } from './grpcConfig';
 import { parseHealthDependencies, type HealthDependencyConfig } from './healthDependencies';
 import { createReader } from './reader';
 
 export type { HealthDependencyConfig } from './healthDependencies';
+export type { AdminConfig, ClientAuth, GrpcConfig, GrpcLimitsConfig, TlsServerConfig } from './grpcConfig';
 
 export const APP_ENVS = ['development', 'test', 'staging', 'production'] as const;
 export type AppEnv = (typeof APP_ENVS)[number];
@@ -17,6 +19,9 @@ export const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as c
 export type SslMode = (typeof SSL_MODES)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const DB_AUTH_METHODS = ['password', 'trust', 'certificate'] as const;
+/** How the database server authenticates the service: a password, nothing (trust, peer), or the TLS client certificate. */
+export type DbAuth = (typeof DB_AUTH_METHODS)[number];
 
 /** Where the database password comes from: a literal or a mounted file re-read on reload. */
 export type PasswordSource =
@@ -32,9 +37,14 @@ export interface DatabaseConfig {
   readonly name: string;
   readonly user: string;
   readonly password: PasswordSource;
+  /** DB_AUTH: staging and production refuse a missing password unless this says the server needs none. */
+  readonly auth: DbAuth;
   readonly schema: string;
   readonly sslMode: SslMode;
   readonly sslRootCert: string | undefined;
+  /** Client certificate and key (PEM files) presented to the server: DB_AUTH=certificate needs them. */
+  readonly sslCert: string | undefined;
+  readonly sslKey: string | undefined;
   readonly maxConnections: number;
   readonly maxIdleConnections: number;
   readonly connectionMaxLifetimeMs: number;
@@ -103,7 +113,9 @@ export interface MetricsConfig {
 export interface Config {
   readonly appEnv: AppEnv;
   readonly logLevel: LogLevel;
-  readonly grpc: { readonly host: string; readonly port: number };
+  readonly grpc: GrpcConfig;
+  /** The admin listener (circuit breakers and other operator actions), off the public port. */
+  readonly admin: AdminConfig;
   readonly db: DatabaseConfig;
   readonly health: HealthConfig;
   readonly alerting: AlertingConfig;
@@ -161,12 +173,33 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const password: PasswordSource =
     passwordFile !== undefined ? { kind: 'file', path: passwordFile } : literal !== '' ? { kind: 'literal', value: literal } : { kind: 'none' };
 
+  const auth = r.oneOf('DB_AUTH', DB_AUTH_METHODS, 'password');
+  if ((isProd || appEnv === 'staging') && auth === 'password' && password.kind === 'none') {
+    // Otherwise this surfaces only at the first connection, as "authentication failed" or worse "cannot reach".
+    r.problem(
+      'DB_PASSWORD',
+      `is required when APP_ENV=${appEnv}: set DB_PASSWORD_FILE (or DB_PASSWORD / a password in DATABASE_URL), or DB_AUTH=trust|certificate if the server authenticates the service otherwise`,
+    );
+  }
+
   const sslMode = r.oneOf('DB_SSL_MODE', SSL_MODES, url?.sslMode ?? (isProd ? 'verify-full' : 'disable'));
   const sslRootCert = r.optionalString('DB_SSL_ROOT_CERT');
   if ((sslMode === 'verify-ca' || sslMode === 'verify-full') && sslRootCert === undefined) {
     r.problem('DB_SSL_ROOT_CERT', `is required when DB_SSL_MODE=${sslMode}`);
   } else if (sslRootCert !== undefined && !existsSync(sslRootCert)) {
     r.problem('DB_SSL_ROOT_CERT', `names a file that does not exist: ${sslRootCert}`);
+  }
+  const sslCert = r.optionalString('DB_SSL_CERT');
+  const sslKey = r.optionalString('DB_SSL_KEY');
+  for (const [key, file] of [
+    ['DB_SSL_CERT', sslCert],
+    ['DB_SSL_KEY', sslKey],
+  ] as const) {
+    if (file !== undefined && !existsSync(file)) r.problem(key, `names a file that does not exist: ${file}`);
+  }
+  if ((sslCert === undefined) !== (sslKey === undefined)) r.problem('DB_SSL_CERT', 'and DB_SSL_KEY must be set together');
+  if (auth === 'certificate' && (sslCert === undefined || sslMode === 'disable')) {
+    r.problem('DB_AUTH', 'is "certificate": set DB_SSL_CERT and DB_SSL_KEY, and a DB_SSL_MODE other than disable');
   }
   const allowInsecure = r.bool('DB_ALLOW_INSECURE_PRODUCTION', false);
   if (isProd && sslMode === 'disable' && !allowInsecure) {
@@ -196,9 +229,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     name: r.identifier('DB_NAME', url?.database ?? 'coaching'),
     user: r.string('DB_USER', url?.user ?? (embedded ? 'postgres' : 'coaching')),
     password,
+    auth,
     schema: r.identifier('DB_SCHEMA', 'public'),
     sslMode,
     sslRootCert,
+    sslCert,
+    sslKey,
     maxConnections,
     maxIdleConnections,
     connectionMaxLifetimeMs: seconds('DB_CONNECTION_MAX_LIFETIME', 3600, 1, 86400),
@@ -240,7 +276,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
 
   const metrics: MetricsConfig = {
     enabled: r.bool('METRICS_ENABLED', true),
-    host: r.string('METRICS_HOST', '0.0.0.0'),
+    // Loopback on a developer's machine; every interface where a scraper must reach it (the pod network).
+    host: r.string('METRICS_HOST', isProd || appEnv === 'staging' ? '0.0.0.0' : '127.0.0.1'),
     port: r.int('METRICS_PORT', appEnv === 'test' ? 0 : 9464, 0, 65535),
   };
 
@@ -252,7 +289,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const config: Config = {
     appEnv,
     logLevel,
-    grpc: { host: r.string('GRPC_HOST', '0.0.0.0'), port: r.int('GRPC_PORT', 50051, 0, 65535) },
+    grpc: readGrpcConfig(r, appEnv),
+    admin: readAdminConfig(r, appEnv),
     db,
     health,
     alerting,
@@ -282,6 +320,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (metrics.enabled && metrics.port !== 0 && metrics.port === config.grpc.port) {
     r.problem('METRICS_PORT', `must differ from GRPC_PORT (${config.grpc.port})`);
   }
+  if (config.admin.enabled && config.admin.port !== 0) {
+    if (config.admin.port === config.grpc.port) r.problem('ADMIN_GRPC_PORT', `must differ from GRPC_PORT (${config.grpc.port})`);
+    if (metrics.enabled && config.admin.port === metrics.port) r.problem('ADMIN_GRPC_PORT', `must differ from METRICS_PORT (${metrics.port})`);
+  }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze(config);
 }
@@ -296,6 +338,23 @@ export function readPassword(source: PasswordSource): string | undefined {
     case 'file':
       return readFileSync(source.path, 'utf8').trim();
   }
+}
+
+/**
+ * Every secret value the configuration holds, for the log scrubber: the
+ * database password, the page-token key, the webhook URL (it may carry a
+ * token) and credentials inside dependency URLs. Files (password, admin
+ * token) are read now; their later contents are registered when re-read.
+ */
+export function secretValues(config: Config): string[] {
+  const values = [readPassword(config.db.password), config.pageTokenSecret, config.alerting.webhookUrl];
+  for (const dep of config.health.dependencies) {
+    if (dep.type !== 'HTTP_SERVICE') continue;
+    const url = new URL(dep.url);
+    // https://user:password@host, or https://token@host (a token given as the user name).
+    values.push(decodeURIComponent(url.password === '' ? url.username : url.password));
+  }
+  return values.filter((v): v is string => v !== undefined && v !== '');
 }
 
 function deepFreeze<T extends object>(value: T): T {

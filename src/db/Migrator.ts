@@ -1,4 +1,5 @@
 import type { Client } from 'pg';
+import { quotedSchema } from './connectionSettings';
 import type { Migration } from './migrations';
 
 /** What the database holds compared with what this build expects. */
@@ -38,7 +39,7 @@ export class Migrator {
   ) {}
 
   private get q(): string {
-    return `"${this.schema.replace(/"/g, '""')}"`;
+    return quotedSchema(this.schema);
   }
 
   async status(): Promise<MigrationStatus> {

@@ -59,10 +59,15 @@ export class PoolManager implements PoolHolder {
     this.deps.onSwap?.(pool);
   }
 
-  /** Opens a pool with the new settings and swaps it in; keeps the old one when the new one fails. */
-  async reload(db: DatabaseConfig, describeError: (error: unknown) => string): Promise<ReloadOutcome> {
+  /**
+   * Opens a pool with the new settings and swaps it in; keeps the old one
+   * when the new one fails, or when `check` (the startup checks against the
+   * new target) rejects first.
+   */
+  async reload(db: DatabaseConfig, describeError: (error: unknown) => string, check?: () => Promise<void>): Promise<ReloadOutcome> {
     let next: DatabasePool | undefined;
     try {
+      await check?.();
       next = await this.deps.createPool(db);
       await next.oneFirst(sql.unsafe`select 1`);
     } catch (error) {

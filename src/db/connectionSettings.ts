@@ -8,23 +8,37 @@ import { readPassword, type DatabaseConfig } from '../config/config';
 /** TLS options for the configured DB_SSL_MODE (libpq semantics). */
 export function tlsOptions(db: DatabaseConfig): TlsOptions | undefined {
   const ca = db.sslRootCert === undefined ? undefined : readFileSync(db.sslRootCert);
+  // libpq sslcert/sslkey: the client certificate, for DB_AUTH=certificate (PostgreSQL "cert" authentication).
+  const identity = db.sslCert === undefined || db.sslKey === undefined ? {} : { cert: readFileSync(db.sslCert), key: readFileSync(db.sslKey) };
   switch (db.sslMode) {
     case 'disable':
       return undefined;
     case 'require':
       // libpq "require" encrypts but does not verify the server (unless a root cert is given).
-      return ca === undefined ? { rejectUnauthorized: false } : { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined };
+      return ca === undefined
+        ? { ...identity, rejectUnauthorized: false }
+        : { ...identity, ca, rejectUnauthorized: true, checkServerIdentity: () => undefined };
     case 'verify-ca':
-      return { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined };
+      return { ...identity, ca, rejectUnauthorized: true, checkServerIdentity: () => undefined };
     case 'verify-full':
       // SNI takes host names only; for an IP the certificate is still checked against it.
-      return { ca, rejectUnauthorized: true, ...(isIP(db.host) === 0 && { servername: db.host }) };
+      return { ...identity, ca, rejectUnauthorized: true, ...(isIP(db.host) === 0 && { servername: db.host }) };
   }
+}
+
+/**
+ * DB_SCHEMA as PostgreSQL reads it in search_path: double-quoted, so that a
+ * mixed-case name ("CoachingData") is not folded to lower case, as the
+ * migrations (which quote it too) would otherwise disagree with every query.
+ */
+export function quotedSchema(schema: string): string {
+  return `"${schema.replace(/"/g, '""')}"`;
 }
 
 /** The search_path, sent as a startup option so every connection uses DB_SCHEMA. */
 function startupOptions(db: DatabaseConfig): string {
-  return `-c search_path=${db.schema}`;
+  // The options string is split on whitespace (backslash escapes); DB_SCHEMA holds none (config checks it is an identifier).
+  return `-c search_path=${quotedSchema(db.schema)}`;
 }
 
 /** Settings for a single `pg.Client` (migrations, startup checks). */

@@ -5,8 +5,11 @@ import { driverCode } from './driverErrors';
 import { loadMigrations } from './migrations';
 import { DatabaseStateError, Migrator } from './Migrator';
 
-/** Why the database cannot be used; `unreachable` may heal by itself, the others need an operator. */
-export type StartupFailureKind = 'unreachable' | 'credentials' | 'database' | 'tls' | 'schema' | 'migrations' | 'environment';
+/**
+ * Why the service cannot start: `unreachable` may heal by itself, the others
+ * need an operator (`listener`: a gRPC or admin listener's TLS or token files, or its port).
+ */
+export type StartupFailureKind = 'unreachable' | 'credentials' | 'database' | 'tls' | 'schema' | 'migrations' | 'environment' | 'listener';
 
 /** A startup refusal with an actionable, secret-free message. */
 export class StartupError extends Error {

@@ -138,3 +138,21 @@ export class ResourceExhaustedError extends DomainError {
     super(message, options);
   }
 }
+
+/** The caller did not prove who it is (admin token missing or wrong). */
+export class UnauthenticatedError extends DomainError {
+  readonly reason = 'UNAUTHENTICATED';
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/** The method is not served here; `reason` says where it went (e.g. MOVED_TO_ADMIN_LISTENER). */
+export class UnimplementedError extends DomainError {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

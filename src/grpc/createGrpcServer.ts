@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { Server, ServerCredentials, type ServerWritableStream, type UntypedServiceImplementation, type ServiceDefinition } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type ServerOptions, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation } from 'grpc-health-check';
+import type { GrpcLimitsConfig } from '../config/config';
+import { createHealthService, GRPC_HEALTH_SERVICE_NAME, type HealthServiceHandle } from './createHealthService';
+import { onHttp2Sessions } from './http2Sessions';
+import { enforcePingPolicy } from './pingPolicy';
 import { ServingStatus } from './ServingStatus';
 
 export interface ServiceRegistration {
@@ -12,9 +15,20 @@ export interface ServiceRegistration {
   readonly implementation: UntypedServiceImplementation;
 }
 
+export interface GrpcServerOptions {
+  readonly services: readonly ServiceRegistration[];
+  readonly descriptorSetPath: string;
+  readonly limits: GrpcLimitsConfig;
+  /** Plaintext unless given (see tls/serverCredentials.ts). */
+  readonly credentials?: ServerCredentials;
+  /** A client broke the ping policy and its connection is being closed (metrics). */
+  readonly onPingViolation?: () => void;
+}
+
 export interface GrpcServer {
   readonly server: Server;
   readonly status: ServingStatus;
+  readonly health: HealthServiceHandle;
   /** Binds and starts listening; resolves to the bound port (useful with port 0). */
   listen(host: string, port: number): Promise<number>;
   /**
@@ -23,6 +37,8 @@ export interface GrpcServer {
    */
   shutdown(timeoutMs: number): Promise<'graceful' | 'forced'>;
 }
+
+const REFLECTION_SERVICE_NAME = 'grpc.reflection.v1.ServerReflection';
 
 /**
  * The serialized FileDescriptorProtos of a FileDescriptorSet (field 1), kept
@@ -41,44 +57,59 @@ function fileDescriptorProtos(descriptorSet: Uint8Array): Buffer[] {
   return files;
 }
 
+/** grpc-js options for the configured limits; a 0 ("never") leaves grpc-js's unlimited default. */
+function serverOptions(limits: GrpcLimitsConfig): ServerOptions {
+  const positive = (key: string, ms: number): ServerOptions => (ms > 0 ? { [key]: ms } : {});
+  return {
+    'grpc.max_receive_message_length': limits.maxReceiveMessageBytes,
+    'grpc.max_send_message_length': limits.maxSendMessageBytes,
+    'grpc.max_concurrent_streams': limits.maxConcurrentStreams,
+    'grpc.keepalive_time_ms': limits.keepaliveTimeMs,
+    'grpc.keepalive_timeout_ms': limits.keepaliveTimeoutMs,
+    ...positive('grpc.max_connection_idle_ms', limits.maxConnectionIdleMs),
+    ...positive('grpc.max_connection_age_ms', limits.maxConnectionAgeMs),
+    ...positive('grpc.max_connection_age_grace_ms', limits.maxConnectionAgeGraceMs),
+  };
+}
+
 /**
- * A grpc-js server with the given services, standard grpc.health.v1 (every
- * served name starts NOT_SERVING) and server reflection over the descriptor set
- * `buf build` produced (see {@link fileDescriptorProtos}).
+ * A grpc-js server with the given services, the configured limits (streams,
+ * message sizes, keepalive with ping enforcement, connection idle and age),
+ * standard grpc.health.v1 (every served name starts NOT_SERVING; Watch
+ * streams bounded) and server reflection over the descriptor set `buf build`
+ * produced (see {@link fileDescriptorProtos}), listing only what this server serves.
  */
-export function createGrpcServer(options: { services: readonly ServiceRegistration[]; descriptorSetPath: string }): GrpcServer {
-  const server = new Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
+export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
+  const { limits } = options;
+  const server = new Server(serverOptions(limits));
   for (const service of options.services) server.addService(service.definition, service.implementation);
 
-  const health = new HealthImplementation();
-  // Keep hold of open Watch streams: shutdown ends them, or they would hold the server open.
-  const watches = new Set<ServerWritableStream<unknown, unknown>>();
-  health.addToServer({
-    addService: (definition: ServiceDefinition, handlers: UntypedServiceImplementation) => {
-      const watch = handlers.watch as (call: ServerWritableStream<unknown, unknown>) => void;
-      server.addService(definition, {
-        ...handlers,
-        watch: (call: ServerWritableStream<unknown, unknown>) => {
-          watches.add(call);
-          call.on('close', () => watches.delete(call));
-          watch(call);
-        },
-      });
-    },
-  });
-  const status = new ServingStatus(health, Object.fromEntries(['', ...options.services.map((s) => s.name)].map((name) => [name, 'NOT_SERVING' as const])));
+  const status = new ServingStatus(Object.fromEntries(['', ...options.services.map((s) => s.name)].map((name) => [name, 'NOT_SERVING' as const])));
+  const health = createHealthService(status, { maxStreams: limits.healthWatchMaxStreams, maxStreamsPerConnection: limits.healthWatchMaxStreamsPerConnection });
+  server.addService(health.registration.definition, health.registration.implementation);
 
   // ReflectionService reads only `fileDescriptorProtos` of each definition entry.
   const files = { fileDescriptorProtos: fileDescriptorProtos(readFileSync(options.descriptorSetPath)) } as unknown as PackageDefinition[string];
-  new ReflectionService({ files }).addToServer(server);
+  const listed = [...options.services.map((s) => s.name), GRPC_HEALTH_SERVICE_NAME, REFLECTION_SERVICE_NAME];
+  new ReflectionService({ files }, { services: listed }).addToServer(server);
+
+  const pingPolicy = {
+    minIntervalMs: limits.keepaliveMinPingIntervalMs,
+    permitWithoutCalls: limits.keepalivePermitWithoutCalls,
+    maxStrikes: limits.keepaliveMaxPingStrikes,
+  };
 
   return {
     server,
     status,
-    listen: (host, port) =>
-      new Promise((resolve, reject) => {
-        server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
-      }),
+    health,
+    async listen(host, port) {
+      const bound = await new Promise<number>((resolve, reject) => {
+        server.bindAsync(`${host}:${port}`, options.credentials ?? ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p)));
+      });
+      onHttp2Sessions(server, (session) => enforcePingPolicy(session, pingPolicy, options.onPingViolation));
+      return bound;
+    },
     async shutdown(timeoutMs) {
       let timer: NodeJS.Timeout | undefined;
       const outcome = await Promise.race([
@@ -87,7 +118,7 @@ export function createGrpcServer(options: { services: readonly ServiceRegistrati
           server.tryShutdown(() => resolve('graceful'));
           // Watch streams never end by themselves: end them (after the last status was sent).
           status.freeze();
-          for (const call of watches) call.end();
+          health.endWatches();
         }),
         new Promise<'forced'>((resolve) => {
           timer = setTimeout(() => resolve('forced'), timeoutMs);

@@ -8,7 +8,9 @@ import {
   NotFoundError,
   ResourceExhaustedError,
   TransactionConflictError,
+  UnauthenticatedError,
   UnavailableError,
+  UnimplementedError,
   ValidationError,
 } from '../domain/errors';
 import type { Any } from '../generated/google/protobuf/any';
@@ -31,6 +33,8 @@ const CODES: readonly [new (...args: never[]) => DomainError, status][] = [
   [UnavailableError, status.UNAVAILABLE],
   [DeadlineExceededError, status.DEADLINE_EXCEEDED],
   [ResourceExhaustedError, status.RESOURCE_EXHAUSTED],
+  [UnauthenticatedError, status.UNAUTHENTICATED],
+  [UnimplementedError, status.UNIMPLEMENTED],
 ];
 
 /** A status for the client plus whether the error was expected (domain) or a fault to log with its stack. */

@@ -2,15 +2,14 @@ import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import { createOutageAlerter } from '../alerting/createOutageAlerter';
 import { createWebhookNotifier } from '../alerting/createWebhookNotifier';
-import type { Config, HealthDependencyConfig } from '../config/config';
+import type { Config, DatabaseConfig, HealthDependencyConfig } from '../config/config';
 import type { PoolSnapshot } from '../db/poolInstrumentation';
 import { HealthServiceService, type HealthServiceServer } from '../generated/coaching/health/v1/health_service';
 import type { ServiceRegistration } from '../grpc/createGrpcServer';
-import { createCircuitBreakerHandlers, type OperableBreaker } from '../grpc/handlers/circuitBreakerHandlers';
 import { createHealthHandlers } from '../grpc/handlers/healthHandlers';
+import { movedToAdminListener } from '../grpc/handlers/movedToAdminListener';
 import { createUnaryWrapper } from '../grpc/wrapUnary';
 import type { RequestContext } from '../log/RequestContext';
-import type { SecretRegistry } from '../log/SecretRegistry';
 import type { ServiceMetrics } from '../metrics/createServiceMetrics';
 import { createDatabaseCheck } from './checks/databaseCheck';
 import { createGrpcServiceCheck } from './checks/grpcServiceCheck';
@@ -23,7 +22,10 @@ import type { DependencyCheck, HealthReport } from './types';
 export const HEALTH_SERVICE_NAME = 'coaching.health.v1.HealthService';
 
 export interface HealthModuleDeps {
+  /** The start configuration; only `db` follows reloads (through `database`). */
   readonly config: Config;
+  /** The database settings in force (after reloads). */
+  readonly database: () => DatabaseConfig;
   readonly logger: Logger;
   /** The service's pool (probed through, so pool trouble shows). */
   readonly pool: () => DatabasePool;
@@ -33,11 +35,9 @@ export interface HealthModuleDeps {
   /** State of the circuit breaker in front of the database ("closed", "open", "half-open", "isolated"), once there is one. */
   readonly databaseCircuitState?: () => string;
   readonly metrics: ServiceMetrics;
-  /** The logger's registry: credentials of dependency URLs and the webhook URL are added to it. */
-  readonly secrets: SecretRegistry;
+  /** Scrubs secrets (registered by the root: config.secretValues) from probe errors. */
+  readonly sanitize: (text: string) => string;
   readonly requestContext: RequestContext | undefined;
-  /** Circuit breakers operators may reset or isolate, by dependency name. */
-  readonly breakers?: ReadonlyMap<string, OperableBreaker>;
 }
 
 /** Where the module reports whether the critical dependencies allow serving (app.ts: the readiness gate). */
@@ -70,12 +70,7 @@ export function createHealthModule(deps: HealthModuleDeps): HealthModule {
   const { config, metrics } = deps;
   const logger = deps.logger.child({ module: 'health' });
   const alertLogger = deps.logger.child({ module: 'alerting' });
-  for (const dep of config.health.dependencies) {
-    if (dep.type === 'HTTP_SERVICE') deps.secrets.add(decodeURIComponent(new URL(dep.url).password));
-  }
-  // Webhook URLs often carry their token in the path (chat integrations): keep the whole URL out of logs.
-  deps.secrets.add(config.alerting.webhookUrl);
-  const sanitize = (text: string): string => deps.secrets.scrub(text);
+  const { sanitize } = deps;
   const history = new HealthHistory(config.health.historySize);
   const { webhookUrl } = config.alerting;
   const webhook =
@@ -130,7 +125,7 @@ export function createHealthModule(deps: HealthModuleDeps): HealthModule {
 
   const checks = [
     createDatabaseCheck({
-      db: config.db,
+      db: deps.database,
       pool: deps.pool,
       poolSnapshot: deps.poolSnapshot,
       expectedSchemaVersion: deps.expectedSchemaVersion,
@@ -150,12 +145,12 @@ export function createHealthModule(deps: HealthModuleDeps): HealthModule {
     observe: metrics.rpcObserver(HEALTH_SERVICE_NAME),
     requestContext: deps.requestContext,
   });
-  const admin = createCircuitBreakerHandlers(deps.breakers ?? new Map());
   const implementation: HealthServiceServer = {
     getHealth: wrap('GetHealth', handlers.getHealth),
     listHealthEvents: wrap('ListHealthEvents', handlers.listHealthEvents),
-    resetCircuitBreaker: wrap('ResetCircuitBreaker', admin.resetCircuitBreaker),
-    isolateCircuitBreaker: wrap('IsolateCircuitBreaker', admin.isolateCircuitBreaker),
+    // Operator actions moved to the admin listener (coaching.admin.v1.AdminService).
+    resetCircuitBreaker: wrap('ResetCircuitBreaker', movedToAdminListener('ResetCircuitBreaker')),
+    isolateCircuitBreaker: wrap('IsolateCircuitBreaker', movedToAdminListener('IsolateCircuitBreaker')),
   };
 
   return {

@@ -2,8 +2,10 @@ import { status as grpcStatus } from '@grpc/grpc-js';
 import { collectDefaultMetrics, Counter, Histogram, type Registry } from 'prom-client';
 import type { CallObserver } from '../grpc/wrapUnary';
 import { LATENCY_BUCKETS, seconds } from './buckets';
+import { createConfigMetrics } from './createConfigMetrics';
 import { createDatabaseMetrics } from './createDatabaseMetrics';
 import { createHealthMetrics } from './createHealthMetrics';
+import { createListenerMetrics } from './createListenerMetrics';
 import { createResilienceMetrics } from './createResilienceMetrics';
 
 /**
@@ -38,6 +40,8 @@ export function createServiceMetrics(registry: Registry) {
     ...createDatabaseMetrics(registry),
     ...createHealthMetrics(registry),
     ...createResilienceMetrics(registry),
+    ...createListenerMetrics(registry),
+    ...createConfigMetrics(registry),
     /** A CallObserver (createUnaryWrapper's `observe`) labelling calls with their service. */
     rpcObserver(service: string): CallObserver {
       return (method, code, durationMs) => {

@@ -38,13 +38,21 @@ export interface TestService {
 }
 
 /** Starts the real service on 127.0.0.1:0 with a real client; logs are captured, not printed. */
-export async function startTestService(config: Config, options: { logLevel?: string } = {}): Promise<TestService> {
+export async function startTestService(
+  config: Config,
+  options: { logLevel?: string; reloadConfig?: () => Config; secrets?: SecretRegistry } = {},
+): Promise<TestService> {
   const logs = new LogCapture();
-  const secrets = new SecretRegistry();
+  const secrets = options.secrets ?? new SecretRegistry();
   secrets.add(readPassword(config.db.password));
   const requestContext = new RequestContext();
   const logger = createLogger({ level: options.logLevel ?? 'info', secrets, requestContext, destination: logs.stream });
-  const service = await startService(config, { logger, secrets, requestContext });
+  const service = await startService(config, {
+    logger,
+    secrets,
+    requestContext,
+    ...(options.reloadConfig !== undefined && { reloadConfig: options.reloadConfig }),
+  });
   const client = coachingClient(service.port);
   return {
     service,

@@ -14,7 +14,8 @@ import { abortable } from './abortable';
 const SchemaVersion = z.object({ version: z.number() });
 
 export interface DatabaseCheckDeps {
-  readonly db: DatabaseConfig;
+  /** The database settings in force: a reload that moves the service to another server or password moves the probe too. */
+  readonly db: () => DatabaseConfig;
   /** The pool the service uses (probing it shows pool trouble too). */
   readonly pool: () => DatabasePool;
   readonly poolSnapshot: () => PoolSnapshot | undefined;
@@ -42,19 +43,17 @@ function failed(error: unknown, message = 'Database connection failed'): ProbeOu
  * applied migration, so readiness covers "schema current".
  */
 export function createDatabaseCheck(deps: DatabaseCheckDeps): DependencyCheck {
-  const { db } = deps;
-  const timeoutMs = db.pingTimeoutMs;
   // The server gives up a little before the prober does, so a slow ping comes
   // back as a statement timeout and frees its connection instead of lingering.
-  const serverTimeoutMs = Math.max(100, Math.floor(timeoutMs * 0.8));
+  const serverTimeoutMs = (): number => Math.max(100, Math.floor(deps.db().pingTimeoutMs * 0.8));
   let poolPing: Promise<number> | undefined;
   let directPing: Promise<void> | undefined;
 
   const pingThroughPool = (): Promise<number> => {
     const ping = deps.pool().transaction(async (tx) => {
-      await tx.query(sql.unsafe`select set_config('statement_timeout', ${String(serverTimeoutMs)}, true)`);
+      await tx.query(sql.unsafe`select set_config('statement_timeout', ${String(serverTimeoutMs())}, true)`);
       const row = await tx.one(
-        sql.type(SchemaVersion)`select coalesce(max(version), 0)::int as version from ${sql.identifier([db.schema, 'schema_migrations'])}`,
+        sql.type(SchemaVersion)`select coalesce(max(version), 0)::int as version from ${sql.identifier([deps.db().schema, 'schema_migrations'])}`,
       );
       return row.version;
     });
@@ -68,6 +67,8 @@ export function createDatabaseCheck(deps: DatabaseCheckDeps): DependencyCheck {
   };
 
   const pingDirectly = (signal: AbortSignal): Promise<void> => {
+    const db = deps.db();
+    const timeoutMs = db.pingTimeoutMs;
     const client = new Client({ ...pgClientConfig(db), connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, statement_timeout: timeoutMs });
     client.on('error', () => undefined);
     const ping = (async () => {
@@ -112,9 +113,16 @@ export function createDatabaseCheck(deps: DatabaseCheckDeps): DependencyCheck {
     name: DATABASE_DEPENDENCY_NAME,
     type: 'DATABASE',
     critical: true,
-    endpoint: { hostname: db.host, port: db.port, protocol: 'postgresql', databaseName: db.name, schemaName: db.schema },
-    intervalMs: db.healthCheckIntervalMs,
-    timeoutMs,
+    get endpoint() {
+      const db = deps.db();
+      return { hostname: db.host, port: db.port, protocol: 'postgresql', databaseName: db.name, schemaName: db.schema };
+    },
+    get intervalMs() {
+      return deps.db().healthCheckIntervalMs;
+    },
+    get timeoutMs() {
+      return deps.db().pingTimeoutMs;
+    },
     async probe(signal) {
       const snapshot = deps.poolSnapshot();
       const full = snapshot?.full === true;

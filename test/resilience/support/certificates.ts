@@ -9,7 +9,10 @@ export interface ServerCertificate {
   readonly key: string;
 }
 
-/** PEM files in a temp folder: a root CA, an unrelated CA, an intermediate CA, and two server certificates for DNS:localhost. */
+/**
+ * PEM files in a temp folder: a root CA, an unrelated CA, an intermediate CA,
+ * two server certificates for DNS:localhost, and client certificates (for mTLS).
+ */
 export interface TestCertificates {
   readonly dir: string;
   /** The root CA that (directly or through the intermediate) signed both server certificates. */
@@ -22,6 +25,12 @@ export interface TestCertificates {
   readonly direct: ServerCertificate;
   /** Signed by the intermediate; the server presents leaf + intermediate, as managed databases do. */
   readonly chained: ServerCertificate;
+  /** A client certificate (CN=ops-alice, clientAuth) signed by the root CA. */
+  readonly client: ServerCertificate;
+  /** A client certificate (CN=mallory) signed by the unrelated CA. */
+  readonly otherClient: ServerCertificate;
+  /** A client certificate for PostgreSQL "cert" authentication of the role coaching_cert (CN = role name). */
+  readonly databaseClient: ServerCertificate;
   remove(): void;
 }
 
@@ -29,6 +38,7 @@ export interface TestCertificates {
 const NEW_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 const CA_EXTENSIONS = 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n';
 const SERVER_EXTENSIONS = 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n';
+const CLIENT_EXTENSIONS = 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n';
 
 function openssl(args: string[], cwd: string): void {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -73,6 +83,9 @@ export function createTestCertificates(): TestCertificates {
   signed(dir, 'intermediate', '/CN=coaching intermediate', 'ca', CA_EXTENSIONS);
   signed(dir, 'direct', '/CN=localhost', 'ca', SERVER_EXTENSIONS);
   signed(dir, 'chained', '/CN=localhost', 'intermediate', SERVER_EXTENSIONS);
+  signed(dir, 'client', '/O=coaching ops/CN=ops-alice', 'ca', CLIENT_EXTENSIONS);
+  signed(dir, 'other-client', '/CN=mallory', 'other-ca', CLIENT_EXTENSIONS);
+  signed(dir, 'database-client', '/CN=coaching_cert', 'ca', CLIENT_EXTENSIONS);
   writeFileSync(file('chained-bundle.crt'), Buffer.concat([readFileSync(file('chained.crt')), readFileSync(file('intermediate.crt'))]));
 
   const owner = process.getuid?.() === 0 ? userIds('postgres') : undefined;
@@ -87,6 +100,9 @@ export function createTestCertificates(): TestCertificates {
     intermediateCert: file('intermediate.crt'),
     direct: { cert: file('direct.crt'), key: file('direct.key') },
     chained: { cert: file('chained-bundle.crt'), key: file('chained.key') },
+    client: { cert: file('client.crt'), key: file('client.key') },
+    otherClient: { cert: file('other-client.crt'), key: file('other-client.key') },
+    databaseClient: { cert: file('database-client.crt'), key: file('database-client.key') },
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -22,13 +22,19 @@ import { Timestamp } from "../../../google/protobuf/timestamp";
 import { DependencyHealth, ServiceStatus, serviceStatusFromJSON, serviceStatusToJSON } from "./dependency_health";
 import { HealthEvent } from "./health_event";
 
-/** Request of HealthService.ResetCircuitBreaker. */
+/**
+ * Request of HealthService.ResetCircuitBreaker (deprecated: see
+ * coaching.admin.v1.ResetCircuitBreakerRequest).
+ */
 export interface ResetCircuitBreakerRequest {
   /** Dependency name as GetHealth reports it, e.g. "postgresql-primary". Required. */
   dependency: string;
 }
 
-/** Response of HealthService.ResetCircuitBreaker. */
+/**
+ * Response of HealthService.ResetCircuitBreaker (deprecated: see
+ * coaching.admin.v1.ResetCircuitBreakerResponse).
+ */
 export interface ResetCircuitBreakerResponse {
   /** The dependency whose breaker was reset. */
   dependency: string;
@@ -36,13 +42,19 @@ export interface ResetCircuitBreakerResponse {
   circuitState: string;
 }
 
-/** Request of HealthService.IsolateCircuitBreaker. */
+/**
+ * Request of HealthService.IsolateCircuitBreaker (deprecated: see
+ * coaching.admin.v1.IsolateCircuitBreakerRequest).
+ */
 export interface IsolateCircuitBreakerRequest {
   /** Dependency name as GetHealth reports it, e.g. "postgresql-primary". Required. */
   dependency: string;
 }
 
-/** Response of HealthService.IsolateCircuitBreaker. */
+/**
+ * Response of HealthService.IsolateCircuitBreaker (deprecated: see
+ * coaching.admin.v1.IsolateCircuitBreakerResponse).
+ */
 export interface IsolateCircuitBreakerResponse {
   /** The dependency whose breaker was isolated. */
   dependency: string;
@@ -830,10 +842,12 @@ export const HealthServiceService = {
     responseDeserialize: (value: Buffer): ListHealthEventsResponse => ListHealthEventsResponse.decode(value),
   },
   /**
-   * Operator action: closes the circuit breaker in front of a dependency now
-   * (ending an isolation too), e.g. after fixing the cause of an outage.
-   * Returns OK, INVALID_ARGUMENT (empty dependency), NOT_FOUND (no breaker
-   * guards that dependency).
+   * Deprecated: operator actions moved off the public port, to
+   * coaching.admin.v1.AdminService/ResetCircuitBreaker on the admin listener
+   * (ADMIN_GRPC_HOST:ADMIN_GRPC_PORT, default 127.0.0.1:50052).
+   * Returns UNIMPLEMENTED (reason MOVED_TO_ADMIN_LISTENER), always.
+   *
+   * @deprecated
    */
   resetCircuitBreaker: {
     path: "/coaching.health.v1.HealthService/ResetCircuitBreaker" as const,
@@ -847,12 +861,12 @@ export const HealthServiceService = {
     responseDeserialize: (value: Buffer): ResetCircuitBreakerResponse => ResetCircuitBreakerResponse.decode(value),
   },
   /**
-   * Operator action: holds the breaker open until ResetCircuitBreaker, so
-   * calls fail fast with UNAVAILABLE (reason CIRCUIT_ISOLATED) and the
-   * dependency gets no traffic, e.g. during maintenance. Readiness goes
-   * NOT_SERVING while isolated.
-   * Returns OK, INVALID_ARGUMENT (empty dependency), NOT_FOUND (no breaker
-   * guards that dependency).
+   * Deprecated: operator actions moved off the public port, to
+   * coaching.admin.v1.AdminService/IsolateCircuitBreaker on the admin
+   * listener (ADMIN_GRPC_HOST:ADMIN_GRPC_PORT, default 127.0.0.1:50052).
+   * Returns UNIMPLEMENTED (reason MOVED_TO_ADMIN_LISTENER), always.
+   *
+   * @deprecated
    */
   isolateCircuitBreaker: {
     path: "/coaching.health.v1.HealthService/IsolateCircuitBreaker" as const,
@@ -881,19 +895,21 @@ export interface HealthServiceServer extends UntypedServiceImplementation {
    */
   listHealthEvents: handleUnaryCall<ListHealthEventsRequest, ListHealthEventsResponse>;
   /**
-   * Operator action: closes the circuit breaker in front of a dependency now
-   * (ending an isolation too), e.g. after fixing the cause of an outage.
-   * Returns OK, INVALID_ARGUMENT (empty dependency), NOT_FOUND (no breaker
-   * guards that dependency).
+   * Deprecated: operator actions moved off the public port, to
+   * coaching.admin.v1.AdminService/ResetCircuitBreaker on the admin listener
+   * (ADMIN_GRPC_HOST:ADMIN_GRPC_PORT, default 127.0.0.1:50052).
+   * Returns UNIMPLEMENTED (reason MOVED_TO_ADMIN_LISTENER), always.
+   *
+   * @deprecated
    */
   resetCircuitBreaker: handleUnaryCall<ResetCircuitBreakerRequest, ResetCircuitBreakerResponse>;
   /**
-   * Operator action: holds the breaker open until ResetCircuitBreaker, so
-   * calls fail fast with UNAVAILABLE (reason CIRCUIT_ISOLATED) and the
-   * dependency gets no traffic, e.g. during maintenance. Readiness goes
-   * NOT_SERVING while isolated.
-   * Returns OK, INVALID_ARGUMENT (empty dependency), NOT_FOUND (no breaker
-   * guards that dependency).
+   * Deprecated: operator actions moved off the public port, to
+   * coaching.admin.v1.AdminService/IsolateCircuitBreaker on the admin
+   * listener (ADMIN_GRPC_HOST:ADMIN_GRPC_PORT, default 127.0.0.1:50052).
+   * Returns UNIMPLEMENTED (reason MOVED_TO_ADMIN_LISTENER), always.
+   *
+   * @deprecated
    */
   isolateCircuitBreaker: handleUnaryCall<IsolateCircuitBreakerRequest, IsolateCircuitBreakerResponse>;
 }
@@ -940,10 +956,12 @@ export interface HealthServiceClient extends Client {
     callback: (error: ServiceError | null, response: ListHealthEventsResponse) => void,
   ): ClientUnaryCall;
   /**
-   * Operator action: closes the circuit breaker in front of a dependency now
-   * (ending an isolation too), e.g. after fixing the cause of an outage.
-   * Returns OK, INVALID_ARGUMENT (empty dependency), NOT_FOUND (no breaker
-   * guards that dependency).
+   * Deprecated: operator actions moved off the public port, to
+   * coaching.admin.v1.AdminService/ResetCircuitBreaker on the admin listener
+   * (ADMIN_GRPC_HOST:ADMIN_GRPC_PORT, default 127.0.0.1:50052).
+   * Returns UNIMPLEMENTED (reason MOVED_TO_ADMIN_LISTENER), always.
+   *
+   * @deprecated
    */
   resetCircuitBreaker(
     request: ResetCircuitBreakerRequest,
@@ -961,12 +979,12 @@ export interface HealthServiceClient extends Client {
     callback: (error: ServiceError | null, response: ResetCircuitBreakerResponse) => void,
   ): ClientUnaryCall;
   /**
-   * Operator action: holds the breaker open until ResetCircuitBreaker, so
-   * calls fail fast with UNAVAILABLE (reason CIRCUIT_ISOLATED) and the
-   * dependency gets no traffic, e.g. during maintenance. Readiness goes
-   * NOT_SERVING while isolated.
-   * Returns OK, INVALID_ARGUMENT (empty dependency), NOT_FOUND (no breaker
-   * guards that dependency).
+   * Deprecated: operator actions moved off the public port, to
+   * coaching.admin.v1.AdminService/IsolateCircuitBreaker on the admin
+   * listener (ADMIN_GRPC_HOST:ADMIN_GRPC_PORT, default 127.0.0.1:50052).
+   * Returns UNIMPLEMENTED (reason MOVED_TO_ADMIN_LISTENER), always.
+   *
+   * @deprecated
    */
   isolateCircuitBreaker(
     request: IsolateCircuitBreakerRequest,

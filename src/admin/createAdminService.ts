@@ -1,0 +1,145 @@
+import type { handleUnaryCall, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
+import { DomainError, UnauthenticatedError, type FieldViolation } from '../domain/errors';
+import { AdminServiceService, CircuitState, type AdminServiceServer, type CircuitBreaker } from '../generated/coaching/admin/v1/admin_service';
+import type { ServiceRegistration } from '../grpc/createGrpcServer';
+import type { CallContext, UnaryWrapper } from '../grpc/wrapUnary';
+import { assertValid, dependencyOf, expiryOf, reasonOf } from './adminRequests';
+import type { AdminToken } from './AdminToken';
+import type { AuditEntry, AuditLog } from './auditLog';
+import { callerOf } from './caller';
+import type { BreakerChange, BreakerView, CircuitBreakerOperator } from './CircuitBreakerOperator';
+
+export const ADMIN_SERVICE_NAME = 'coaching.admin.v1.AdminService';
+
+const STATES: Readonly<Record<string, CircuitState>> = {
+  closed: CircuitState.CIRCUIT_STATE_CLOSED,
+  open: CircuitState.CIRCUIT_STATE_OPEN,
+  'half-open': CircuitState.CIRCUIT_STATE_HALF_OPEN,
+  isolated: CircuitState.CIRCUIT_STATE_ISOLATED,
+};
+const stateOf = (state: string): CircuitState => STATES[state] ?? CircuitState.CIRCUIT_STATE_UNSPECIFIED;
+
+function breakerToProto(view: BreakerView): CircuitBreaker {
+  return {
+    dependency: view.dependency,
+    state: stateOf(view.state),
+    isolateTime: view.isolation?.since,
+    expireTime: view.isolation?.until,
+    isolationReason: view.isolation?.reason ?? '',
+  };
+}
+
+/** What an audited action reports besides its response. */
+interface Done<Res> {
+  readonly response: Res;
+  readonly audit: Omit<AuditEntry, 'caller' | 'outcome' | 'action'>;
+}
+
+/** The response and audit of an action that changed a breaker. */
+function changed(
+  dependency: string,
+  change: BreakerChange,
+  details: Readonly<Record<string, unknown>>,
+): Done<{ circuitBreaker: CircuitBreaker; previousState: CircuitState }> {
+  return {
+    response: { circuitBreaker: breakerToProto(change.after), previousState: stateOf(change.before.state) },
+    audit: { target: dependency, before: change.before.state, after: change.after.state, details },
+  };
+}
+
+type AdminHandler<Req, Res> = (request: Req, context: CallContext) => Done<Res>;
+
+export interface AdminServiceDeps {
+  readonly operator: CircuitBreakerOperator;
+  readonly token: AdminToken;
+  readonly audit: AuditLog;
+  /** The unary wrapper (correlation id, call log, metrics, error mapping). */
+  readonly wrap: UnaryWrapper;
+}
+
+/**
+ * coaching.admin.v1.AdminService. Every call is authorised (the admin token,
+ * when one is configured) and audited, refusals included: who, what, the
+ * state before and after. Handlers validate, act through the operator, map.
+ */
+export function createAdminService(deps: AdminServiceDeps): ServiceRegistration {
+  const { operator, token, audit } = deps;
+
+  /** Authorises, runs and audits one call; the caller is read from the call itself (peer, certificate, token). */
+  const guarded = <Req, Res>(method: string, action: string, target: (request: Req) => string, handler: AdminHandler<Req, Res>): handleUnaryCall<Req, Res> => {
+    return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+      const { caller, token: presented } = callerOf(call);
+      const known = (request: Req): string | undefined => {
+        const name = target(request);
+        return operator.has(name) ? name : undefined;
+      };
+      const run = async (request: Req, context: CallContext): Promise<Res> => {
+        if (!token.accepts(presented)) {
+          audit({ action, target: known(request), outcome: 'denied', caller });
+          throw new UnauthenticatedError(
+            caller.tokenPresented ? 'the admin token is not the one configured' : 'this listener requires an admin token: send "authorization: Bearer <token>"',
+          );
+        }
+        try {
+          const done = handler(request, context);
+          audit({ action, outcome: 'ok', caller, ...done.audit });
+          return Promise.resolve(done.response);
+        } catch (error) {
+          audit({
+            action,
+            target: known(request),
+            outcome: 'failed',
+            caller,
+            details: { errorReason: error instanceof DomainError ? error.reason : 'INTERNAL' },
+          });
+          throw error;
+        }
+      };
+      deps.wrap(method, run)(call, callback);
+    };
+  };
+
+  const implementation: AdminServiceServer = {
+    listCircuitBreakers: guarded(
+      'ListCircuitBreakers',
+      'list',
+      () => '',
+      () => ({
+        response: { circuitBreakers: operator.list().map(breakerToProto) },
+        audit: { target: undefined },
+      }),
+    ),
+    resetCircuitBreaker: guarded(
+      'ResetCircuitBreaker',
+      'reset',
+      (r) => r.dependency,
+      (request) => {
+        const violations: FieldViolation[] = [];
+        const dependency = dependencyOf(request.dependency, violations);
+        const reason = reasonOf(request.reason, violations);
+        assertValid(violations);
+        return changed(dependency, operator.reset(dependency), { reason });
+      },
+    ),
+    isolateCircuitBreaker: guarded(
+      'IsolateCircuitBreaker',
+      'isolate',
+      (r) => r.dependency,
+      (request) => {
+        const violations: FieldViolation[] = [];
+        const dependency = dependencyOf(request.dependency, violations);
+        const reason = reasonOf(request.reason, violations);
+        const until = expiryOf(request, Date.now(), violations);
+        assertValid(violations);
+        const change = operator.isolate(dependency, { ...(until !== undefined && { until }), reason });
+        return changed(dependency, change, { reason, expireTime: until?.toISOString() ?? null });
+      },
+    ),
+  };
+  return { name: ADMIN_SERVICE_NAME, definition: AdminServiceService, implementation };
+}
+
+/** The audit entry of an isolation that ended by itself (no caller: the service did it). */
+export function expiredIsolationEntry(dependency: string, before: string, after: string): AuditEntry {
+  return { action: 'isolation-expired', target: dependency, outcome: 'ok', caller: undefined, before, after };
+}

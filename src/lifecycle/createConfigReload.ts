@@ -1,0 +1,79 @@
+import type { Logger } from 'pino';
+import { secretValues, type Config } from '../config/config';
+import type { PoolManager, ReloadOutcome } from '../db/PoolManager';
+
+export interface ConfigReloadDeps {
+  readonly initial: Config;
+  /** Fresh configuration (SIGHUP, password file change); undefined re-applies the one in force. */
+  readonly loadNext?: () => Config;
+  readonly pools: PoolManager;
+  /** The startup checks (environment guard, schema, migrations) against a candidate configuration. */
+  readonly check: (candidate: Config) => Promise<void>;
+  /** A secret-free reason for a refused candidate. */
+  readonly describeError: (candidate: Config, error: unknown) => string;
+  readonly secrets: { add(value: string | undefined): void };
+  readonly logger: Logger;
+  /** Told of every configuration that comes into force (metrics, health). */
+  readonly applied?: (config: Config) => void;
+  /** Counts reload outcomes. */
+  readonly counted?: (outcome: 'applied' | 'refused') => void;
+  /** Re-reads files that are not part of the configuration (TLS certificates, admin token). */
+  readonly rereadFiles?: () => void;
+}
+
+/** The configuration in force and the serialised reload that replaces it. */
+export interface ConfigReload {
+  /** The configuration in force: the start configuration with the database settings of the latest applied reload. */
+  current(): Config;
+  reload(): Promise<ReloadOutcome>;
+  /** Resolves when the reload under way (if any) has finished. */
+  settled(): Promise<void>;
+}
+
+/**
+ * Reload: a candidate configuration (the one in force with the new database
+ * settings; other settings need a restart) must pass the startup checks
+ * against its target, then open and validate a new pool, before it is
+ * swapped in; anything failing keeps the configuration and pool in force.
+ * Reloads run one after another, so a burst of file events applies in order.
+ */
+export function createConfigReload(deps: ConfigReloadDeps): ConfigReload {
+  let inForce = deps.initial;
+  let reloading: Promise<ReloadOutcome> = Promise.resolve({ ok: true, at: new Date() });
+  deps.applied?.(inForce);
+
+  const reloadOnce = async (): Promise<ReloadOutcome> => {
+    const next = deps.loadNext?.() ?? inForce;
+    const changed = (Object.keys(next) as (keyof Config)[]).filter((key) => key !== 'db' && JSON.stringify(next[key]) !== JSON.stringify(inForce[key]));
+    if (changed.length > 0) {
+      deps.logger.warn({ changed }, 'reload applies the database settings only; these changed settings take effect at the next restart');
+    }
+    for (const value of secretValues(next)) deps.secrets.add(value);
+    deps.rereadFiles?.();
+    const candidate: Config = Object.freeze({ ...inForce, db: next.db });
+    const outcome = await deps.pools.reload(
+      candidate.db,
+      (error) => deps.describeError(candidate, error),
+      () => deps.check(candidate),
+    );
+    if (outcome.ok) {
+      inForce = candidate;
+      deps.applied?.(inForce);
+    }
+    deps.counted?.(outcome.ok ? 'applied' : 'refused');
+    return outcome;
+  };
+
+  return {
+    current: () => inForce,
+    reload: () => {
+      reloading = reloading.then(reloadOnce, reloadOnce);
+      return reloading;
+    },
+    settled: () =>
+      reloading.then(
+        () => undefined,
+        () => undefined,
+      ),
+  };
+}
