@@ -4,6 +4,7 @@ import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
+import { guardRequestDecoding } from './requestDecoding';
 import { ServingStatus } from './ServingStatus';
 
 export interface ServiceRegistration {
@@ -48,7 +49,7 @@ function fileDescriptorProtos(descriptorSet: Uint8Array): Buffer[] {
  */
 export function createGrpcServer(options: { services: readonly ServiceRegistration[]; descriptorSetPath: string }): GrpcServer {
   const server = new Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
-  for (const service of options.services) server.addService(service.definition, service.implementation);
+  for (const service of options.services) server.addService(guardRequestDecoding(service.definition), service.implementation);
 
   const health = new HealthImplementation();
   // Keep hold of open Watch streams: shutdown ends them, or they would hold the server open.

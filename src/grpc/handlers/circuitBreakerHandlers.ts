@@ -6,6 +6,7 @@ import type {
   ResetCircuitBreakerResponse,
 } from '../../generated/coaching/health/v1/health_service';
 import type { UnaryHandler } from '../wrapUnary';
+import { dependencyNameViolation } from './validation';
 
 /** A breaker an operator may act on. */
 export interface OperableBreaker {
@@ -18,6 +19,8 @@ export interface OperableBreaker {
 export function createCircuitBreakerHandlers(breakers: ReadonlyMap<string, OperableBreaker>) {
   const find = (dependency: string): OperableBreaker => {
     if (dependency === '') throw new ValidationError([{ field: 'dependency', description: 'is required (e.g. "postgresql-primary")' }]);
+    const violation = dependencyNameViolation('dependency', dependency);
+    if (violation !== undefined) throw new ValidationError([violation]);
     const breaker = breakers.get(dependency);
     if (breaker === undefined) throw new NotFoundError('circuit breaker of dependency', dependency);
     return breaker;

@@ -386,13 +386,13 @@ export interface ListSessionsRequest {
    * Optional.
    */
   scheduledStartFrom:
-    | Date
+    | Timestamp
     | undefined;
   /**
    * Only sessions with scheduled_start before this instant (exclusive).
    * Optional; when both bounds are set it must be after scheduled_start_from.
    */
-  scheduledStartUntil: Date | undefined;
+  scheduledStartUntil: Timestamp | undefined;
 }
 
 /** Response of CoachingService.ListSessions. */
@@ -3296,10 +3296,10 @@ export const ListSessionsRequest: MessageFns<ListSessionsRequest> = {
       writer.uint32(48).int32(message.status);
     }
     if (message.scheduledStartFrom !== undefined) {
-      Timestamp.encode(toTimestamp(message.scheduledStartFrom), writer.uint32(58).fork()).join();
+      Timestamp.encode(message.scheduledStartFrom, writer.uint32(58).fork()).join();
     }
     if (message.scheduledStartUntil !== undefined) {
-      Timestamp.encode(toTimestamp(message.scheduledStartUntil), writer.uint32(66).fork()).join();
+      Timestamp.encode(message.scheduledStartUntil, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -3370,7 +3370,7 @@ export const ListSessionsRequest: MessageFns<ListSessionsRequest> = {
               break;
             }
 
-            message.scheduledStartFrom = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.scheduledStartFrom = Timestamp.decode(reader, reader.uint32());
             continue;
           }
           case 8: {
@@ -3378,7 +3378,7 @@ export const ListSessionsRequest: MessageFns<ListSessionsRequest> = {
               break;
             }
 
-            message.scheduledStartUntil = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.scheduledStartUntil = Timestamp.decode(reader, reader.uint32());
             continue;
           }
         }
@@ -3455,10 +3455,10 @@ export const ListSessionsRequest: MessageFns<ListSessionsRequest> = {
       obj.status = sessionStatusToJSON(message.status);
     }
     if (message.scheduledStartFrom !== undefined) {
-      obj.scheduledStartFrom = message.scheduledStartFrom.toISOString();
+      obj.scheduledStartFrom = fromTimestamp(message.scheduledStartFrom).toISOString();
     }
     if (message.scheduledStartUntil !== undefined) {
-      obj.scheduledStartUntil = message.scheduledStartUntil.toISOString();
+      obj.scheduledStartUntil = fromTimestamp(message.scheduledStartUntil).toISOString();
     }
     return obj;
   },
@@ -3474,8 +3474,12 @@ export const ListSessionsRequest: MessageFns<ListSessionsRequest> = {
     message.coachId = object.coachId ?? "";
     message.participantId = object.participantId ?? "";
     message.status = object.status ?? 0;
-    message.scheduledStartFrom = object.scheduledStartFrom ?? undefined;
-    message.scheduledStartUntil = object.scheduledStartUntil ?? undefined;
+    message.scheduledStartFrom = (object.scheduledStartFrom !== undefined && object.scheduledStartFrom !== null)
+      ? Timestamp.fromPartial(object.scheduledStartFrom)
+      : undefined;
+    message.scheduledStartUntil = (object.scheduledStartUntil !== undefined && object.scheduledStartUntil !== null)
+      ? Timestamp.fromPartial(object.scheduledStartUntil)
+      : undefined;
     return message;
   },
 };
@@ -5301,13 +5305,24 @@ function fromTimestamp(t: Timestamp): Date {
   return new globalThis.Date(millis);
 }
 
-function fromJsonTimestamp(o: any): Date {
+const timestampFractionRegex = /:\d{2}\.\d+/;
+
+function fromJsonTimestamp(o: any): Timestamp {
   if (o instanceof globalThis.Date) {
-    return o;
+    return toTimestamp(o);
   } else if (typeof o === "string") {
-    return new globalThis.Date(o);
+    // Date only keeps milliseconds, and parses longer fractions in an engine-specific way,
+    // so parse the fractional seconds ourselves and give Date only the whole seconds
+    const fraction = timestampFractionRegex.exec(o);
+    if (fraction === null) {
+      return toTimestamp(new globalThis.Date(o));
+    }
+    const fractionNanos = Number(fraction[0].slice(4, 13).padEnd(9, "0"));
+    const wholeSeconds = new globalThis.Date(o.replace(fraction[0], fraction[0].slice(0, 3)));
+    const timestamp = toTimestamp(new globalThis.Date(wholeSeconds.getTime() + Math.trunc(fractionNanos / 1_000_000)));
+    return { ...timestamp, nanos: (timestamp.nanos ?? 0) + (fractionNanos % 1_000_000) };
   } else {
-    return fromTimestamp(Timestamp.fromJSON(o));
+    return Timestamp.fromJSON(o);
   }
 }
 
