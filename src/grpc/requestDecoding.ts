@@ -39,6 +39,6 @@ export function refuseUndecodable(request: unknown): void {
   if (typeof request === 'object' && request !== null && UNDECODABLE in request) {
     const path = (request as UndecodableRequest)[UNDECODABLE];
     // An empty field path names the request message as a whole.
-    throw new ValidationError([{ field: '', description: `is not a valid protobuf encoding of the request of ${path}` }]);
+    throw new ValidationError([{ field: '', description: `the request is not a valid protobuf encoding of the request message of ${path}` }]);
   }
 }
