@@ -34,7 +34,7 @@ const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED)
 const STRUCTURED_RUNS = Number(process.env.FUZZ_RUNS ?? (LONG ? 3000 : 200));
 const GARBLED_RUNS = Math.max(1, Math.round(STRUCTURED_RUNS / 2));
 const DEADLINE_MS = 10_000;
-const FORBIDDEN = new Set<number>([status.INTERNAL, status.UNKNOWN, status.DEADLINE_EXCEEDED]);
+const FORBIDDEN = new Set<status>([status.INTERNAL, status.UNKNOWN, status.DEADLINE_EXCEEDED]);
 
 const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, readFileSync(DESCRIPTOR_SET)));
 // The service's own contracts: everything under coaching.* (grpc.health and reflection are the libraries').

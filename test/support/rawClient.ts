@@ -1,8 +1,8 @@
-import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 
 /** What a raw call ended with: the status code and message, the reply bytes on OK, and how long it took. */
 export interface RawResult {
-  readonly code: number;
+  readonly code: status;
   readonly details: string;
   readonly reply?: Buffer;
   readonly error?: ServiceError;
@@ -26,7 +26,7 @@ export function rawClient(port: number) {
       return new Promise((resolve) => {
         client.makeUnaryRequest(path, identity, identity, Buffer.from(bytes), new Metadata(), { deadline: Date.now() + deadlineMs }, (error, reply) => {
           const ms = performance.now() - started;
-          resolve(error ? { code: error.code, details: error.details, error, ms } : { code: 0, details: '', reply: reply ?? Buffer.alloc(0), ms });
+          resolve(error ? { code: error.code, details: error.details, error, ms } : { code: status.OK, details: '', reply: reply ?? Buffer.alloc(0), ms });
         });
       });
     },
