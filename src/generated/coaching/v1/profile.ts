@@ -67,18 +67,28 @@ export interface Profile {
    */
   role: Role;
   /**
-   * Contact address. Required; at most 254 characters; unique across all
-   * profiles, compared case-insensitively (ALREADY_EXISTS otherwise).
+   * Contact address. Required; at most 254 characters, no white space or
+   * control characters; unique across all profiles, compared
+   * case-insensitively (ALREADY_EXISTS otherwise).
    */
   email: string;
-  /** Name shown in the product. Required; 1 to 100 characters after trimming. */
+  /**
+   * Name shown in the product. Required; 1 to 100 characters (code points),
+   * stored trimmed; one line: no control characters, tabs or line breaks.
+   */
   displayName: string;
   /**
    * IANA time zone name such as "Europe/Berlin", used to show session times.
-   * Required.
+   * Required. Any name of the IANA time zone database, links included
+   * ("Asia/Kolkata" and its old name "Asia/Calcutta", "Europe/Kyiv", "UTC",
+   * "Etc/GMT+5", "US/Eastern"), spelt exactly as the database spells it;
+   * offsets such as "+05:00" are refused. Stored and returned as sent.
    */
   timezone: string;
-  /** Free-text introduction. Optional; at most 2000 characters. */
+  /**
+   * Free-text introduction. Optional; at most 2000 characters; may hold line
+   * breaks and tabs, but no other control characters.
+   */
   bio: string;
   /** When the profile was created. Output only. */
   createTime:

@@ -74,9 +74,15 @@ export interface Program {
    * (FAILED_PRECONDITION with reason COACH_NOT_FOUND or NOT_A_COACH otherwise).
    */
   coachId: string;
-  /** Name of the program. Required; 1 to 200 characters after trimming. */
+  /**
+   * Name of the program. Required; 1 to 200 characters (code points), stored
+   * trimmed; one line: no control characters, tabs or line breaks.
+   */
   title: string;
-  /** What the program is about. Optional; at most 5000 characters. */
+  /**
+   * What the program is about. Optional; at most 5000 characters; may hold
+   * line breaks and tabs, but no other control characters.
+   */
   description: string;
   /**
    * Lifecycle state. Optional on create (PROGRAM_STATUS_UNSPECIFIED means

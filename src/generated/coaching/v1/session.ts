@@ -94,7 +94,9 @@ export interface Session {
    */
   participantId: string;
   /**
-   * When the session starts. Required. Together with duration_minutes it
+   * When the session starts. Required; within 0001-01-01T00:00:00Z and
+   * 9999-12-31T23:59:59.999999999Z, nanos 0..999999999; stored to the
+   * millisecond (finer digits are dropped). Together with duration_minutes it
    * books [scheduled_start, scheduled_start + duration) for the coach and
    * the participant: a non-cancelled session that overlaps another
    * non-cancelled session of the same coach or participant is refused with
@@ -112,7 +114,10 @@ export interface Session {
    * start and duration (FAILED_PRECONDITION, SESSION_COMPLETED).
    */
   status: SessionStatus;
-  /** The coach's notes. Optional; at most 5000 characters. */
+  /**
+   * The coach's notes. Optional; at most 5000 characters; may hold line
+   * breaks and tabs, but no other control characters.
+   */
   notes: string;
   /**
    * When CompleteSession marked the session COMPLETED. Output only; unset

@@ -818,7 +818,8 @@ export const HealthServiceService = {
   /**
    * The most recent probe results, newest first, from a bounded in-memory
    * history (HEALTH_HISTORY_SIZE entries).
-   * Returns OK, INVALID_ARGUMENT (negative page_size or a bad page_token).
+   * Returns OK, INVALID_ARGUMENT (negative page_size, a bad page_token, or a
+   * dependency filter that is not a dependency name).
    */
   listHealthEvents: {
     path: "/coaching.health.v1.HealthService/ListHealthEvents" as const,
@@ -834,7 +835,8 @@ export const HealthServiceService = {
   /**
    * Operator action: closes the circuit breaker in front of a dependency now
    * (ending an isolation too), e.g. after fixing the cause of an outage.
-   * Returns OK, INVALID_ARGUMENT (empty dependency), NOT_FOUND (no breaker
+   * Returns OK, INVALID_ARGUMENT (empty dependency, or not a dependency name:
+   * lower-case letters, digits and dashes, at most 63), NOT_FOUND (no breaker
    * guards that dependency).
    */
   resetCircuitBreaker: {
@@ -853,7 +855,8 @@ export const HealthServiceService = {
    * calls fail fast with UNAVAILABLE (reason CIRCUIT_ISOLATED) and the
    * dependency gets no traffic, e.g. during maintenance. Readiness goes
    * NOT_SERVING while isolated.
-   * Returns OK, INVALID_ARGUMENT (empty dependency), NOT_FOUND (no breaker
+   * Returns OK, INVALID_ARGUMENT (empty dependency, or not a dependency name:
+   * lower-case letters, digits and dashes, at most 63), NOT_FOUND (no breaker
    * guards that dependency).
    */
   isolateCircuitBreaker: {
@@ -879,13 +882,15 @@ export interface HealthServiceServer extends UntypedServiceImplementation {
   /**
    * The most recent probe results, newest first, from a bounded in-memory
    * history (HEALTH_HISTORY_SIZE entries).
-   * Returns OK, INVALID_ARGUMENT (negative page_size or a bad page_token).
+   * Returns OK, INVALID_ARGUMENT (negative page_size, a bad page_token, or a
+   * dependency filter that is not a dependency name).
    */
   listHealthEvents: handleUnaryCall<ListHealthEventsRequest, ListHealthEventsResponse>;
   /**
    * Operator action: closes the circuit breaker in front of a dependency now
    * (ending an isolation too), e.g. after fixing the cause of an outage.
-   * Returns OK, INVALID_ARGUMENT (empty dependency), NOT_FOUND (no breaker
+   * Returns OK, INVALID_ARGUMENT (empty dependency, or not a dependency name:
+   * lower-case letters, digits and dashes, at most 63), NOT_FOUND (no breaker
    * guards that dependency).
    */
   resetCircuitBreaker: handleUnaryCall<ResetCircuitBreakerRequest, ResetCircuitBreakerResponse>;
@@ -894,7 +899,8 @@ export interface HealthServiceServer extends UntypedServiceImplementation {
    * calls fail fast with UNAVAILABLE (reason CIRCUIT_ISOLATED) and the
    * dependency gets no traffic, e.g. during maintenance. Readiness goes
    * NOT_SERVING while isolated.
-   * Returns OK, INVALID_ARGUMENT (empty dependency), NOT_FOUND (no breaker
+   * Returns OK, INVALID_ARGUMENT (empty dependency, or not a dependency name:
+   * lower-case letters, digits and dashes, at most 63), NOT_FOUND (no breaker
    * guards that dependency).
    */
   isolateCircuitBreaker: handleUnaryCall<IsolateCircuitBreakerRequest, IsolateCircuitBreakerResponse>;
@@ -924,7 +930,8 @@ export interface HealthServiceClient extends Client {
   /**
    * The most recent probe results, newest first, from a bounded in-memory
    * history (HEALTH_HISTORY_SIZE entries).
-   * Returns OK, INVALID_ARGUMENT (negative page_size or a bad page_token).
+   * Returns OK, INVALID_ARGUMENT (negative page_size, a bad page_token, or a
+   * dependency filter that is not a dependency name).
    */
   listHealthEvents(
     request: ListHealthEventsRequest,
@@ -944,7 +951,8 @@ export interface HealthServiceClient extends Client {
   /**
    * Operator action: closes the circuit breaker in front of a dependency now
    * (ending an isolation too), e.g. after fixing the cause of an outage.
-   * Returns OK, INVALID_ARGUMENT (empty dependency), NOT_FOUND (no breaker
+   * Returns OK, INVALID_ARGUMENT (empty dependency, or not a dependency name:
+   * lower-case letters, digits and dashes, at most 63), NOT_FOUND (no breaker
    * guards that dependency).
    */
   resetCircuitBreaker(
@@ -967,7 +975,8 @@ export interface HealthServiceClient extends Client {
    * calls fail fast with UNAVAILABLE (reason CIRCUIT_ISOLATED) and the
    * dependency gets no traffic, e.g. during maintenance. Readiness goes
    * NOT_SERVING while isolated.
-   * Returns OK, INVALID_ARGUMENT (empty dependency), NOT_FOUND (no breaker
+   * Returns OK, INVALID_ARGUMENT (empty dependency, or not a dependency name:
+   * lower-case letters, digits and dashes, at most 63), NOT_FOUND (no breaker
    * guards that dependency).
    */
   isolateCircuitBreaker(
