@@ -4,7 +4,8 @@ import { Role } from '../src/generated/coaching/v1/profile';
 import { Program } from '../src/generated/coaching/v1/program';
 import { Session } from '../src/generated/coaching/v1/session';
 import { coachingApi, coachingClient } from './support/grpcClient';
-import { check, grpcHealthApi, healthApi, probeClient, ServingStatus } from './support/healthClient';
+import { check, healthApi, probeClient } from './support/healthClient';
+import { waitUntilServing } from './support/serving';
 import { freePort } from './support/postgresServer';
 import { childEnv, ensureBuilt, jsonLines, startNode, type NodeProcess } from './support/processes';
 import { newProfile } from './support/profiles';
@@ -47,20 +48,7 @@ beforeAll(async () => {
     [],
     childEnv({ APP_ENV: 'test', LOG_LEVEL: 'info', GRPC_HOST: '127.0.0.1', GRPC_PORT: String(port), DATABASE_URL: db.url, SHUTDOWN_TIMEOUT: '5' }),
   );
-  const health = grpcHealthApi(port);
-  try {
-    await waitFor(
-      'the service to report SERVING',
-      async () => {
-        if (service.child.exitCode !== null) throw new Error(`service exited with ${service.child.exitCode}: ${service.stdout()}${service.stderr()}`);
-        const result = await health.call('check', { service: '' }, { deadlineMs: 1000 });
-        return result.response?.status === ServingStatus.SERVING ? true : undefined;
-      },
-      { timeoutMs: 30_000 },
-    );
-  } finally {
-    health.client.close();
-  }
+  await waitUntilServing(service, port);
 });
 
 afterAll(async () => {
