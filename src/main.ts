@@ -3,18 +3,37 @@
  * embedded database in development when none is configured, start the
  * service, and stop it cleanly on SIGTERM/SIGINT.
  */
-import { startService } from './app';
+import { startService, type RunningService } from './app';
 import { loadConfig } from './config/config';
 import { ConfigError } from './config/ConfigError';
+import { installCrashHandlers } from './crashHandlers';
 import { startConfiguredEmbeddedPostgres, type RunningPostgres } from './db/embeddedPostgres';
 import { StartupError } from './db/prepareDatabase';
 import { seedDevelopmentData } from './seed/seedDevelopmentData';
 import { setUpProcess } from './processSetup';
 
+/**
+ * How long the graceful stop after a crash may take: the readiness drain
+ * delay plus a few seconds for in-flight calls, well inside Kubernetes'
+ * termination grace period.
+ */
+const CRASH_DRAIN_TIMEOUT_MS = 10_000;
+
 async function main(): Promise<void> {
   const { config, logger, secrets, requestContext } = setUpProcess();
 
   let embedded: RunningPostgres | undefined;
+  let running: RunningService | undefined;
+  // A bug that escapes every handler: one fatal (scrubbed) line, a bounded graceful stop, exit 70.
+  installCrashHandlers({
+    logger,
+    drain: async () => {
+      await running?.stop();
+      await embedded?.stop();
+    },
+    drainTimeoutMs: CRASH_DRAIN_TIMEOUT_MS,
+    exit: (code) => process.exit(code),
+  });
   try {
     if (config.db.embedded) {
       logger.info({ dataDir: config.db.embeddedDataDir, port: config.db.port }, 'starting embedded PostgreSQL (development; no database configured)');
@@ -40,6 +59,7 @@ async function main(): Promise<void> {
         logger.flush(() => process.exit(1));
       },
     });
+    running = service;
     if (config.db.embedded) await seedDevelopmentData(service.db, logger);
 
     let stopping = false;

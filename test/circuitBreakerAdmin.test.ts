@@ -6,6 +6,7 @@ import { coachingApi } from './support/grpcClient';
 import { check, healthApi, probeClient } from './support/healthClient';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase';
 import { startTestService, type TestService } from './support/testService';
+import { ms, ts } from './support/timestamps';
 import { waitFor } from './support/waitFor';
 
 let db: TestDatabase;
@@ -102,7 +103,7 @@ it('an isolation with a ttl ends by itself, audited as an action of the service 
   try {
     const started = Date.now();
     const isolated = await admin.ok('isolateCircuitBreaker', { dependency: 'postgresql-primary', ttl: { seconds: '1', nanos: 500_000_000 }, reason: '' });
-    const expireAt = isolated.circuitBreaker!.expireTime!.getTime();
+    const expireAt = ms(isolated.circuitBreaker!.expireTime);
     expect(expireAt).toBeGreaterThanOrEqual(started + 1500);
     expect(expireAt).toBeLessThan(Date.now() + 1500 + 1000);
     expect((await check(probes, 'readiness')).status).toBe('NOT_SERVING');
@@ -117,7 +118,7 @@ it('an isolation with a ttl ends by itself, audited as an action of the service 
     await waitFor('readiness SERVING after the expiry', async () => (await check(probes, 'readiness')).status === 'SERVING');
 
     // An expire_time works the same; a reset before it cancels the timer.
-    await admin.ok('isolateCircuitBreaker', { dependency: 'postgresql-primary', expireTime: new Date(Date.now() + 60_000), reason: '' });
+    await admin.ok('isolateCircuitBreaker', { dependency: 'postgresql-primary', expireTime: ts(Date.now() + 60_000), reason: '' });
     await admin.ok('resetCircuitBreaker', { dependency: 'postgresql-primary', reason: 'done early' });
     expect((await admin.ok('listCircuitBreakers', {})).circuitBreakers[0]).toMatchObject({ state: CircuitState.CIRCUIT_STATE_CLOSED, expireTime: undefined });
   } finally {
@@ -144,8 +145,8 @@ it('names the field of every invalid request, answers NOT_FOUND for an unknown b
       [{ ttl: { seconds: '0', nanos: 0 } }, 'ttl'],
       [{ ttl: { seconds: '-5', nanos: 0 } }, 'ttl'],
       [{ ttl: { seconds: String(8 * 24 * 3600), nanos: 0 } }, 'ttl'],
-      [{ expireTime: new Date(Date.now() - 1000) }, 'expire_time'],
-      [{ expireTime: new Date(Date.now() + 8 * 24 * 3600 * 1000) }, 'expire_time'],
+      [{ expireTime: ts(Date.now() - 1000) }, 'expire_time'],
+      [{ expireTime: ts(Date.now() + 8 * 24 * 3600 * 1000) }, 'expire_time'],
     ] as const) {
       const result = await admin.call('isolateCircuitBreaker', { dependency: 'postgresql-primary', reason: '', ...expiration });
       expect(result.error?.code).toBe(status.INVALID_ARGUMENT);

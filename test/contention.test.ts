@@ -4,6 +4,7 @@ import { CoachingServiceClient, CoachingServiceService } from '../src/generated/
 import { Enrollment, EnrollmentStatus } from '../src/generated/coaching/v1/enrollment';
 import type { Profile } from '../src/generated/coaching/v1/profile';
 import { Session } from '../src/generated/coaching/v1/session';
+import type { Timestamp } from '../src/generated/google/protobuf/timestamp';
 import { rpc, type CallResult } from './support/grpcClient';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase';
 import { startTestService, type TestService } from './support/testService';
@@ -131,7 +132,7 @@ describe('integrity under contention', () => {
         sessions.push(own);
       }
       const [p0, p1, p2, p3] = people as [Profile, Profile, Profile, Profile];
-      const newSession = (participantId: string, start: Date, coachId = coach.id) =>
+      const newSession = (participantId: string, start: Timestamp, coachId = coach.id) =>
         Session.fromPartial({ programId: program.id, coachId, participantId, scheduledStart: start, durationMinutes: 60 });
 
       const work: Promise<unknown>[] = [

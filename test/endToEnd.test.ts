@@ -5,6 +5,7 @@ import { Profile, Role } from '../src/generated/coaching/v1/profile';
 import { Program, ProgramStatus } from '../src/generated/coaching/v1/program';
 import { Session, SessionStatus } from '../src/generated/coaching/v1/session';
 import { useHarness } from './support/harness';
+import { ts } from './support/timestamps';
 
 const h = useHarness();
 
@@ -45,7 +46,7 @@ it('coach creates a program, participant enrolls, sessions are scheduled and com
       programId: program.id,
       coachId: coach.id,
       participantId: participant.id,
-      scheduledStart: new Date(start + i * week),
+      scheduledStart: ts(start + i * week),
       durationMinutes: 50,
     });
     sessions.push((await api.ok('createSession', { session, requestId: randomUUID() })).session!);

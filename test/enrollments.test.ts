@@ -4,6 +4,7 @@ import { Enrollment, EnrollmentStatus } from '../src/generated/coaching/v1/enrol
 import { ProgramStatus } from '../src/generated/coaching/v1/program';
 import { expectError } from './support/errorDetails';
 import { useHarness } from './support/harness';
+import { ts } from './support/timestamps';
 
 const h = useHarness();
 
@@ -48,7 +49,7 @@ describe('create, get, update, delete', () => {
 
   it('keeps a COMPLETED enrollment COMPLETED', async () => {
     const { enrollment, book } = await h.w.enrolled(1);
-    const session = await book(new Date(Date.UTC(2031, 1, 1)));
+    const session = await book(ts(Date.UTC(2031, 1, 1)));
     const done = (await h.api.ok('completeSession', { id: session.id, etag: session.etag, requestId: '', notes: '' })).enrollment!;
     expect(done.status).toBe(EnrollmentStatus.ENROLLMENT_STATUS_COMPLETED);
     const withdraw = await h.api.call('updateEnrollment', {

@@ -9,6 +9,7 @@ import { startHttpStub } from './support/httpStub';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase';
 import { startTestService, type TestService } from './support/testService';
 import { waitFor } from './support/waitFor';
+import { ms } from './support/timestamps';
 
 // Short intervals so that tests see several probes in a few seconds.
 const FAST = { DB_HEALTH_CHECK_INTERVAL: '200ms', HEALTH_FAILING_CHECK_INTERVAL: '200ms', DB_PING_TIMEOUT: '500ms' };
@@ -72,8 +73,8 @@ describe('GetHealth', () => {
       expect(database!.config!.poolInfo!.maxConnections).toBe(4);
       expect(database!.config!.poolInfo!.activeConnections).toBeGreaterThanOrEqual(2);
       expect(database!.lastFailureTime).toBeUndefined();
-      expect(Date.now() - database!.lastCheck!.getTime()).toBeLessThan(5_000);
-      expect(response.checkedAt!.getTime()).toBe(database!.lastCheck!.getTime());
+      expect(Date.now() - ms(database!.lastCheck)).toBeLessThan(5_000);
+      expect(ms(response.checkedAt)).toBe(ms(database!.lastCheck));
 
       const json = GetHealthResponse.toJSON(response) as Record<string, any>;
       expect(Object.keys(json)).toEqual(expect.arrayContaining(['status', 'message', 'dependencies', 'checked_at']));
@@ -108,14 +109,14 @@ describe('ListHealthEvents', () => {
         'the first probe to leave the 10-entry history',
         async () => {
           const page = await health.ok('listHealthEvents', { pageSize: 100, pageToken: '', dependency: '' });
-          return page.events.every((e) => e.time!.getTime() > firstProbe) ? page : undefined;
+          return page.events.every((e) => ms(e.time) > firstProbe) ? page : undefined;
         },
         10_000,
         50,
       );
       expect(all.events).toHaveLength(10);
       expect(all.nextPageToken).toBe('');
-      const times = all.events.map((e) => e.time!.getTime());
+      const times = all.events.map((e) => ms(e.time));
       expect([...times].sort((a, b) => b - a)).toEqual(times);
       expect(all.events[0]).toMatchObject({
         environment: 'test',
@@ -128,7 +129,7 @@ describe('ListHealthEvents', () => {
       expect(first.events).toHaveLength(4);
       const second = await health.ok('listHealthEvents', { pageSize: 4, pageToken: first.nextPageToken, dependency: 'postgresql-primary' });
       expect(second.events).toHaveLength(4);
-      expect(second.events[0]!.time!.getTime()).toBeLessThanOrEqual(first.events[3]!.time!.getTime());
+      expect(ms(second.events[0]!.time)).toBeLessThanOrEqual(ms(first.events[3]!.time));
       const none = await health.ok('listHealthEvents', { pageSize: 4, pageToken: '', dependency: 'no-such-dependency' });
       expect(none.events).toEqual([]);
 
@@ -144,7 +145,7 @@ async function probesAfter(svc: TestService, dependency: string, since: number, 
   const health = healthApi(svc.service.port);
   await waitFor(`${n} probes of ${dependency}`, async () => {
     const page = await health.ok('listHealthEvents', { pageSize: 100, pageToken: '', dependency });
-    return page.events.filter((e) => e.time!.getTime() > since).length >= n;
+    return page.events.filter((e) => ms(e.time) > since).length >= n;
   });
   health.client.close();
 }

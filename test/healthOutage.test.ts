@@ -20,6 +20,7 @@ import { expectPromtoolAccepts, sample, scrape } from './support/promtool';
 import { serviceEnv } from './support/testDatabase';
 import { startTestService, type TestService } from './support/testService';
 import { waitFor } from './support/waitFor';
+import { ms } from './support/timestamps';
 
 const PASSWORD = 'Recognisable-Pa55word-4711';
 const INTERVAL_MS = 500;
@@ -109,7 +110,7 @@ it('detects, alerts and recovers when the real database stops and starts again',
   const database = during.dependencies[0]!;
   expect(database).toMatchObject({ name: 'postgresql-primary', status: ServiceStatus.SERVICE_STATUS_UNHEALTHY, message: 'Database connection failed' });
   expect(database.consecutiveFailures).toBeGreaterThanOrEqual(ALERT_AFTER);
-  expect(database.lastFailureTime!.getTime()).toBeGreaterThanOrEqual(stoppedAt);
+  expect(ms(database.lastFailureTime)).toBeGreaterThanOrEqual(stoppedAt);
   expect(database.error).not.toBe('');
   expect(down.dependencies[0]!.lastFailureTime).toBeDefined();
   const call = await coaching.call('getProfile', { id: randomUUID() }, { metadata: { 'x-request-id': 'outage-corr-1' }, deadlineMs: 5_000 });
@@ -148,10 +149,10 @@ it('detects, alerts and recovers when the real database stops and starts again',
     return r.status === ServiceStatus.SERVICE_STATUS_HEALTHY && matches ? r : undefined;
   });
   expect(healed.dependencies[0]).toMatchObject({ consecutiveFailures: 0, error: '', message: 'Database connection healthy' });
-  expect(healed.dependencies[0]!.lastFailureTime!.getTime()).toBeLessThan(restartedAt + RECOVERY_BOUND_MS);
+  expect(ms(healed.dependencies[0]!.lastFailureTime)).toBeLessThan(restartedAt + RECOVERY_BOUND_MS);
 
   // No storm: several more healthy probes later there are still exactly one alert and one recovery.
-  const lastCheck = healed.dependencies[0]!.lastCheck!.getTime();
+  const lastCheck = ms(healed.dependencies[0]!.lastCheck);
   await waitFor('three more probes', () => (svc.service.health.report().dependencies[0]!.lastCheck?.getTime() ?? 0) > lastCheck + 2 * INTERVAL_MS, 5_000);
   expect(webhook.requests.map((r) => (JSON.parse(r.body) as { status: string }).status)).toEqual(['firing', 'resolved']);
   expect(JSON.parse(firing!.body)).toMatchObject({

@@ -4,6 +4,7 @@ import { Role, type Profile } from '../src/generated/coaching/v1/profile';
 import { coachingApi } from './support/grpcClient';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase';
 import { startTestService, type TestService } from './support/testService';
+import { ms } from './support/timestamps';
 
 let db: TestDatabase;
 let svc: TestService;
@@ -47,8 +48,8 @@ describe('create, get, update, delete', () => {
     expect(created.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(created.role).toBe(Role.ROLE_COACH);
     expect(created.etag).not.toBe('');
-    expect(created.createTime).toBeInstanceOf(Date);
-    expect(Math.abs(created.createTime!.getTime() - Date.now())).toBeLessThan(60_000);
+    expect(created.createTime).toEqual({ seconds: expect.stringMatching(/^\d+$/), nanos: expect.any(Number) });
+    expect(Math.abs(ms(created.createTime) - Date.now())).toBeLessThan(60_000);
 
     const got = (await api.ok('getProfile', { id: created.id })).profile!;
     expect(got).toEqual(created);
@@ -57,7 +58,7 @@ describe('create, get, update, delete', () => {
     expect(updated.displayName).toBe('Renamed');
     expect(updated.bio).toBe('coach'); // not in the mask: unchanged
     expect(updated.etag).not.toBe(got.etag);
-    expect(updated.updateTime!.getTime()).toBeGreaterThanOrEqual(got.updateTime!.getTime());
+    expect(ms(updated.updateTime)).toBeGreaterThanOrEqual(ms(got.updateTime));
 
     await api.ok('deleteProfile', { id: created.id, etag: updated.etag, force: false });
     const gone = await api.call('getProfile', { id: created.id });

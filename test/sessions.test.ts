@@ -5,7 +5,7 @@ import { ListSessionsRequest } from '../src/generated/coaching/v1/coaching_servi
 import { Session, SessionStatus } from '../src/generated/coaching/v1/session';
 import { expectError } from './support/errorDetails';
 import { useHarness } from './support/harness';
-import { at } from './support/world';
+import { at, atDate } from './support/world';
 
 const h = useHarness();
 
@@ -103,7 +103,7 @@ describe('who may be booked', () => {
         program.id,
         coachId,
         participantId,
-        at(11),
+        atDate(11),
       ]);
     await expect(insert(coach.id, stranger.id)).rejects.toMatchObject({ code: '23503', constraint: 'sessions_enrollment_fkey' });
     await expect(insert(stranger.id, participant.id)).rejects.toMatchObject({ code: '23503', constraint: 'sessions_coach_fkey' });
@@ -194,10 +194,10 @@ describe('double booking', () => {
         start,
         state,
       ]);
-    await insert(at(35));
-    await expect(insert(at(35.5))).rejects.toMatchObject({ code: '23P01', constraint: 'sessions_coach_no_overlap' });
-    await insert(at(35.5), 'CANCELLED');
-    await insert(at(36));
+    await insert(atDate(35));
+    await expect(insert(atDate(35.5))).rejects.toMatchObject({ code: '23P01', constraint: 'sessions_coach_no_overlap' });
+    await insert(atDate(35.5), 'CANCELLED');
+    await insert(atDate(36));
   });
 
   it('creates one session for parallel calls with one request_id (no DOUBLE_BOOKED with itself)', async () => {

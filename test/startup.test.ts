@@ -8,13 +8,14 @@ import { prepareDatabase, StartupError, type StartupFailureKind } from '../src/d
 import { MIGRATIONS_DIR } from '../src/paths';
 import { Role } from '../src/generated/coaching/v1/profile';
 import { coachingApi, coachingClient } from './support/grpcClient';
-import { grpcHealthApi, serviceConnections, ServingStatus } from './support/healthClient';
+import { serviceConnections } from './support/healthClient';
 import { freePort, startEmbeddedTestPostgres } from './support/postgresServer';
 import { childEnv, ensureBuilt, isListening, jsonLines, runNode, startNode } from './support/processes';
 import { adminUrl, createTestDatabase, serviceEnv, type TestDatabase } from './support/testDatabase';
 import { LogCapture } from './support/testService';
 import { waitFor } from './support/waitFor';
 import { newProfile } from './support/profiles';
+import { waitUntilServing } from './support/serving';
 
 const SECRET = 'Sup3r-Secret-Pa55';
 const WRONG = 'Wr0ng-Guess-Pa55word';
@@ -260,18 +261,9 @@ describe('the built service as a process', () => {
         DB_MAX_CONNECTIONS: '7',
       }),
     );
-    const health = grpcHealthApi(port);
     const client = coachingClient(port);
     try {
-      await waitFor(
-        'the service to report SERVING',
-        async () => {
-          if (service.child.exitCode !== null) throw new Error(`service exited with ${service.child.exitCode}: ${service.stdout()}${service.stderr()}`);
-          const result = await health.call('check', { service: '' }, { deadlineMs: 1000 });
-          return result.response?.status === ServingStatus.SERVING ? true : undefined;
-        },
-        { timeoutMs: 30_000 },
-      );
+      await waitUntilServing(service, port);
       const serving = jsonLines(service.stdout()).find((l) => l.msg === 'coaching-service serving');
       expect(serving).toMatchObject({
         environment: 'test',
@@ -288,7 +280,6 @@ describe('the built service as a process', () => {
       expect(await serviceConnections(db.name)).toBeGreaterThan(0);
     } finally {
       client.close();
-      health.client.close();
       service.child.kill('SIGTERM');
     }
     const finished = await service.exited(20_000);

@@ -9,6 +9,7 @@ import type {
 } from '../../src/generated/coaching/v1/coaching_service';
 import { Role, type Profile } from '../../src/generated/coaching/v1/profile';
 import { GET_PROFILE_SQL, LIST_PROFILES_SQL } from '../sql';
+import { timestampOf } from '../../src/grpc/timestamps';
 
 interface ProfileRow {
   id: string;
@@ -29,8 +30,8 @@ const toProfile = (row: ProfileRow): Profile => ({
   displayName: row.display_name,
   timezone: row.timezone,
   bio: row.bio,
-  createTime: row.create_time,
-  updateTime: row.update_time,
+  createTime: timestampOf(row.create_time),
+  updateTime: timestampOf(row.update_time),
   etag: `"v${row.version}"`,
 });
 

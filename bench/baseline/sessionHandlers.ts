@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import type { CoachingServiceServer, ListSessionsRequest, ListSessionsResponse } from '../../src/generated/coaching/v1/coaching_service';
 import { SessionStatus, type Session } from '../../src/generated/coaching/v1/session';
 import { LIST_SESSIONS_SQL } from '../sql';
+import { optionalTimestampOf, timestampOf } from '../../src/grpc/timestamps';
 
 interface SessionRow {
   id: string;
@@ -34,13 +35,13 @@ const toSession = (row: SessionRow): Session => ({
   programId: row.program_id,
   coachId: row.coach_id,
   participantId: row.participant_id,
-  scheduledStart: row.scheduled_start,
+  scheduledStart: timestampOf(row.scheduled_start),
   durationMinutes: row.duration_minutes,
   status: STATUS[row.status],
   notes: row.notes,
-  completedTime: row.completed_time ?? undefined,
-  createTime: row.create_time,
-  updateTime: row.update_time,
+  completedTime: optionalTimestampOf(row.completed_time ?? undefined),
+  createTime: timestampOf(row.create_time),
+  updateTime: timestampOf(row.update_time),
   etag: `"v${row.version}"`,
 });
 

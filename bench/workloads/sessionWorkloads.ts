@@ -5,6 +5,7 @@ import { LIST_SESSIONS_SQL } from '../sql';
 import { benchId, coachOfProgram, enrollmentCount, participantOf, programOfEnrollment, scheduledSession } from '../volume';
 import type { OperationFactory, Workload } from './Workload';
 import { rawQuery } from './rawQuery';
+import { timestampOf } from '../../src/grpc/timestamps';
 
 /** New sessions are booked from here on, one hour per slot, so no two bookings overlap. */
 const CREATE_EPOCH = Date.UTC(2100, 0, 1);
@@ -44,7 +45,7 @@ export const createSessionRpc: OperationFactory = (context) => {
         programId: benchId('program', program),
         coachId: benchId('profile', coachOfProgram(v, program)),
         participantId: benchId('profile', participantOf(v, enrollment)),
-        scheduledStart: new Date(CREATE_EPOCH + context.nextSlot() * HOUR),
+        scheduledStart: timestampOf(new Date(CREATE_EPOCH + context.nextSlot() * HOUR)),
         durationMinutes: 45,
         status: SessionStatus.SESSION_STATUS_UNSPECIFIED,
         notes: '',

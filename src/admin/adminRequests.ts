@@ -1,5 +1,6 @@
 import { ValidationError, type FieldViolation } from '../domain/errors';
 import type { Duration } from '../generated/google/protobuf/duration';
+import { instantFromWire, type WireInstant } from '../domain/instants';
 
 /** The longest isolation with an expiry an operator may ask for. */
 export const MAX_ISOLATION_MS = 7 * 24 * 60 * 60 * 1000;
@@ -25,14 +26,22 @@ export function reasonOf(value: string, violations: FieldViolation[]): string {
 }
 
 /** When an isolation asked for with `expire_time` or `ttl` ends; undefined for neither. */
-export function expiryOf(request: { expireTime?: Date | undefined; ttl?: Duration | undefined }, now: number, violations: FieldViolation[]): Date | undefined {
+export function expiryOf(
+  request: { expireTime?: WireInstant | undefined; ttl?: Duration | undefined },
+  now: number,
+  violations: FieldViolation[],
+): Date | undefined {
   if (request.expireTime !== undefined) {
-    const at = request.expireTime.getTime();
-    if (!Number.isFinite(at) || at <= now || at > now + MAX_ISOLATION_MS) {
+    const { date, violation } = instantFromWire('expire_time', request.expireTime);
+    if (violation !== undefined) {
+      violations.push(violation);
+      return undefined;
+    }
+    if (date.getTime() <= now || date.getTime() > now + MAX_ISOLATION_MS) {
       violations.push({ field: 'expire_time', description: 'must be in the future and at most 7 days away' });
       return undefined;
     }
-    return request.expireTime;
+    return date;
   }
   if (request.ttl !== undefined) {
     const seconds = Number(request.ttl.seconds);

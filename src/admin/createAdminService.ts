@@ -1,5 +1,6 @@
 import type { handleUnaryCall, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { DomainError, UnauthenticatedError, type FieldViolation } from '../domain/errors';
+import { instantToWire } from '../domain/instants';
 import { AdminServiceService, CircuitState, type AdminServiceServer, type CircuitBreaker } from '../generated/coaching/admin/v1/admin_service';
 import type { ServiceRegistration } from '../grpc/createGrpcServer';
 import type { CallContext, UnaryWrapper } from '../grpc/wrapUnary';
@@ -23,8 +24,8 @@ function breakerToProto(view: BreakerView): CircuitBreaker {
   return {
     dependency: view.dependency,
     state: stateOf(view.state),
-    isolateTime: view.isolation?.since,
-    expireTime: view.isolation?.until,
+    isolateTime: view.isolation === undefined ? undefined : instantToWire(view.isolation.since),
+    expireTime: view.isolation?.until === undefined ? undefined : instantToWire(view.isolation.until),
     isolationReason: view.isolation?.reason ?? '',
   };
 }

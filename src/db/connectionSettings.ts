@@ -35,10 +35,14 @@ export function quotedSchema(schema: string): string {
   return `"${schema.replace(/"/g, '""')}"`;
 }
 
-/** The search_path, sent as a startup option so every connection uses DB_SCHEMA. */
+/**
+ * Startup options of every connection: the search_path (DB_SCHEMA), and UTC
+ * with ISO dates, so that timestamptz text has one form the parser reads
+ * exactly (no local-mean-time offsets such as +00:53:28 for old dates).
+ */
 function startupOptions(db: DatabaseConfig): string {
   // The options string is split on whitespace (backslash escapes); DB_SCHEMA holds none (config checks it is an identifier).
-  return `-c search_path=${quotedSchema(db.schema)}`;
+  return `-c search_path=${quotedSchema(db.schema)} -c TimeZone=UTC -c DateStyle=ISO,MDY`;
 }
 
 /** Settings for a single `pg.Client` (migrations, startup checks). */

@@ -2,6 +2,7 @@ import { createPool, type DatabasePool, type DriverFactory, type Interceptor } f
 import { readPassword, type DatabaseConfig } from '../config/config';
 import { passwordlessDsn, tlsOptions } from './connectionSettings';
 import { createResultParserInterceptor } from './resultParserInterceptor';
+import { typeParsers } from './timestamptzParser';
 
 /**
  * A slonik pool sized and timed by the configuration. slonik connects at
@@ -37,6 +38,8 @@ export async function createDatabasePool(
     // so a wrong new password can never break the pool that is serving.
     password: readPassword(db.password) ?? '',
     interceptors: [createResultParserInterceptor(), ...(extra.interceptors ?? [])],
+    // timestamptz read exactly for every year (slonik's Date.parse turns 0050 into 1950).
+    typeParsers: typeParsers(),
     ...(ssl !== undefined && { ssl }),
     ...(extra.driverFactory !== undefined && { driverFactory: extra.driverFactory }),
   });

@@ -1,4 +1,4 @@
-import { DeadlineExceededError, TransactionConflictError, UnavailableError, type DomainError, type RetrySafety } from '../domain/errors';
+import { DeadlineExceededError, TransactionConflictError, UnavailableError, ValidationError, type DomainError, type RetrySafety } from '../domain/errors';
 
 /**
  * The error and its causes. Checked structurally, not with `instanceof Error`:
@@ -86,6 +86,7 @@ export function translateDriverError(error: unknown): DomainError | undefined {
     });
   }
   if (code === '40001' || code === '40P01') return new TransactionConflictError({ cause: error });
+  if (code !== undefined && /^22[0-9A-Z]{3}$/.test(code)) return dataException(code, error);
   if (code === '57014' || hasErrorNamed(error, 'StatementTimeoutError')) {
     return new DeadlineExceededError('the database did not answer within the time left for this call', { cause: error });
   }
@@ -111,6 +112,18 @@ const DESTROYED_CLIENT_MESSAGES = new Set(['Client is pending destroy.', 'Client
 function isDestroyedClientError(error: unknown): boolean {
   for (const e of causeChain(error)) if (DESTROYED_CLIENT_MESSAGES.has(e.message)) return true;
   return false;
+}
+
+/**
+ * Defence in depth: a data exception (SQLSTATE class 22: invalid text, NUL
+ * byte, value out of range, bad datetime) means a value the request rules
+ * should have refused reached the database. It is still the request's fault,
+ * so INVALID_ARGUMENT, never INTERNAL; the message names the SQLSTATE but
+ * never PostgreSQL's text, which may quote the value or the SQL. The field is
+ * not known here: the empty path names the request as a whole.
+ */
+function dataException(code: string, cause: unknown): ValidationError {
+  return new ValidationError([{ field: '', description: `the request holds a value the database refused as invalid data (SQLSTATE ${code})` }], { cause });
 }
 
 function unavailable(problem: string, retry: RetrySafety, cause: unknown): UnavailableError {

@@ -28,8 +28,12 @@ export interface FieldViolation {
 /** The request is malformed; nothing was read or written. */
 export class ValidationError extends DomainError {
   readonly reason = 'INVALID_ARGUMENT';
-  constructor(readonly violations: readonly FieldViolation[]) {
-    super(violations.map((v) => `${v.field}: ${v.description}`).join('; '));
+  constructor(
+    readonly violations: readonly FieldViolation[],
+    options?: { cause?: unknown },
+  ) {
+    // An empty field path names the request as a whole.
+    super(violations.map((v) => (v.field === '' ? v.description : `${v.field}: ${v.description}`)).join('; '), options);
   }
 }
 

@@ -7,6 +7,7 @@ import type { GrpcLimitsConfig } from '../config/config';
 import { createHealthService, GRPC_HEALTH_SERVICE_NAME, type HealthServiceHandle } from './createHealthService';
 import { onHttp2Sessions } from './http2Sessions';
 import { enforcePingPolicy } from './pingPolicy';
+import { guardRequestDecoding } from './requestDecoding';
 import { ServingStatus } from './ServingStatus';
 
 export interface ServiceRegistration {
@@ -82,7 +83,7 @@ function serverOptions(limits: GrpcLimitsConfig): ServerOptions {
 export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   const { limits } = options;
   const server = new Server(serverOptions(limits));
-  for (const service of options.services) server.addService(service.definition, service.implementation);
+  for (const service of options.services) server.addService(guardRequestDecoding(service.definition), service.implementation);
 
   const status = new ServingStatus(Object.fromEntries(['', ...options.services.map((s) => s.name)].map((name) => [name, 'NOT_SERVING' as const])));
   const health = createHealthService(status, { maxStreams: limits.healthWatchMaxStreams, maxStreamsPerConnection: limits.healthWatchMaxStreamsPerConnection });

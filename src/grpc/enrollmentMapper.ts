@@ -4,6 +4,7 @@ import { EnrollmentStatus, type Enrollment } from '../generated/coaching/v1/enro
 import type { ProgramProgress } from '../generated/coaching/v1/program_progress';
 import { enumMapping } from './enumMapping';
 import { sessionToProto } from './sessionMapper';
+import { timestampOf } from './timestamps';
 
 export const enrollmentStatus = enumMapping<StoredStatus, EnrollmentStatus>({
   ACTIVE: EnrollmentStatus.ENROLLMENT_STATUS_ACTIVE,
@@ -19,9 +20,9 @@ export function enrollmentToProto(e: EnrollmentRecord): Enrollment {
     status: enrollmentStatus.toProto(e.status),
     completedSessions: e.completedSessions,
     progressPercent: e.progressPercent,
-    lastActivityTime: e.lastActivityTime,
-    createTime: e.createTime,
-    updateTime: e.updateTime,
+    lastActivityTime: timestampOf(e.lastActivityTime),
+    createTime: timestampOf(e.createTime),
+    updateTime: timestampOf(e.updateTime),
     etag: toEtag(e.version),
   };
 }
@@ -33,7 +34,7 @@ export function progressToProto(p: ProgramProgressRecord): ProgramProgress {
     totalSessions: p.totalSessions,
     percentComplete: p.percentComplete,
     nextSession: p.nextSession === undefined ? undefined : sessionToProto(p.nextSession),
-    updateTime: p.updateTime,
-    readTime: p.readTime,
+    updateTime: timestampOf(p.updateTime),
+    readTime: timestampOf(p.readTime),
   };
 }

@@ -13,6 +13,7 @@ import {
   UnimplementedError,
   ValidationError,
 } from '../domain/errors';
+import { boundedText, TEXT_LIMITS } from '../domain/boundedText';
 import type { Any } from '../generated/google/protobuf/any';
 import { BadRequest, ErrorInfo, RetryInfo } from '../generated/google/rpc/error_details';
 import { Status } from '../generated/google/rpc/status';
@@ -43,16 +44,48 @@ export interface MappedStatus extends StatusObject {
   readonly reason: string;
 }
 
+/**
+ * At most this many field violations travel in a BadRequest (the status
+ * message says how many more there were): with every string capped, the
+ * trailers stay within the 8 KiB of metadata that strict clients accept.
+ */
+const MAX_VIOLATIONS = 8;
+/** At most this many ErrorInfo metadata entries. */
+const MAX_METADATA_ENTRIES = 16;
+
+const detail = (text: string): string => boundedText(text, TEXT_LIMITS.detail);
+
+/** ErrorInfo metadata with every key and value bounded (ids and names in it may come from the request). */
+function boundedMetadata(metadata: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(metadata)
+      .slice(0, MAX_METADATA_ENTRIES)
+      .map(([key, value]) => [detail(key), detail(value)]),
+  );
+}
+
+/** The status message: the error's own, made well-formed and capped (it may echo request values). */
+function messageOf(error: DomainError | undefined, correlationId: string): string {
+  if (error === undefined) return `internal error (correlation id ${correlationId})`;
+  if (error instanceof ValidationError && error.violations.length > MAX_VIOLATIONS) {
+    const shown = error.violations.slice(0, MAX_VIOLATIONS).map((v) => `${v.field}: ${v.description}`);
+    return boundedText(`${shown.join('; ')}; and ${error.violations.length - MAX_VIOLATIONS} more`, TEXT_LIMITS.statusMessage);
+  }
+  return boundedText(error.message, TEXT_LIMITS.statusMessage);
+}
+
 function pack(typeName: string, bytes: Uint8Array): Any {
   return { typeUrl: `type.googleapis.com/${typeName}`, value: Buffer.from(bytes) };
 }
 
 /** The google.rpc details of an error: always an ErrorInfo, plus BadRequest or RetryInfo where they apply. */
 function detailsOf(error: DomainError | undefined, reason: string, correlationId: string): Any[] {
-  const metadata = error === undefined ? { correlation_id: correlationId } : { ...error.metadata };
+  const metadata = error === undefined ? { correlation_id: correlationId } : boundedMetadata(error.metadata);
   const details = [pack('google.rpc.ErrorInfo', ErrorInfo.encode({ reason, domain: ERROR_DOMAIN, metadata }).finish())];
   if (error instanceof ValidationError) {
-    const fieldViolations = error.violations.map((v) => ({ field: v.field, description: v.description, reason: '', localizedMessage: undefined }));
+    const fieldViolations = error.violations
+      .slice(0, MAX_VIOLATIONS)
+      .map((v) => ({ field: detail(v.field), description: detail(v.description), reason: '', localizedMessage: undefined }));
     details.push(pack('google.rpc.BadRequest', BadRequest.encode({ fieldViolations }).finish()));
   }
   if (error instanceof UnavailableError && error.retryAfterMs !== undefined) {
@@ -67,13 +100,16 @@ function detailsOf(error: DomainError | undefined, reason: string, correlationId
  * Maps any thrown value to the status a client sees: the code, a message,
  * the `x-error-reason` trailer and a google.rpc.Status in
  * `grpc-status-details-bin`. Unknown errors become INTERNAL with only the
- * correlation id: no SQL, stack or credential crosses the wire.
+ * correlation id: no SQL, stack or credential crosses the wire. Every string
+ * in it is well-formed and capped (see domain/boundedText.ts): a lone
+ * surrogate in a status message crashes grpc-js, and an oversized trailer
+ * never reaches the client.
  */
 export function toStatus(error: unknown, correlationId: string): MappedStatus {
   const known = error instanceof DomainError ? error : undefined;
   const code = known === undefined ? status.INTERNAL : (CODES.find(([type]) => known instanceof type)?.[1] ?? status.INTERNAL);
-  const reason = known?.reason ?? 'INTERNAL';
-  const details = known?.message ?? `internal error (correlation id ${correlationId})`;
+  const reason = detail(known?.reason ?? 'INTERNAL');
+  const details = messageOf(known, correlationId);
 
   const metadata = new Metadata();
   metadata.set('x-error-reason', reason);

@@ -2,6 +2,7 @@ import { DependencyType, ServiceStatus, type DependencyHealth } from '../generat
 import type { HealthEvent } from '../generated/coaching/health/v1/health_event';
 import type { GetHealthResponse } from '../generated/coaching/health/v1/health_service';
 import type * as health from '../health/types';
+import { optionalTimestampOf, timestampOf } from './timestamps';
 
 const STATUS: Record<health.HealthStatus, ServiceStatus> = {
   HEALTHY: ServiceStatus.SERVICE_STATUS_HEALTHY,
@@ -43,10 +44,10 @@ function dependencyToProto(d: health.DependencySnapshot): DependencyHealth {
               waitCount: String(pool.waitCount),
             },
     },
-    lastCheck: d.lastCheck,
+    lastCheck: optionalTimestampOf(d.lastCheck),
     responseTimeMs: d.responseTimeMs,
     averageLatencyMs: d.averageLatencyMs,
-    lastFailureTime: d.lastFailureTime,
+    lastFailureTime: optionalTimestampOf(d.lastFailureTime),
     consecutiveFailures: d.consecutiveFailures,
     circuitState: d.circuitState,
   };
@@ -57,14 +58,14 @@ export function healthReportToProto(report: health.HealthReport): GetHealthRespo
     status: statusToProto(report.status),
     message: report.message,
     dependencies: report.dependencies.map(dependencyToProto),
-    checkedAt: report.checkedAt,
+    checkedAt: optionalTimestampOf(report.checkedAt),
     checkDurationMs: report.checkDurationMs,
   };
 }
 
 export function healthEventToProto(e: health.HealthEvent): HealthEvent {
   return {
-    time: e.time,
+    time: timestampOf(e.time),
     environment: e.environment,
     dependency: e.dependency,
     status: statusToProto(e.status),

@@ -1,6 +1,7 @@
 import type { ProfileRecord, ProfileRole } from '../domain/profile';
 import { Role, type Profile } from '../generated/coaching/v1/profile';
 import { toEtag } from '../domain/etag';
+import { timestampOf } from './timestamps';
 
 const ROLE_TO_PROTO: Record<ProfileRole, Role> = { COACH: Role.ROLE_COACH, PARTICIPANT: Role.ROLE_PARTICIPANT };
 
@@ -19,8 +20,8 @@ export function profileToProto(p: ProfileRecord): Profile {
     displayName: p.displayName,
     timezone: p.timezone,
     bio: p.bio,
-    createTime: p.createTime,
-    updateTime: p.updateTime,
+    createTime: timestampOf(p.createTime),
+    updateTime: timestampOf(p.updateTime),
     etag: toEtag(p.version),
   };
 }

@@ -2,6 +2,7 @@ import { toEtag } from '../domain/etag';
 import type { ProgramRecord, ProgramStatus as StoredStatus } from '../domain/program';
 import { ProgramStatus, type Program } from '../generated/coaching/v1/program';
 import { enumMapping } from './enumMapping';
+import { timestampOf } from './timestamps';
 
 export const programStatus = enumMapping<StoredStatus, ProgramStatus>({
   DRAFT: ProgramStatus.PROGRAM_STATUS_DRAFT,
@@ -17,8 +18,8 @@ export function programToProto(p: ProgramRecord): Program {
     description: p.description,
     status: programStatus.toProto(p.status),
     totalSessions: p.totalSessions,
-    createTime: p.createTime,
-    updateTime: p.updateTime,
+    createTime: timestampOf(p.createTime),
+    updateTime: timestampOf(p.updateTime),
     etag: toEtag(p.version),
   };
 }

@@ -2,6 +2,7 @@ import { toEtag } from '../domain/etag';
 import type { SessionRecord, SessionStatus as StoredStatus } from '../domain/session';
 import { SessionStatus, type Session } from '../generated/coaching/v1/session';
 import { enumMapping } from './enumMapping';
+import { optionalTimestampOf, timestampOf } from './timestamps';
 
 export const sessionStatus = enumMapping<StoredStatus, SessionStatus>({
   SCHEDULED: SessionStatus.SESSION_STATUS_SCHEDULED,
@@ -16,13 +17,13 @@ export function sessionToProto(s: SessionRecord): Session {
     programId: s.programId,
     coachId: s.coachId,
     participantId: s.participantId,
-    scheduledStart: s.scheduledStart,
+    scheduledStart: timestampOf(s.scheduledStart),
     durationMinutes: s.durationMinutes,
     status: sessionStatus.toProto(s.status),
     notes: s.notes,
-    completedTime: s.completedTime,
-    createTime: s.createTime,
-    updateTime: s.updateTime,
+    completedTime: optionalTimestampOf(s.completedTime),
+    createTime: timestampOf(s.createTime),
+    updateTime: timestampOf(s.updateTime),
     etag: toEtag(s.version),
   };
 }

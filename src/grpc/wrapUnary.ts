@@ -3,6 +3,7 @@ import { Metadata, status, type handleUnaryCall, type ServerUnaryCall, type send
 import type { Logger } from 'pino';
 import type { RequestContext } from '../log/RequestContext';
 import { toStatus } from './errorStatus';
+import { refuseUndecodable } from './requestDecoding';
 
 /** What a handler knows about the call it serves. */
 export interface CallContext {
@@ -50,7 +51,10 @@ export function createUnaryWrapper(deps: { logger: Logger; observe?: CallObserve
         logger[level]({ code: status[code], durationMs, ...fields }, 'rpc finished');
       };
 
-      const run = (): Promise<Res> => handler(call.request, { correlationId, logger, deadline: deadlineOf(call) });
+      const run = async (): Promise<Res> => {
+        refuseUndecodable(call.request);
+        return handler(call.request, { correlationId, logger, deadline: deadlineOf(call) });
+      };
       (deps.requestContext === undefined ? run() : deps.requestContext.run(correlationId, run)).then(
         (response) => {
           finish(status.OK);

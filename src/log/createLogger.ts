@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { boundLogFields, boundLogString } from './boundLogFields';
 import type { RequestContext } from './RequestContext';
 import type { SecretRegistry } from './SecretRegistry';
 
@@ -15,7 +16,9 @@ export interface LoggerOptions {
  * One JSON logger for the whole process. Redaction happens in the logger
  * itself: known secret keys are censored, and every finished line is scrubbed
  * of registered secret values and of passwords inside connection URLs, so a
- * secret cannot leak through an error message either.
+ * secret cannot leak through an error message either. Every field is made
+ * well-formed and capped first (boundLogFields), so a line stays small
+ * whatever a request held.
  */
 export function createLogger(options: LoggerOptions): Logger {
   const logger = pino(
@@ -23,7 +26,12 @@ export function createLogger(options: LoggerOptions): Logger {
       level: options.level,
       base: { service: 'coaching-service' },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: { level: (label) => ({ level: label }), log: boundLogFields },
+      // Errors and messages may carry request values too: bounded like every other field.
+      serializers: {
+        err: (error: Error) => boundLogFields(pino.stdSerializers.err(error)),
+        msg: (message: unknown) => (typeof message === 'string' ? boundLogString(message) : message),
+      },
       redact: {
         paths: ['password', '*.password', 'db.password', 'config.db.password', 'connectionString', '*.connectionString'],
         censor: '[redacted]',

@@ -4,11 +4,18 @@ import { Profile, Role } from '../../src/generated/coaching/v1/profile';
 import { Program, ProgramStatus } from '../../src/generated/coaching/v1/program';
 import { Session } from '../../src/generated/coaching/v1/session';
 import type { coachingApi } from './grpcClient';
+import type { Timestamp } from '../../src/generated/google/protobuf/timestamp';
+import { ts } from './timestamps';
 
 type Api = ReturnType<typeof coachingApi>;
 
 /** An instant in a far-future week, `hours` after its start: tests book slots there without colliding with now(). */
-export function at(hours: number): Date {
+export function at(hours: number): Timestamp {
+  return ts(atDate(hours));
+}
+
+/** The same instant as a Date (for SQL and arithmetic). */
+export function atDate(hours: number): Date {
   return new Date(Date.UTC(2031, 0, 6, 8) + Math.round(hours * 60) * 60_000);
 }
 
@@ -37,7 +44,7 @@ export function world(api: Api) {
       return (await api.ok('createEnrollment', { enrollment: Enrollment.fromPartial({ participantId, programId }), requestId: '' })).enrollment!;
     },
 
-    async session(fields: { programId: string; coachId: string; participantId: string; start: Date; minutes?: number; notes?: string }): Promise<Session> {
+    async session(fields: { programId: string; coachId: string; participantId: string; start: Timestamp; minutes?: number; notes?: string }): Promise<Session> {
       const session = Session.fromPartial({ ...fields, scheduledStart: fields.start, durationMinutes: fields.minutes ?? 60 });
       return (await api.ok('createSession', { session, requestId: '' })).session!;
     },
@@ -48,7 +55,8 @@ export function world(api: Api) {
       const participant = await person(Role.ROLE_PARTICIPANT, 'Participant');
       const program = await this.program(coach.id, { totalSessions });
       const enrollment = await this.enroll(participant.id, program.id);
-      const book = (start: Date, minutes = 60) => this.session({ programId: program.id, coachId: coach.id, participantId: participant.id, start, minutes });
+      const book = (start: Timestamp, minutes = 60) =>
+        this.session({ programId: program.id, coachId: coach.id, participantId: participant.id, start, minutes });
       return { coach, participant, program, enrollment, book };
     },
   };

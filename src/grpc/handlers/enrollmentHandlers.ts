@@ -19,7 +19,18 @@ import type { EnrollmentService } from '../../services/enrollmentService';
 import { enrollmentStatus, enrollmentToProto, progressToProto } from '../enrollmentMapper';
 import type { UnaryHandler } from '../wrapUnary';
 import { pageSize } from './paging';
-import { enumFilter, maskedPatch, optionalId, pageSizeViolation, present, reject, requestIdOf, requestIdViolation } from './validation';
+import {
+  enumFilter,
+  etagViolation,
+  maskedPatch,
+  optionalId,
+  pageSizeViolation,
+  pageTokenViolation,
+  present,
+  reject,
+  requestIdOf,
+  requestIdViolation,
+} from './validation';
 
 /** An update may set ACTIVE or WITHDRAWN; COMPLETED follows from progress. */
 function settableStatus(enrollment: Enrollment) {
@@ -52,6 +63,7 @@ export function createEnrollmentHandlers(service: EnrollmentService) {
       rules.optionalUuid('program_id', req.programId),
       status.violation,
       pageSizeViolation(req.pageSize),
+      pageTokenViolation(req.pageToken),
     ]);
     const page = await service.list(
       {
@@ -77,12 +89,12 @@ export function createEnrollmentHandlers(service: EnrollmentService) {
           : undefined,
       () => settableStatus(enrollment),
     );
-    reject([rules.uuid('enrollment.id', enrollment.id), rules.required('enrollment.etag', enrollment.etag !== ''), ...violations]);
+    reject([rules.uuid('enrollment.id', enrollment.id), etagViolation('enrollment.etag', enrollment.etag), ...violations]);
     return { enrollment: enrollmentToProto(await service.update(enrollment.id, enrollment.etag, patch, ctx)) };
   };
 
   const deleteEnrollment: UnaryHandler<DeleteEnrollmentRequest, DeleteEnrollmentResponse> = async (req, ctx) => {
-    reject([rules.uuid('id', req.id), rules.required('etag', req.etag !== '')]);
+    reject([rules.uuid('id', req.id), etagViolation('etag', req.etag)]);
     await service.delete(req.id, req.etag, req.force, ctx);
     return {};
   };

@@ -5,6 +5,7 @@ import type { HealthReport } from '../../health/types';
 import { healthEventToProto, healthReportToProto } from '../healthMapper';
 import type { UnaryHandler } from '../wrapUnary';
 import { pageSize } from './paging';
+import { dependencyNameViolation, pageSizeViolation, pageTokenViolation, reject } from './validation';
 
 /** What the health API reads: cached results only, never a live probe. */
 export interface HealthReader {
@@ -29,7 +30,11 @@ export function createHealthHandlers(health: HealthReader): {
   return {
     getHealth: async () => Promise.resolve(healthReportToProto(health.report())),
     async listHealthEvents(request) {
-      if (request.pageSize < 0) throw new ValidationError([{ field: 'page_size', description: 'must not be negative' }]);
+      reject([
+        pageSizeViolation(request.pageSize),
+        request.dependency === '' ? undefined : dependencyNameViolation('dependency', request.dependency),
+        pageTokenViolation(request.pageToken),
+      ]);
       const beforeSeq = decodeToken(request.pageToken);
       const page = health.events({ pageSize: pageSize(request.pageSize), dependency: request.dependency, ...(beforeSeq !== undefined && { beforeSeq }) });
       return Promise.resolve({

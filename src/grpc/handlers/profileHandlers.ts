@@ -18,7 +18,7 @@ import type { ProfileService } from '../../services/profileService';
 import { profileToProto, roleFromProto } from '../profileMapper';
 import type { UnaryHandler } from '../wrapUnary';
 import { pageSize } from './paging';
-import { enumFilter, maskedPatch, pageSizeViolation, present, reject, requestIdOf, requestIdViolation } from './validation';
+import { enumFilter, etagViolation, maskedPatch, pageSizeViolation, pageTokenViolation, present, reject, requestIdOf, requestIdViolation } from './validation';
 
 function fieldRule(path: keyof typeof PROFILE_UPDATABLE_PATHS, profile: Profile): FieldViolation | undefined {
   switch (path) {
@@ -29,7 +29,7 @@ function fieldRule(path: keyof typeof PROFILE_UPDATABLE_PATHS, profile: Profile)
     case 'timezone':
       return rules.timezone('profile.timezone', profile.timezone);
     case 'bio':
-      return rules.text('profile.bio', profile.bio, 0, 2000);
+      return rules.text('profile.bio', profile.bio, 0, 2000, 'free-form');
   }
 }
 
@@ -57,7 +57,7 @@ export function createProfileHandlers(service: ProfileService) {
 
   const listProfiles: UnaryHandler<ListProfilesRequest, ListProfilesResponse> = async (req, ctx) => {
     const role = enumFilter('role', req.role, roleFromProto, 'Role');
-    reject([role.violation, pageSizeViolation(req.pageSize)]);
+    reject([role.violation, pageSizeViolation(req.pageSize), pageTokenViolation(req.pageToken)]);
     const page = await service.list({ role: role.value, pageSize: pageSize(req.pageSize), pageToken: req.pageToken }, ctx);
     return { profiles: page.items.map(profileToProto), nextPageToken: page.nextPageToken };
   };
@@ -70,12 +70,12 @@ export function createProfileHandlers(service: ProfileService) {
       (path) => fieldRule(path, profile),
       (key) => (key === 'email' || key === 'displayName' ? profile[key].trim() : profile[key]),
     );
-    reject([rules.uuid('profile.id', profile.id), rules.required('profile.etag', profile.etag !== ''), ...violations]);
+    reject([rules.uuid('profile.id', profile.id), etagViolation('profile.etag', profile.etag), ...violations]);
     return { profile: profileToProto(await service.update(profile.id, profile.etag, patch, ctx)) };
   };
 
   const deleteProfile: UnaryHandler<DeleteProfileRequest, DeleteProfileResponse> = async (req, ctx) => {
-    reject([rules.uuid('id', req.id), rules.required('etag', req.etag !== '')]);
+    reject([rules.uuid('id', req.id), etagViolation('etag', req.etag)]);
     await service.delete(req.id, req.etag, req.force, ctx);
     return {};
   };

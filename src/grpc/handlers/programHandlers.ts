@@ -18,7 +18,18 @@ import type { ProgramService } from '../../services/programService';
 import { programStatus, programToProto } from '../programMapper';
 import type { UnaryHandler } from '../wrapUnary';
 import { pageSize } from './paging';
-import { enumFilter, maskedPatch, optionalId, pageSizeViolation, present, reject, requestIdOf, requestIdViolation } from './validation';
+import {
+  enumFilter,
+  etagViolation,
+  maskedPatch,
+  optionalId,
+  pageSizeViolation,
+  pageTokenViolation,
+  present,
+  reject,
+  requestIdOf,
+  requestIdViolation,
+} from './validation';
 
 const STATUS_NAMES = 'PROGRAM_STATUS_DRAFT, PROGRAM_STATUS_ACTIVE or PROGRAM_STATUS_ARCHIVED';
 
@@ -27,7 +38,7 @@ function fieldRule(path: keyof typeof PROGRAM_UPDATABLE_PATHS, program: Program)
     case 'title':
       return rules.text('program.title', program.title, 1, PROGRAM_LIMITS.title);
     case 'description':
-      return rules.text('program.description', program.description, 0, PROGRAM_LIMITS.description);
+      return rules.text('program.description', program.description, 0, PROGRAM_LIMITS.description, 'free-form');
     case 'status':
       return programStatus.fromProto(program.status) === undefined ? { field: 'program.status', description: `must be ${STATUS_NAMES}` } : undefined;
     case 'total_sessions':
@@ -68,7 +79,7 @@ export function createProgramHandlers(service: ProgramService) {
 
   const listPrograms: UnaryHandler<ListProgramsRequest, ListProgramsResponse> = async (req, ctx) => {
     const status = enumFilter('status', req.status, programStatus.fromProto, 'ProgramStatus');
-    reject([rules.optionalUuid('coach_id', req.coachId), status.violation, pageSizeViolation(req.pageSize)]);
+    reject([rules.optionalUuid('coach_id', req.coachId), status.violation, pageSizeViolation(req.pageSize), pageTokenViolation(req.pageToken)]);
     const page = await service.list(
       { coachId: optionalId(req.coachId), status: status.value, pageSize: pageSize(req.pageSize), pageToken: req.pageToken },
       ctx,
@@ -84,12 +95,12 @@ export function createProgramHandlers(service: ProgramService) {
       (path) => fieldRule(path, program),
       (key) => (key === 'status' ? programStatus.fromProto(program.status) : key === 'title' ? program.title.trim() : program[key]),
     );
-    reject([rules.uuid('program.id', program.id), rules.required('program.etag', program.etag !== ''), ...violations]);
+    reject([rules.uuid('program.id', program.id), etagViolation('program.etag', program.etag), ...violations]);
     return { program: programToProto(await service.update(program.id, program.etag, patch, ctx)) };
   };
 
   const deleteProgram: UnaryHandler<DeleteProgramRequest, DeleteProgramResponse> = async (req, ctx) => {
-    reject([rules.uuid('id', req.id), rules.required('etag', req.etag !== '')]);
+    reject([rules.uuid('id', req.id), etagViolation('etag', req.etag)]);
     await service.delete(req.id, req.etag, req.force, ctx);
     return {};
   };

@@ -21,7 +21,18 @@ import { enrollmentToProto } from '../enrollmentMapper';
 import { sessionStatus, sessionToProto } from '../sessionMapper';
 import type { UnaryHandler } from '../wrapUnary';
 import { pageSize } from './paging';
-import { enumFilter, maskedPatch, optionalId, pageSizeViolation, present, reject, requestIdOf, requestIdViolation } from './validation';
+import {
+  enumFilter,
+  etagViolation,
+  maskedPatch,
+  optionalId,
+  pageSizeViolation,
+  pageTokenViolation,
+  present,
+  reject,
+  requestIdOf,
+  requestIdViolation,
+} from './validation';
 
 /** An update may set SCHEDULED, CANCELLED or NO_SHOW; COMPLETED is CompleteSession's. */
 function settableStatus(session: Session) {
@@ -32,7 +43,7 @@ function settableStatus(session: Session) {
 function fieldRule(path: keyof typeof SESSION_UPDATABLE_PATHS, session: Session): FieldViolation | undefined {
   switch (path) {
     case 'scheduled_start':
-      return rules.instant('session.scheduled_start', session.scheduledStart);
+      return rules.instant('session.scheduled_start', session.scheduledStart).violation;
     case 'duration_minutes':
       return rules.integer('session.duration_minutes', session.durationMinutes, SESSION_LIMITS.minDurationMinutes, SESSION_LIMITS.maxDurationMinutes);
     case 'status':
@@ -43,16 +54,17 @@ function fieldRule(path: keyof typeof SESSION_UPDATABLE_PATHS, session: Session)
           }
         : undefined;
     case 'notes':
-      return rules.text('session.notes', session.notes, 0, SESSION_LIMITS.notes);
+      return rules.text('session.notes', session.notes, 0, SESSION_LIMITS.notes, 'free-form');
   }
 }
 
 function validNewSession(session: Session, requestId: string): NewSession {
+  const start = rules.instant('session.scheduled_start', session.scheduledStart);
   reject([
     rules.uuid('session.program_id', session.programId),
     rules.uuid('session.coach_id', session.coachId),
     rules.uuid('session.participant_id', session.participantId),
-    fieldRule('scheduled_start', session),
+    start.violation,
     fieldRule('duration_minutes', session),
     fieldRule('notes', session),
     requestIdViolation(requestId),
@@ -61,7 +73,7 @@ function validNewSession(session: Session, requestId: string): NewSession {
     programId: session.programId.toLowerCase(),
     coachId: session.coachId.toLowerCase(),
     participantId: session.participantId.toLowerCase(),
-    scheduledStart: session.scheduledStart!,
+    scheduledStart: start.date!,
     durationMinutes: session.durationMinutes,
     notes: session.notes,
   };
@@ -81,16 +93,20 @@ export function createSessionHandlers(service: SessionService) {
 
   const listSessions: UnaryHandler<ListSessionsRequest, ListSessionsResponse> = async (req, ctx) => {
     const status = enumFilter('status', req.status, sessionStatus.fromProto, 'SessionStatus');
-    const { scheduledStartFrom: from, scheduledStartUntil: until } = req;
+    const from = rules.optionalInstant('scheduled_start_from', req.scheduledStartFrom);
+    const until = rules.optionalInstant('scheduled_start_until', req.scheduledStartUntil);
     reject([
       rules.optionalUuid('program_id', req.programId),
       rules.optionalUuid('coach_id', req.coachId),
       rules.optionalUuid('participant_id', req.participantId),
       status.violation,
-      from !== undefined && until !== undefined && until.getTime() <= from.getTime()
+      from.violation,
+      until.violation,
+      from.date !== undefined && until.date !== undefined && until.date.getTime() <= from.date.getTime()
         ? { field: 'scheduled_start_until', description: 'must be after scheduled_start_from' }
         : undefined,
       pageSizeViolation(req.pageSize),
+      pageTokenViolation(req.pageToken),
     ]);
     const page = await service.list(
       {
@@ -98,8 +114,8 @@ export function createSessionHandlers(service: SessionService) {
         coachId: optionalId(req.coachId),
         participantId: optionalId(req.participantId),
         status: status.value,
-        from,
-        until,
+        from: from.date,
+        until: until.date,
         pageSize: pageSize(req.pageSize),
         pageToken: req.pageToken,
       },
@@ -114,14 +130,19 @@ export function createSessionHandlers(service: SessionService) {
       req.updateMask ?? [],
       SESSION_UPDATABLE_PATHS,
       (path) => fieldRule(path, session),
-      (key) => (key === 'status' ? settableStatus(session) : session[key]),
+      (key) =>
+        key === 'status'
+          ? settableStatus(session)
+          : key === 'scheduledStart'
+            ? rules.instant('session.scheduled_start', session.scheduledStart).date
+            : session[key],
     );
-    reject([rules.uuid('session.id', session.id), rules.required('session.etag', session.etag !== ''), ...violations]);
+    reject([rules.uuid('session.id', session.id), etagViolation('session.etag', session.etag), ...violations]);
     return { session: sessionToProto(await service.update(session.id, session.etag, patch, ctx)) };
   };
 
   const deleteSession: UnaryHandler<DeleteSessionRequest, DeleteSessionResponse> = async (req, ctx) => {
-    reject([rules.uuid('id', req.id), rules.required('etag', req.etag !== '')]);
+    reject([rules.uuid('id', req.id), etagViolation('etag', req.etag)]);
     await service.delete(req.id, req.etag, ctx);
     return {};
   };
@@ -129,9 +150,9 @@ export function createSessionHandlers(service: SessionService) {
   const completeSession: UnaryHandler<CompleteSessionRequest, CompleteSessionResponse> = async (req, ctx) => {
     reject([
       rules.uuid('id', req.id),
-      rules.required('etag', req.etag !== ''),
+      etagViolation('etag', req.etag),
       requestIdViolation(req.requestId),
-      rules.text('notes', req.notes, 0, SESSION_LIMITS.notes),
+      rules.text('notes', req.notes, 0, SESSION_LIMITS.notes, 'free-form'),
     ]);
     const done = await service.complete(req.id, req.etag, req.notes, requestIdOf(req.requestId), ctx);
     return { session: sessionToProto(done.session), enrollment: enrollmentToProto(done.enrollment) };

@@ -383,16 +383,18 @@ export interface ListSessionsRequest {
   status: SessionStatus;
   /**
    * Only sessions with scheduled_start at or after this instant (inclusive).
-   * Optional.
+   * Optional; within 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999999Z,
+   * nanos 0..999999999.
    */
   scheduledStartFrom:
-    | Date
+    | Timestamp
     | undefined;
   /**
    * Only sessions with scheduled_start before this instant (exclusive).
-   * Optional; when both bounds are set it must be after scheduled_start_from.
+   * Optional; same range as scheduled_start_from, and when both bounds are
+   * set it must be after scheduled_start_from.
    */
-  scheduledStartUntil: Date | undefined;
+  scheduledStartUntil: Timestamp | undefined;
 }
 
 /** Response of CoachingService.ListSessions. */
@@ -450,8 +452,9 @@ export interface CompleteSessionRequest {
    */
   requestId: string;
   /**
-   * The coach's notes on the session. Optional, at most 5000 characters;
-   * empty keeps the session's current notes.
+   * The coach's notes on the session. Optional, at most 5000 characters
+   * (line breaks and tabs allowed, no other control characters); empty keeps
+   * the session's current notes.
    */
   notes: string;
 }
@@ -3296,10 +3299,10 @@ export const ListSessionsRequest: MessageFns<ListSessionsRequest> = {
       writer.uint32(48).int32(message.status);
     }
     if (message.scheduledStartFrom !== undefined) {
-      Timestamp.encode(toTimestamp(message.scheduledStartFrom), writer.uint32(58).fork()).join();
+      Timestamp.encode(message.scheduledStartFrom, writer.uint32(58).fork()).join();
     }
     if (message.scheduledStartUntil !== undefined) {
-      Timestamp.encode(toTimestamp(message.scheduledStartUntil), writer.uint32(66).fork()).join();
+      Timestamp.encode(message.scheduledStartUntil, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -3370,7 +3373,7 @@ export const ListSessionsRequest: MessageFns<ListSessionsRequest> = {
               break;
             }
 
-            message.scheduledStartFrom = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.scheduledStartFrom = Timestamp.decode(reader, reader.uint32());
             continue;
           }
           case 8: {
@@ -3378,7 +3381,7 @@ export const ListSessionsRequest: MessageFns<ListSessionsRequest> = {
               break;
             }
 
-            message.scheduledStartUntil = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.scheduledStartUntil = Timestamp.decode(reader, reader.uint32());
             continue;
           }
         }
@@ -3455,10 +3458,10 @@ export const ListSessionsRequest: MessageFns<ListSessionsRequest> = {
       obj.status = sessionStatusToJSON(message.status);
     }
     if (message.scheduledStartFrom !== undefined) {
-      obj.scheduledStartFrom = message.scheduledStartFrom.toISOString();
+      obj.scheduledStartFrom = fromTimestamp(message.scheduledStartFrom).toISOString();
     }
     if (message.scheduledStartUntil !== undefined) {
-      obj.scheduledStartUntil = message.scheduledStartUntil.toISOString();
+      obj.scheduledStartUntil = fromTimestamp(message.scheduledStartUntil).toISOString();
     }
     return obj;
   },
@@ -3474,8 +3477,12 @@ export const ListSessionsRequest: MessageFns<ListSessionsRequest> = {
     message.coachId = object.coachId ?? "";
     message.participantId = object.participantId ?? "";
     message.status = object.status ?? 0;
-    message.scheduledStartFrom = object.scheduledStartFrom ?? undefined;
-    message.scheduledStartUntil = object.scheduledStartUntil ?? undefined;
+    message.scheduledStartFrom = (object.scheduledStartFrom !== undefined && object.scheduledStartFrom !== null)
+      ? Timestamp.fromPartial(object.scheduledStartFrom)
+      : undefined;
+    message.scheduledStartUntil = (object.scheduledStartUntil !== undefined && object.scheduledStartUntil !== null)
+      ? Timestamp.fromPartial(object.scheduledStartUntil)
+      : undefined;
     return message;
   },
 };
@@ -4259,6 +4266,23 @@ export const GetProgramProgressResponse: MessageFns<GetProgramProgressResponse> 
  * (ALREADY_EXISTS: the request_id was used for a different request),
  * DATABASE_UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL.
  *
+ * Input rules, checked before any database work (INVALID_ARGUMENT with a
+ * BadRequest naming each field that breaks one): text has no NUL or other
+ * control characters (line feed, carriage return and tab are allowed in
+ * free-form text: bio, description, notes); lengths count characters
+ * (Unicode code points), as PostgreSQL's char_length does; time zones are
+ * names of the IANA time zone database, links included, spelt exactly;
+ * timestamps lie in 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999999Z
+ * with nanos 0..999999999 (stored and returned to the millisecond); an
+ * update_mask names at most 16 paths, each an updatable field of the
+ * resource (duplicates count once); ids, etags and page tokens longer than
+ * the service ever issues are refused unread. Bytes that are not a valid
+ * encoding of the request message, and (defence in depth) a value the
+ * database refuses as invalid data, are INVALID_ARGUMENT with a BadRequest
+ * whose field path is empty (the request as a whole). Status messages and
+ * details are capped (1 KiB, 256 bytes per detail string) and always valid
+ * UTF-8.
+ *
  * References between resources are never removed silently: deleting a
  * profile, program or enrollment that others still reference returns
  * FAILED_PRECONDITION naming what references it (metadata counts per kind),
@@ -4314,8 +4338,9 @@ export const CoachingServiceService = {
   /**
    * Updates the fields named in `update_mask` when `profile.etag` matches.
    * Returns OK, INVALID_ARGUMENT (bad id, bad field value, empty or unknown
-   * update_mask path), NOT_FOUND, ABORTED (etag does not match the current
-   * state: read again and retry), ALREADY_EXISTS (new email is taken).
+   * update_mask path, more than 16 paths), NOT_FOUND, ABORTED (etag does not
+   * match the current state: read again and retry), ALREADY_EXISTS (new
+   * email is taken).
    */
   updateProfile: {
     path: "/coaching.v1.CoachingService/UpdateProfile" as const,
@@ -4329,8 +4354,8 @@ export const CoachingServiceService = {
   },
   /**
    * Deletes a profile when `etag` matches.
-   * Returns OK, INVALID_ARGUMENT (bad id or empty etag), NOT_FOUND, ABORTED
-   * (etag does not match the current state), FAILED_PRECONDITION reason
+   * Returns OK, INVALID_ARGUMENT (bad id, empty or over-long etag), NOT_FOUND,
+   * ABORTED (etag does not match the current state), FAILED_PRECONDITION reason
    * PROFILE_IN_USE (programs, enrollments or sessions still reference the
    * profile and `force` is not set; the message and ErrorInfo metadata
    * "programs", "enrollments", "sessions" say how many).
@@ -4399,7 +4424,7 @@ export const CoachingServiceService = {
    * database enforces this too. Setting the current value is accepted. To
    * change it, delete the enrollments first (DeleteEnrollment with force).
    * Returns OK, INVALID_ARGUMENT (bad id, bad field value, empty or unknown
-   * update_mask path), NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * update_mask path, more than 16 paths), NOT_FOUND, ABORTED (ETAG_MISMATCH),
    * FAILED_PRECONDITION (PROGRAM_HAS_ENROLLMENTS: total_sessions cannot
    * change once participants are enrolled).
    */
@@ -4481,7 +4506,8 @@ export const CoachingServiceService = {
   /**
    * Updates the fields named in `update_mask` (only `status`: ACTIVE or
    * WITHDRAWN) when `enrollment.etag` matches.
-   * Returns OK, INVALID_ARGUMENT, NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * Returns OK, INVALID_ARGUMENT (also for an unknown update_mask path or
+   * more than 16 paths), NOT_FOUND, ABORTED (ETAG_MISMATCH),
    * FAILED_PRECONDITION (ENROLLMENT_COMPLETED: a completed enrollment keeps
    * its status).
    */
@@ -4515,7 +4541,9 @@ export const CoachingServiceService = {
   },
   /**
    * Schedules a session. Idempotent by `request_id`.
-   * Returns OK, INVALID_ARGUMENT, FAILED_PRECONDITION (DOUBLE_BOOKED: the
+   * Returns OK, INVALID_ARGUMENT (also for a scheduled_start outside
+   * 0001-01-01..9999-12-31 or nanos outside 0..999999999),
+   * FAILED_PRECONDITION (DOUBLE_BOOKED: the
    * coach or the participant has an overlapping non-cancelled session,
    * metadata "booked" is "coach" or "participant"; COACH_NOT_FOUND,
    * NOT_A_COACH, PARTICIPANT_NOT_FOUND, NOT_A_PARTICIPANT, PROGRAM_NOT_FOUND,
@@ -4547,8 +4575,10 @@ export const CoachingServiceService = {
   /**
    * Lists sessions ordered by scheduled_start, then id, optionally filtered
    * by program, coach, participant, status and a scheduled_start range.
-   * Returns OK, INVALID_ARGUMENT (bad filter value, empty range, negative
-   * page_size, bad page_token or a page_token used with a different filter).
+   * Returns OK, INVALID_ARGUMENT (bad filter value, empty range, a bound
+   * outside 0001-01-01..9999-12-31 or with nanos outside 0..999999999,
+   * negative page_size, bad page_token or a page_token used with a different
+   * filter).
    */
   listSessions: {
     path: "/coaching.v1.CoachingService/ListSessions" as const,
@@ -4565,7 +4595,8 @@ export const CoachingServiceService = {
    * reschedules (scheduled_start, duration_minutes), cancels or marks a
    * no-show (status), or edits notes.
    * Returns OK, INVALID_ARGUMENT (also for status COMPLETED: use
-   * CompleteSession), NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * CompleteSession; for a scheduled_start out of range; for an unknown
+   * update_mask path or more than 16 paths), NOT_FOUND, ABORTED (ETAG_MISMATCH),
    * FAILED_PRECONDITION (DOUBLE_BOOKED; SESSION_COMPLETED: a completed
    * session keeps its status, start and duration).
    */
@@ -4669,14 +4700,15 @@ export interface CoachingServiceServer extends UntypedServiceImplementation {
   /**
    * Updates the fields named in `update_mask` when `profile.etag` matches.
    * Returns OK, INVALID_ARGUMENT (bad id, bad field value, empty or unknown
-   * update_mask path), NOT_FOUND, ABORTED (etag does not match the current
-   * state: read again and retry), ALREADY_EXISTS (new email is taken).
+   * update_mask path, more than 16 paths), NOT_FOUND, ABORTED (etag does not
+   * match the current state: read again and retry), ALREADY_EXISTS (new
+   * email is taken).
    */
   updateProfile: handleUnaryCall<UpdateProfileRequest, UpdateProfileResponse>;
   /**
    * Deletes a profile when `etag` matches.
-   * Returns OK, INVALID_ARGUMENT (bad id or empty etag), NOT_FOUND, ABORTED
-   * (etag does not match the current state), FAILED_PRECONDITION reason
+   * Returns OK, INVALID_ARGUMENT (bad id, empty or over-long etag), NOT_FOUND,
+   * ABORTED (etag does not match the current state), FAILED_PRECONDITION reason
    * PROFILE_IN_USE (programs, enrollments or sessions still reference the
    * profile and `force` is not set; the message and ErrorInfo metadata
    * "programs", "enrollments", "sessions" say how many).
@@ -4710,7 +4742,7 @@ export interface CoachingServiceServer extends UntypedServiceImplementation {
    * database enforces this too. Setting the current value is accepted. To
    * change it, delete the enrollments first (DeleteEnrollment with force).
    * Returns OK, INVALID_ARGUMENT (bad id, bad field value, empty or unknown
-   * update_mask path), NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * update_mask path, more than 16 paths), NOT_FOUND, ABORTED (ETAG_MISMATCH),
    * FAILED_PRECONDITION (PROGRAM_HAS_ENROLLMENTS: total_sessions cannot
    * change once participants are enrolled).
    */
@@ -4745,7 +4777,8 @@ export interface CoachingServiceServer extends UntypedServiceImplementation {
   /**
    * Updates the fields named in `update_mask` (only `status`: ACTIVE or
    * WITHDRAWN) when `enrollment.etag` matches.
-   * Returns OK, INVALID_ARGUMENT, NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * Returns OK, INVALID_ARGUMENT (also for an unknown update_mask path or
+   * more than 16 paths), NOT_FOUND, ABORTED (ETAG_MISMATCH),
    * FAILED_PRECONDITION (ENROLLMENT_COMPLETED: a completed enrollment keeps
    * its status).
    */
@@ -4759,7 +4792,9 @@ export interface CoachingServiceServer extends UntypedServiceImplementation {
   deleteEnrollment: handleUnaryCall<DeleteEnrollmentRequest, DeleteEnrollmentResponse>;
   /**
    * Schedules a session. Idempotent by `request_id`.
-   * Returns OK, INVALID_ARGUMENT, FAILED_PRECONDITION (DOUBLE_BOOKED: the
+   * Returns OK, INVALID_ARGUMENT (also for a scheduled_start outside
+   * 0001-01-01..9999-12-31 or nanos outside 0..999999999),
+   * FAILED_PRECONDITION (DOUBLE_BOOKED: the
    * coach or the participant has an overlapping non-cancelled session,
    * metadata "booked" is "coach" or "participant"; COACH_NOT_FOUND,
    * NOT_A_COACH, PARTICIPANT_NOT_FOUND, NOT_A_PARTICIPANT, PROGRAM_NOT_FOUND,
@@ -4774,8 +4809,10 @@ export interface CoachingServiceServer extends UntypedServiceImplementation {
   /**
    * Lists sessions ordered by scheduled_start, then id, optionally filtered
    * by program, coach, participant, status and a scheduled_start range.
-   * Returns OK, INVALID_ARGUMENT (bad filter value, empty range, negative
-   * page_size, bad page_token or a page_token used with a different filter).
+   * Returns OK, INVALID_ARGUMENT (bad filter value, empty range, a bound
+   * outside 0001-01-01..9999-12-31 or with nanos outside 0..999999999,
+   * negative page_size, bad page_token or a page_token used with a different
+   * filter).
    */
   listSessions: handleUnaryCall<ListSessionsRequest, ListSessionsResponse>;
   /**
@@ -4783,7 +4820,8 @@ export interface CoachingServiceServer extends UntypedServiceImplementation {
    * reschedules (scheduled_start, duration_minutes), cancels or marks a
    * no-show (status), or edits notes.
    * Returns OK, INVALID_ARGUMENT (also for status COMPLETED: use
-   * CompleteSession), NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * CompleteSession; for a scheduled_start out of range; for an unknown
+   * update_mask path or more than 16 paths), NOT_FOUND, ABORTED (ETAG_MISMATCH),
    * FAILED_PRECONDITION (DOUBLE_BOOKED; SESSION_COMPLETED: a completed
    * session keeps its status, start and duration).
    */
@@ -4891,8 +4929,9 @@ export interface CoachingServiceClient extends Client {
   /**
    * Updates the fields named in `update_mask` when `profile.etag` matches.
    * Returns OK, INVALID_ARGUMENT (bad id, bad field value, empty or unknown
-   * update_mask path), NOT_FOUND, ABORTED (etag does not match the current
-   * state: read again and retry), ALREADY_EXISTS (new email is taken).
+   * update_mask path, more than 16 paths), NOT_FOUND, ABORTED (etag does not
+   * match the current state: read again and retry), ALREADY_EXISTS (new
+   * email is taken).
    */
   updateProfile(
     request: UpdateProfileRequest,
@@ -4911,8 +4950,8 @@ export interface CoachingServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * Deletes a profile when `etag` matches.
-   * Returns OK, INVALID_ARGUMENT (bad id or empty etag), NOT_FOUND, ABORTED
-   * (etag does not match the current state), FAILED_PRECONDITION reason
+   * Returns OK, INVALID_ARGUMENT (bad id, empty or over-long etag), NOT_FOUND,
+   * ABORTED (etag does not match the current state), FAILED_PRECONDITION reason
    * PROFILE_IN_USE (programs, enrollments or sessions still reference the
    * profile and `force` is not set; the message and ErrorInfo metadata
    * "programs", "enrollments", "sessions" say how many).
@@ -5002,7 +5041,7 @@ export interface CoachingServiceClient extends Client {
    * database enforces this too. Setting the current value is accepted. To
    * change it, delete the enrollments first (DeleteEnrollment with force).
    * Returns OK, INVALID_ARGUMENT (bad id, bad field value, empty or unknown
-   * update_mask path), NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * update_mask path, more than 16 paths), NOT_FOUND, ABORTED (ETAG_MISMATCH),
    * FAILED_PRECONDITION (PROGRAM_HAS_ENROLLMENTS: total_sessions cannot
    * change once participants are enrolled).
    */
@@ -5107,7 +5146,8 @@ export interface CoachingServiceClient extends Client {
   /**
    * Updates the fields named in `update_mask` (only `status`: ACTIVE or
    * WITHDRAWN) when `enrollment.etag` matches.
-   * Returns OK, INVALID_ARGUMENT, NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * Returns OK, INVALID_ARGUMENT (also for an unknown update_mask path or
+   * more than 16 paths), NOT_FOUND, ABORTED (ETAG_MISMATCH),
    * FAILED_PRECONDITION (ENROLLMENT_COMPLETED: a completed enrollment keeps
    * its status).
    */
@@ -5149,7 +5189,9 @@ export interface CoachingServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * Schedules a session. Idempotent by `request_id`.
-   * Returns OK, INVALID_ARGUMENT, FAILED_PRECONDITION (DOUBLE_BOOKED: the
+   * Returns OK, INVALID_ARGUMENT (also for a scheduled_start outside
+   * 0001-01-01..9999-12-31 or nanos outside 0..999999999),
+   * FAILED_PRECONDITION (DOUBLE_BOOKED: the
    * coach or the participant has an overlapping non-cancelled session,
    * metadata "booked" is "coach" or "participant"; COACH_NOT_FOUND,
    * NOT_A_COACH, PARTICIPANT_NOT_FOUND, NOT_A_PARTICIPANT, PROGRAM_NOT_FOUND,
@@ -5192,8 +5234,10 @@ export interface CoachingServiceClient extends Client {
   /**
    * Lists sessions ordered by scheduled_start, then id, optionally filtered
    * by program, coach, participant, status and a scheduled_start range.
-   * Returns OK, INVALID_ARGUMENT (bad filter value, empty range, negative
-   * page_size, bad page_token or a page_token used with a different filter).
+   * Returns OK, INVALID_ARGUMENT (bad filter value, empty range, a bound
+   * outside 0001-01-01..9999-12-31 or with nanos outside 0..999999999,
+   * negative page_size, bad page_token or a page_token used with a different
+   * filter).
    */
   listSessions(
     request: ListSessionsRequest,
@@ -5215,7 +5259,8 @@ export interface CoachingServiceClient extends Client {
    * reschedules (scheduled_start, duration_minutes), cancels or marks a
    * no-show (status), or edits notes.
    * Returns OK, INVALID_ARGUMENT (also for status COMPLETED: use
-   * CompleteSession), NOT_FOUND, ABORTED (ETAG_MISMATCH),
+   * CompleteSession; for a scheduled_start out of range; for an unknown
+   * update_mask path or more than 16 paths), NOT_FOUND, ABORTED (ETAG_MISMATCH),
    * FAILED_PRECONDITION (DOUBLE_BOOKED; SESSION_COMPLETED: a completed
    * session keeps its status, start and duration).
    */
@@ -5343,13 +5388,24 @@ function fromTimestamp(t: Timestamp): Date {
   return new globalThis.Date(millis);
 }
 
-function fromJsonTimestamp(o: any): Date {
+const timestampFractionRegex = /:\d{2}\.\d+/;
+
+function fromJsonTimestamp(o: any): Timestamp {
   if (o instanceof globalThis.Date) {
-    return o;
+    return toTimestamp(o);
   } else if (typeof o === "string") {
-    return new globalThis.Date(o);
+    // Date only keeps milliseconds, and parses longer fractions in an engine-specific way,
+    // so parse the fractional seconds ourselves and give Date only the whole seconds
+    const fraction = timestampFractionRegex.exec(o);
+    if (fraction === null) {
+      return toTimestamp(new globalThis.Date(o));
+    }
+    const fractionNanos = Number(fraction[0].slice(4, 13).padEnd(9, "0"));
+    const wholeSeconds = new globalThis.Date(o.replace(fraction[0], fraction[0].slice(0, 3)));
+    const timestamp = toTimestamp(new globalThis.Date(wholeSeconds.getTime() + Math.trunc(fractionNanos / 1_000_000)));
+    return { ...timestamp, nanos: (timestamp.nanos ?? 0) + (fractionNanos % 1_000_000) };
   } else {
-    return fromTimestamp(Timestamp.fromJSON(o));
+    return Timestamp.fromJSON(o);
   }
 }
 

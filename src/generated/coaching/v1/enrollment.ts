@@ -106,15 +106,15 @@ export interface Enrollment {
    * completed session. Output only.
    */
   lastActivityTime:
-    | Date
+    | Timestamp
     | undefined;
   /** When the enrollment was created. Output only. */
   createTime:
-    | Date
+    | Timestamp
     | undefined;
   /** When the enrollment last changed. Output only. */
   updateTime:
-    | Date
+    | Timestamp
     | undefined;
   /**
    * Opaque version tag of this state of the enrollment. Output only; send it
@@ -159,13 +159,13 @@ export const Enrollment: MessageFns<Enrollment> = {
       writer.uint32(48).int32(message.progressPercent);
     }
     if (message.lastActivityTime !== undefined) {
-      Timestamp.encode(toTimestamp(message.lastActivityTime), writer.uint32(58).fork()).join();
+      Timestamp.encode(message.lastActivityTime, writer.uint32(58).fork()).join();
     }
     if (message.createTime !== undefined) {
-      Timestamp.encode(toTimestamp(message.createTime), writer.uint32(66).fork()).join();
+      Timestamp.encode(message.createTime, writer.uint32(66).fork()).join();
     }
     if (message.updateTime !== undefined) {
-      Timestamp.encode(toTimestamp(message.updateTime), writer.uint32(74).fork()).join();
+      Timestamp.encode(message.updateTime, writer.uint32(74).fork()).join();
     }
     if (message.etag !== "") {
       writer.uint32(82).string(message.etag);
@@ -239,7 +239,7 @@ export const Enrollment: MessageFns<Enrollment> = {
               break;
             }
 
-            message.lastActivityTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.lastActivityTime = Timestamp.decode(reader, reader.uint32());
             continue;
           }
           case 8: {
@@ -247,7 +247,7 @@ export const Enrollment: MessageFns<Enrollment> = {
               break;
             }
 
-            message.createTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.createTime = Timestamp.decode(reader, reader.uint32());
             continue;
           }
           case 9: {
@@ -255,7 +255,7 @@ export const Enrollment: MessageFns<Enrollment> = {
               break;
             }
 
-            message.updateTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.updateTime = Timestamp.decode(reader, reader.uint32());
             continue;
           }
           case 10: {
@@ -342,13 +342,13 @@ export const Enrollment: MessageFns<Enrollment> = {
       obj.progressPercent = Math.round(message.progressPercent);
     }
     if (message.lastActivityTime !== undefined) {
-      obj.lastActivityTime = message.lastActivityTime.toISOString();
+      obj.lastActivityTime = fromTimestamp(message.lastActivityTime).toISOString();
     }
     if (message.createTime !== undefined) {
-      obj.createTime = message.createTime.toISOString();
+      obj.createTime = fromTimestamp(message.createTime).toISOString();
     }
     if (message.updateTime !== undefined) {
-      obj.updateTime = message.updateTime.toISOString();
+      obj.updateTime = fromTimestamp(message.updateTime).toISOString();
     }
     if (message.etag !== "") {
       obj.etag = message.etag;
@@ -367,9 +367,15 @@ export const Enrollment: MessageFns<Enrollment> = {
     message.status = object.status ?? 0;
     message.completedSessions = object.completedSessions ?? 0;
     message.progressPercent = object.progressPercent ?? 0;
-    message.lastActivityTime = object.lastActivityTime ?? undefined;
-    message.createTime = object.createTime ?? undefined;
-    message.updateTime = object.updateTime ?? undefined;
+    message.lastActivityTime = (object.lastActivityTime !== undefined && object.lastActivityTime !== null)
+      ? Timestamp.fromPartial(object.lastActivityTime)
+      : undefined;
+    message.createTime = (object.createTime !== undefined && object.createTime !== null)
+      ? Timestamp.fromPartial(object.createTime)
+      : undefined;
+    message.updateTime = (object.updateTime !== undefined && object.updateTime !== null)
+      ? Timestamp.fromPartial(object.updateTime)
+      : undefined;
     message.etag = object.etag ?? "";
     return message;
   },
@@ -395,13 +401,24 @@ function fromTimestamp(t: Timestamp): Date {
   return new globalThis.Date(millis);
 }
 
-function fromJsonTimestamp(o: any): Date {
+const timestampFractionRegex = /:\d{2}\.\d+/;
+
+function fromJsonTimestamp(o: any): Timestamp {
   if (o instanceof globalThis.Date) {
-    return o;
+    return toTimestamp(o);
   } else if (typeof o === "string") {
-    return new globalThis.Date(o);
+    // Date only keeps milliseconds, and parses longer fractions in an engine-specific way,
+    // so parse the fractional seconds ourselves and give Date only the whole seconds
+    const fraction = timestampFractionRegex.exec(o);
+    if (fraction === null) {
+      return toTimestamp(new globalThis.Date(o));
+    }
+    const fractionNanos = Number(fraction[0].slice(4, 13).padEnd(9, "0"));
+    const wholeSeconds = new globalThis.Date(o.replace(fraction[0], fraction[0].slice(0, 3)));
+    const timestamp = toTimestamp(new globalThis.Date(wholeSeconds.getTime() + Math.trunc(fractionNanos / 1_000_000)));
+    return { ...timestamp, nanos: (timestamp.nanos ?? 0) + (fractionNanos % 1_000_000) };
   } else {
-    return fromTimestamp(Timestamp.fromJSON(o));
+    return Timestamp.fromJSON(o);
   }
 }
 

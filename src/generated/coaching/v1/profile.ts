@@ -67,29 +67,39 @@ export interface Profile {
    */
   role: Role;
   /**
-   * Contact address. Required; at most 254 characters; unique across all
-   * profiles, compared case-insensitively (ALREADY_EXISTS otherwise).
+   * Contact address. Required; at most 254 characters, no white space or
+   * control characters; unique across all profiles, compared
+   * case-insensitively (ALREADY_EXISTS otherwise).
    */
   email: string;
-  /** Name shown in the product. Required; 1 to 100 characters after trimming. */
+  /**
+   * Name shown in the product. Required; 1 to 100 characters (code points),
+   * stored trimmed; one line: no control characters, tabs or line breaks.
+   */
   displayName: string;
   /**
    * IANA time zone name such as "Europe/Berlin", used to show session times.
-   * Required.
+   * Required. Any name of the IANA time zone database, links included
+   * ("Asia/Kolkata" and its old name "Asia/Calcutta", "Europe/Kyiv", "UTC",
+   * "Etc/GMT+5", "US/Eastern"), spelt exactly as the database spells it;
+   * offsets such as "+05:00" are refused. Stored and returned as sent.
    */
   timezone: string;
-  /** Free-text introduction. Optional; at most 2000 characters. */
+  /**
+   * Free-text introduction. Optional; at most 2000 characters; may hold line
+   * breaks and tabs, but no other control characters.
+   */
   bio: string;
   /** When the profile was created. Output only. */
   createTime:
-    | Date
+    | Timestamp
     | undefined;
   /**
    * When the profile last changed: the last-updated time of this data.
    * Output only.
    */
   updateTime:
-    | Date
+    | Timestamp
     | undefined;
   /**
    * Opaque version tag of this state of the profile. Output only; send it
@@ -133,10 +143,10 @@ export const Profile: MessageFns<Profile> = {
       writer.uint32(50).string(message.bio);
     }
     if (message.createTime !== undefined) {
-      Timestamp.encode(toTimestamp(message.createTime), writer.uint32(58).fork()).join();
+      Timestamp.encode(message.createTime, writer.uint32(58).fork()).join();
     }
     if (message.updateTime !== undefined) {
-      Timestamp.encode(toTimestamp(message.updateTime), writer.uint32(66).fork()).join();
+      Timestamp.encode(message.updateTime, writer.uint32(66).fork()).join();
     }
     if (message.etag !== "") {
       writer.uint32(74).string(message.etag);
@@ -210,7 +220,7 @@ export const Profile: MessageFns<Profile> = {
               break;
             }
 
-            message.createTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.createTime = Timestamp.decode(reader, reader.uint32());
             continue;
           }
           case 8: {
@@ -218,7 +228,7 @@ export const Profile: MessageFns<Profile> = {
               break;
             }
 
-            message.updateTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.updateTime = Timestamp.decode(reader, reader.uint32());
             continue;
           }
           case 9: {
@@ -288,10 +298,10 @@ export const Profile: MessageFns<Profile> = {
       obj.bio = message.bio;
     }
     if (message.createTime !== undefined) {
-      obj.createTime = message.createTime.toISOString();
+      obj.createTime = fromTimestamp(message.createTime).toISOString();
     }
     if (message.updateTime !== undefined) {
-      obj.updateTime = message.updateTime.toISOString();
+      obj.updateTime = fromTimestamp(message.updateTime).toISOString();
     }
     if (message.etag !== "") {
       obj.etag = message.etag;
@@ -310,8 +320,12 @@ export const Profile: MessageFns<Profile> = {
     message.displayName = object.displayName ?? "";
     message.timezone = object.timezone ?? "";
     message.bio = object.bio ?? "";
-    message.createTime = object.createTime ?? undefined;
-    message.updateTime = object.updateTime ?? undefined;
+    message.createTime = (object.createTime !== undefined && object.createTime !== null)
+      ? Timestamp.fromPartial(object.createTime)
+      : undefined;
+    message.updateTime = (object.updateTime !== undefined && object.updateTime !== null)
+      ? Timestamp.fromPartial(object.updateTime)
+      : undefined;
     message.etag = object.etag ?? "";
     return message;
   },
@@ -337,13 +351,24 @@ function fromTimestamp(t: Timestamp): Date {
   return new globalThis.Date(millis);
 }
 
-function fromJsonTimestamp(o: any): Date {
+const timestampFractionRegex = /:\d{2}\.\d+/;
+
+function fromJsonTimestamp(o: any): Timestamp {
   if (o instanceof globalThis.Date) {
-    return o;
+    return toTimestamp(o);
   } else if (typeof o === "string") {
-    return new globalThis.Date(o);
+    // Date only keeps milliseconds, and parses longer fractions in an engine-specific way,
+    // so parse the fractional seconds ourselves and give Date only the whole seconds
+    const fraction = timestampFractionRegex.exec(o);
+    if (fraction === null) {
+      return toTimestamp(new globalThis.Date(o));
+    }
+    const fractionNanos = Number(fraction[0].slice(4, 13).padEnd(9, "0"));
+    const wholeSeconds = new globalThis.Date(o.replace(fraction[0], fraction[0].slice(0, 3)));
+    const timestamp = toTimestamp(new globalThis.Date(wholeSeconds.getTime() + Math.trunc(fractionNanos / 1_000_000)));
+    return { ...timestamp, nanos: (timestamp.nanos ?? 0) + (fractionNanos % 1_000_000) };
   } else {
-    return fromTimestamp(Timestamp.fromJSON(o));
+    return Timestamp.fromJSON(o);
   }
 }
 

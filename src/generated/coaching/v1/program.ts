@@ -74,9 +74,15 @@ export interface Program {
    * (FAILED_PRECONDITION with reason COACH_NOT_FOUND or NOT_A_COACH otherwise).
    */
   coachId: string;
-  /** Name of the program. Required; 1 to 200 characters after trimming. */
+  /**
+   * Name of the program. Required; 1 to 200 characters (code points), stored
+   * trimmed; one line: no control characters, tabs or line breaks.
+   */
   title: string;
-  /** What the program is about. Optional; at most 5000 characters. */
+  /**
+   * What the program is about. Optional; at most 5000 characters; may hold
+   * line breaks and tabs, but no other control characters.
+   */
   description: string;
   /**
    * Lifecycle state. Optional on create (PROGRAM_STATUS_UNSPECIFIED means
@@ -91,11 +97,11 @@ export interface Program {
   totalSessions: number;
   /** When the program was created. Output only. */
   createTime:
-    | Date
+    | Timestamp
     | undefined;
   /** When the program last changed. Output only. */
   updateTime:
-    | Date
+    | Timestamp
     | undefined;
   /**
    * Opaque version tag of this state of the program. Output only; send it
@@ -139,10 +145,10 @@ export const Program: MessageFns<Program> = {
       writer.uint32(48).int32(message.totalSessions);
     }
     if (message.createTime !== undefined) {
-      Timestamp.encode(toTimestamp(message.createTime), writer.uint32(58).fork()).join();
+      Timestamp.encode(message.createTime, writer.uint32(58).fork()).join();
     }
     if (message.updateTime !== undefined) {
-      Timestamp.encode(toTimestamp(message.updateTime), writer.uint32(66).fork()).join();
+      Timestamp.encode(message.updateTime, writer.uint32(66).fork()).join();
     }
     if (message.etag !== "") {
       writer.uint32(74).string(message.etag);
@@ -216,7 +222,7 @@ export const Program: MessageFns<Program> = {
               break;
             }
 
-            message.createTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.createTime = Timestamp.decode(reader, reader.uint32());
             continue;
           }
           case 8: {
@@ -224,7 +230,7 @@ export const Program: MessageFns<Program> = {
               break;
             }
 
-            message.updateTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.updateTime = Timestamp.decode(reader, reader.uint32());
             continue;
           }
           case 9: {
@@ -298,10 +304,10 @@ export const Program: MessageFns<Program> = {
       obj.totalSessions = Math.round(message.totalSessions);
     }
     if (message.createTime !== undefined) {
-      obj.createTime = message.createTime.toISOString();
+      obj.createTime = fromTimestamp(message.createTime).toISOString();
     }
     if (message.updateTime !== undefined) {
-      obj.updateTime = message.updateTime.toISOString();
+      obj.updateTime = fromTimestamp(message.updateTime).toISOString();
     }
     if (message.etag !== "") {
       obj.etag = message.etag;
@@ -320,8 +326,12 @@ export const Program: MessageFns<Program> = {
     message.description = object.description ?? "";
     message.status = object.status ?? 0;
     message.totalSessions = object.totalSessions ?? 0;
-    message.createTime = object.createTime ?? undefined;
-    message.updateTime = object.updateTime ?? undefined;
+    message.createTime = (object.createTime !== undefined && object.createTime !== null)
+      ? Timestamp.fromPartial(object.createTime)
+      : undefined;
+    message.updateTime = (object.updateTime !== undefined && object.updateTime !== null)
+      ? Timestamp.fromPartial(object.updateTime)
+      : undefined;
     message.etag = object.etag ?? "";
     return message;
   },
@@ -347,13 +357,24 @@ function fromTimestamp(t: Timestamp): Date {
   return new globalThis.Date(millis);
 }
 
-function fromJsonTimestamp(o: any): Date {
+const timestampFractionRegex = /:\d{2}\.\d+/;
+
+function fromJsonTimestamp(o: any): Timestamp {
   if (o instanceof globalThis.Date) {
-    return o;
+    return toTimestamp(o);
   } else if (typeof o === "string") {
-    return new globalThis.Date(o);
+    // Date only keeps milliseconds, and parses longer fractions in an engine-specific way,
+    // so parse the fractional seconds ourselves and give Date only the whole seconds
+    const fraction = timestampFractionRegex.exec(o);
+    if (fraction === null) {
+      return toTimestamp(new globalThis.Date(o));
+    }
+    const fractionNanos = Number(fraction[0].slice(4, 13).padEnd(9, "0"));
+    const wholeSeconds = new globalThis.Date(o.replace(fraction[0], fraction[0].slice(0, 3)));
+    const timestamp = toTimestamp(new globalThis.Date(wholeSeconds.getTime() + Math.trunc(fractionNanos / 1_000_000)));
+    return { ...timestamp, nanos: (timestamp.nanos ?? 0) + (fractionNanos % 1_000_000) };
   } else {
-    return fromTimestamp(Timestamp.fromJSON(o));
+    return Timestamp.fromJSON(o);
   }
 }
 

@@ -37,10 +37,10 @@ export interface ProgramProgress {
    * or one of the participant's sessions in it.
    */
   updateTime:
-    | Date
+    | Timestamp
     | undefined;
   /** The instant of the snapshot this progress was read in. */
-  readTime: Date | undefined;
+  readTime: Timestamp | undefined;
 }
 
 function createBaseProgramProgress(): ProgramProgress {
@@ -73,10 +73,10 @@ export const ProgramProgress: MessageFns<ProgramProgress> = {
       Session.encode(message.nextSession, writer.uint32(42).fork()).join();
     }
     if (message.updateTime !== undefined) {
-      Timestamp.encode(toTimestamp(message.updateTime), writer.uint32(50).fork()).join();
+      Timestamp.encode(message.updateTime, writer.uint32(50).fork()).join();
     }
     if (message.readTime !== undefined) {
-      Timestamp.encode(toTimestamp(message.readTime), writer.uint32(58).fork()).join();
+      Timestamp.encode(message.readTime, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -139,7 +139,7 @@ export const ProgramProgress: MessageFns<ProgramProgress> = {
               break;
             }
 
-            message.updateTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.updateTime = Timestamp.decode(reader, reader.uint32());
             continue;
           }
           case 7: {
@@ -147,7 +147,7 @@ export const ProgramProgress: MessageFns<ProgramProgress> = {
               break;
             }
 
-            message.readTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.readTime = Timestamp.decode(reader, reader.uint32());
             continue;
           }
         }
@@ -216,10 +216,10 @@ export const ProgramProgress: MessageFns<ProgramProgress> = {
       obj.nextSession = Session.toJSON(message.nextSession);
     }
     if (message.updateTime !== undefined) {
-      obj.updateTime = message.updateTime.toISOString();
+      obj.updateTime = fromTimestamp(message.updateTime).toISOString();
     }
     if (message.readTime !== undefined) {
-      obj.readTime = message.readTime.toISOString();
+      obj.readTime = fromTimestamp(message.readTime).toISOString();
     }
     return obj;
   },
@@ -238,8 +238,12 @@ export const ProgramProgress: MessageFns<ProgramProgress> = {
     message.nextSession = (object.nextSession !== undefined && object.nextSession !== null)
       ? Session.fromPartial(object.nextSession)
       : undefined;
-    message.updateTime = object.updateTime ?? undefined;
-    message.readTime = object.readTime ?? undefined;
+    message.updateTime = (object.updateTime !== undefined && object.updateTime !== null)
+      ? Timestamp.fromPartial(object.updateTime)
+      : undefined;
+    message.readTime = (object.readTime !== undefined && object.readTime !== null)
+      ? Timestamp.fromPartial(object.readTime)
+      : undefined;
     return message;
   },
 };
@@ -264,13 +268,24 @@ function fromTimestamp(t: Timestamp): Date {
   return new globalThis.Date(millis);
 }
 
-function fromJsonTimestamp(o: any): Date {
+const timestampFractionRegex = /:\d{2}\.\d+/;
+
+function fromJsonTimestamp(o: any): Timestamp {
   if (o instanceof globalThis.Date) {
-    return o;
+    return toTimestamp(o);
   } else if (typeof o === "string") {
-    return new globalThis.Date(o);
+    // Date only keeps milliseconds, and parses longer fractions in an engine-specific way,
+    // so parse the fractional seconds ourselves and give Date only the whole seconds
+    const fraction = timestampFractionRegex.exec(o);
+    if (fraction === null) {
+      return toTimestamp(new globalThis.Date(o));
+    }
+    const fractionNanos = Number(fraction[0].slice(4, 13).padEnd(9, "0"));
+    const wholeSeconds = new globalThis.Date(o.replace(fraction[0], fraction[0].slice(0, 3)));
+    const timestamp = toTimestamp(new globalThis.Date(wholeSeconds.getTime() + Math.trunc(fractionNanos / 1_000_000)));
+    return { ...timestamp, nanos: (timestamp.nanos ?? 0) + (fractionNanos % 1_000_000) };
   } else {
-    return fromTimestamp(Timestamp.fromJSON(o));
+    return Timestamp.fromJSON(o);
   }
 }
 

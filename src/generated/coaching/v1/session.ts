@@ -94,14 +94,16 @@ export interface Session {
    */
   participantId: string;
   /**
-   * When the session starts. Required. Together with duration_minutes it
+   * When the session starts. Required; within 0001-01-01T00:00:00Z and
+   * 9999-12-31T23:59:59.999999999Z, nanos 0..999999999; stored to the
+   * millisecond (finer digits are dropped). Together with duration_minutes it
    * books [scheduled_start, scheduled_start + duration) for the coach and
    * the participant: a non-cancelled session that overlaps another
    * non-cancelled session of the same coach or participant is refused with
    * FAILED_PRECONDITION, reason DOUBLE_BOOKED. Back-to-back sessions are fine.
    */
   scheduledStart:
-    | Date
+    | Timestamp
     | undefined;
   /** Length of the session in minutes. Required; 5 to 480. */
   durationMinutes: number;
@@ -112,22 +114,25 @@ export interface Session {
    * start and duration (FAILED_PRECONDITION, SESSION_COMPLETED).
    */
   status: SessionStatus;
-  /** The coach's notes. Optional; at most 5000 characters. */
+  /**
+   * The coach's notes. Optional; at most 5000 characters; may hold line
+   * breaks and tabs, but no other control characters.
+   */
   notes: string;
   /**
    * When CompleteSession marked the session COMPLETED. Output only; unset
    * unless status is COMPLETED.
    */
   completedTime:
-    | Date
+    | Timestamp
     | undefined;
   /** When the session was created. Output only. */
   createTime:
-    | Date
+    | Timestamp
     | undefined;
   /** When the session last changed. Output only. */
   updateTime:
-    | Date
+    | Timestamp
     | undefined;
   /**
    * Opaque version tag of this state of the session. Output only; send it
@@ -169,7 +174,7 @@ export const Session: MessageFns<Session> = {
       writer.uint32(34).string(message.participantId);
     }
     if (message.scheduledStart !== undefined) {
-      Timestamp.encode(toTimestamp(message.scheduledStart), writer.uint32(42).fork()).join();
+      Timestamp.encode(message.scheduledStart, writer.uint32(42).fork()).join();
     }
     if (message.durationMinutes !== 0) {
       writer.uint32(48).int32(message.durationMinutes);
@@ -181,13 +186,13 @@ export const Session: MessageFns<Session> = {
       writer.uint32(66).string(message.notes);
     }
     if (message.completedTime !== undefined) {
-      Timestamp.encode(toTimestamp(message.completedTime), writer.uint32(74).fork()).join();
+      Timestamp.encode(message.completedTime, writer.uint32(74).fork()).join();
     }
     if (message.createTime !== undefined) {
-      Timestamp.encode(toTimestamp(message.createTime), writer.uint32(82).fork()).join();
+      Timestamp.encode(message.createTime, writer.uint32(82).fork()).join();
     }
     if (message.updateTime !== undefined) {
-      Timestamp.encode(toTimestamp(message.updateTime), writer.uint32(90).fork()).join();
+      Timestamp.encode(message.updateTime, writer.uint32(90).fork()).join();
     }
     if (message.etag !== "") {
       writer.uint32(98).string(message.etag);
@@ -245,7 +250,7 @@ export const Session: MessageFns<Session> = {
               break;
             }
 
-            message.scheduledStart = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.scheduledStart = Timestamp.decode(reader, reader.uint32());
             continue;
           }
           case 6: {
@@ -277,7 +282,7 @@ export const Session: MessageFns<Session> = {
               break;
             }
 
-            message.completedTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.completedTime = Timestamp.decode(reader, reader.uint32());
             continue;
           }
           case 10: {
@@ -285,7 +290,7 @@ export const Session: MessageFns<Session> = {
               break;
             }
 
-            message.createTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.createTime = Timestamp.decode(reader, reader.uint32());
             continue;
           }
           case 11: {
@@ -293,7 +298,7 @@ export const Session: MessageFns<Session> = {
               break;
             }
 
-            message.updateTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.updateTime = Timestamp.decode(reader, reader.uint32());
             continue;
           }
           case 12: {
@@ -380,7 +385,7 @@ export const Session: MessageFns<Session> = {
       obj.participantId = message.participantId;
     }
     if (message.scheduledStart !== undefined) {
-      obj.scheduledStart = message.scheduledStart.toISOString();
+      obj.scheduledStart = fromTimestamp(message.scheduledStart).toISOString();
     }
     if (message.durationMinutes !== 0) {
       obj.durationMinutes = Math.round(message.durationMinutes);
@@ -392,13 +397,13 @@ export const Session: MessageFns<Session> = {
       obj.notes = message.notes;
     }
     if (message.completedTime !== undefined) {
-      obj.completedTime = message.completedTime.toISOString();
+      obj.completedTime = fromTimestamp(message.completedTime).toISOString();
     }
     if (message.createTime !== undefined) {
-      obj.createTime = message.createTime.toISOString();
+      obj.createTime = fromTimestamp(message.createTime).toISOString();
     }
     if (message.updateTime !== undefined) {
-      obj.updateTime = message.updateTime.toISOString();
+      obj.updateTime = fromTimestamp(message.updateTime).toISOString();
     }
     if (message.etag !== "") {
       obj.etag = message.etag;
@@ -415,13 +420,21 @@ export const Session: MessageFns<Session> = {
     message.programId = object.programId ?? "";
     message.coachId = object.coachId ?? "";
     message.participantId = object.participantId ?? "";
-    message.scheduledStart = object.scheduledStart ?? undefined;
+    message.scheduledStart = (object.scheduledStart !== undefined && object.scheduledStart !== null)
+      ? Timestamp.fromPartial(object.scheduledStart)
+      : undefined;
     message.durationMinutes = object.durationMinutes ?? 0;
     message.status = object.status ?? 0;
     message.notes = object.notes ?? "";
-    message.completedTime = object.completedTime ?? undefined;
-    message.createTime = object.createTime ?? undefined;
-    message.updateTime = object.updateTime ?? undefined;
+    message.completedTime = (object.completedTime !== undefined && object.completedTime !== null)
+      ? Timestamp.fromPartial(object.completedTime)
+      : undefined;
+    message.createTime = (object.createTime !== undefined && object.createTime !== null)
+      ? Timestamp.fromPartial(object.createTime)
+      : undefined;
+    message.updateTime = (object.updateTime !== undefined && object.updateTime !== null)
+      ? Timestamp.fromPartial(object.updateTime)
+      : undefined;
     message.etag = object.etag ?? "";
     return message;
   },
@@ -447,13 +460,24 @@ function fromTimestamp(t: Timestamp): Date {
   return new globalThis.Date(millis);
 }
 
-function fromJsonTimestamp(o: any): Date {
+const timestampFractionRegex = /:\d{2}\.\d+/;
+
+function fromJsonTimestamp(o: any): Timestamp {
   if (o instanceof globalThis.Date) {
-    return o;
+    return toTimestamp(o);
   } else if (typeof o === "string") {
-    return new globalThis.Date(o);
+    // Date only keeps milliseconds, and parses longer fractions in an engine-specific way,
+    // so parse the fractional seconds ourselves and give Date only the whole seconds
+    const fraction = timestampFractionRegex.exec(o);
+    if (fraction === null) {
+      return toTimestamp(new globalThis.Date(o));
+    }
+    const fractionNanos = Number(fraction[0].slice(4, 13).padEnd(9, "0"));
+    const wholeSeconds = new globalThis.Date(o.replace(fraction[0], fraction[0].slice(0, 3)));
+    const timestamp = toTimestamp(new globalThis.Date(wholeSeconds.getTime() + Math.trunc(fractionNanos / 1_000_000)));
+    return { ...timestamp, nanos: (timestamp.nanos ?? 0) + (fractionNanos % 1_000_000) };
   } else {
-    return fromTimestamp(Timestamp.fromJSON(o));
+    return Timestamp.fromJSON(o);
   }
 }
 

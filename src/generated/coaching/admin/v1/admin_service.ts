@@ -86,14 +86,14 @@ export interface CircuitBreaker {
   state: CircuitState;
   /** While isolated by an operator: when the isolation began. */
   isolateTime:
-    | Date
+    | Timestamp
     | undefined;
   /**
    * While isolated: when the isolation ends by itself; unset when it lasts
    * until ResetCircuitBreaker.
    */
   expireTime:
-    | Date
+    | Timestamp
     | undefined;
   /** While isolated: the reason the operator gave, if any. */
   isolationReason: string;
@@ -133,7 +133,7 @@ export interface IsolateCircuitBreakerRequest {
   dependency: string;
   /** An instant within the next 7 days. */
   expireTime?:
-    | Date
+    | Timestamp
     | undefined;
   /** A positive duration of at most 7 days, counted from when the call is served. */
   ttl?:
@@ -169,10 +169,10 @@ export const CircuitBreaker: MessageFns<CircuitBreaker> = {
       writer.uint32(16).int32(message.state);
     }
     if (message.isolateTime !== undefined) {
-      Timestamp.encode(toTimestamp(message.isolateTime), writer.uint32(26).fork()).join();
+      Timestamp.encode(message.isolateTime, writer.uint32(26).fork()).join();
     }
     if (message.expireTime !== undefined) {
-      Timestamp.encode(toTimestamp(message.expireTime), writer.uint32(34).fork()).join();
+      Timestamp.encode(message.expireTime, writer.uint32(34).fork()).join();
     }
     if (message.isolationReason !== "") {
       writer.uint32(42).string(message.isolationReason);
@@ -214,7 +214,7 @@ export const CircuitBreaker: MessageFns<CircuitBreaker> = {
               break;
             }
 
-            message.isolateTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.isolateTime = Timestamp.decode(reader, reader.uint32());
             continue;
           }
           case 4: {
@@ -222,7 +222,7 @@ export const CircuitBreaker: MessageFns<CircuitBreaker> = {
               break;
             }
 
-            message.expireTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.expireTime = Timestamp.decode(reader, reader.uint32());
             continue;
           }
           case 5: {
@@ -276,10 +276,10 @@ export const CircuitBreaker: MessageFns<CircuitBreaker> = {
       obj.state = circuitStateToJSON(message.state);
     }
     if (message.isolateTime !== undefined) {
-      obj.isolateTime = message.isolateTime.toISOString();
+      obj.isolateTime = fromTimestamp(message.isolateTime).toISOString();
     }
     if (message.expireTime !== undefined) {
-      obj.expireTime = message.expireTime.toISOString();
+      obj.expireTime = fromTimestamp(message.expireTime).toISOString();
     }
     if (message.isolationReason !== "") {
       obj.isolationReason = message.isolationReason;
@@ -294,8 +294,12 @@ export const CircuitBreaker: MessageFns<CircuitBreaker> = {
     const message = createBaseCircuitBreaker();
     message.dependency = object.dependency ?? "";
     message.state = object.state ?? 0;
-    message.isolateTime = object.isolateTime ?? undefined;
-    message.expireTime = object.expireTime ?? undefined;
+    message.isolateTime = (object.isolateTime !== undefined && object.isolateTime !== null)
+      ? Timestamp.fromPartial(object.isolateTime)
+      : undefined;
+    message.expireTime = (object.expireTime !== undefined && object.expireTime !== null)
+      ? Timestamp.fromPartial(object.expireTime)
+      : undefined;
     message.isolationReason = object.isolationReason ?? "";
     return message;
   },
@@ -616,7 +620,7 @@ export const IsolateCircuitBreakerRequest: MessageFns<IsolateCircuitBreakerReque
       writer.uint32(10).string(message.dependency);
     }
     if (message.expireTime !== undefined) {
-      Timestamp.encode(toTimestamp(message.expireTime), writer.uint32(18).fork()).join();
+      Timestamp.encode(message.expireTime, writer.uint32(18).fork()).join();
     }
     if (message.ttl !== undefined) {
       Duration.encode(message.ttl, writer.uint32(26).fork()).join();
@@ -653,7 +657,7 @@ export const IsolateCircuitBreakerRequest: MessageFns<IsolateCircuitBreakerReque
               break;
             }
 
-            message.expireTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.expireTime = Timestamp.decode(reader, reader.uint32());
             continue;
           }
           case 3: {
@@ -703,7 +707,7 @@ export const IsolateCircuitBreakerRequest: MessageFns<IsolateCircuitBreakerReque
       obj.dependency = message.dependency;
     }
     if (message.expireTime !== undefined) {
-      obj.expireTime = message.expireTime.toISOString();
+      obj.expireTime = fromTimestamp(message.expireTime).toISOString();
     }
     if (message.ttl !== undefined) {
       obj.ttl = Duration.toJSON(message.ttl);
@@ -720,7 +724,9 @@ export const IsolateCircuitBreakerRequest: MessageFns<IsolateCircuitBreakerReque
   fromPartial(object: DeepPartial<IsolateCircuitBreakerRequest>): IsolateCircuitBreakerRequest {
     const message = createBaseIsolateCircuitBreakerRequest();
     message.dependency = object.dependency ?? "";
-    message.expireTime = object.expireTime ?? undefined;
+    message.expireTime = (object.expireTime !== undefined && object.expireTime !== null)
+      ? Timestamp.fromPartial(object.expireTime)
+      : undefined;
     message.ttl = (object.ttl !== undefined && object.ttl !== null) ? Duration.fromPartial(object.ttl) : undefined;
     message.reason = object.reason ?? "";
     return message;
@@ -1025,13 +1031,24 @@ function fromTimestamp(t: Timestamp): Date {
   return new globalThis.Date(millis);
 }
 
-function fromJsonTimestamp(o: any): Date {
+const timestampFractionRegex = /:\d{2}\.\d+/;
+
+function fromJsonTimestamp(o: any): Timestamp {
   if (o instanceof globalThis.Date) {
-    return o;
+    return toTimestamp(o);
   } else if (typeof o === "string") {
-    return new globalThis.Date(o);
+    // Date only keeps milliseconds, and parses longer fractions in an engine-specific way,
+    // so parse the fractional seconds ourselves and give Date only the whole seconds
+    const fraction = timestampFractionRegex.exec(o);
+    if (fraction === null) {
+      return toTimestamp(new globalThis.Date(o));
+    }
+    const fractionNanos = Number(fraction[0].slice(4, 13).padEnd(9, "0"));
+    const wholeSeconds = new globalThis.Date(o.replace(fraction[0], fraction[0].slice(0, 3)));
+    const timestamp = toTimestamp(new globalThis.Date(wholeSeconds.getTime() + Math.trunc(fractionNanos / 1_000_000)));
+    return { ...timestamp, nanos: (timestamp.nanos ?? 0) + (fractionNanos % 1_000_000) };
   } else {
-    return fromTimestamp(Timestamp.fromJSON(o));
+    return Timestamp.fromJSON(o);
   }
 }
 

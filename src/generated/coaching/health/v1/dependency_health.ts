@@ -151,7 +151,7 @@ export interface DependencyHealth {
     | undefined;
   /** When the latest probe finished. */
   lastCheck:
-    | Date
+    | Timestamp
     | undefined;
   /** How long the latest probe took, in milliseconds. */
   responseTimeMs: number;
@@ -159,7 +159,7 @@ export interface DependencyHealth {
   averageLatencyMs: number;
   /** When a probe last failed; unset when none has failed since start. */
   lastFailureTime:
-    | Date
+    | Timestamp
     | undefined;
   /**
    * Failed probes in a row up to and including the latest; 0 when the
@@ -253,7 +253,7 @@ export const DependencyHealth: MessageFns<DependencyHealth> = {
       DependencyConfig.encode(message.config, writer.uint32(58).fork()).join();
     }
     if (message.lastCheck !== undefined) {
-      Timestamp.encode(toTimestamp(message.lastCheck), writer.uint32(66).fork()).join();
+      Timestamp.encode(message.lastCheck, writer.uint32(66).fork()).join();
     }
     if (message.responseTimeMs !== 0) {
       writer.uint32(72).int32(message.responseTimeMs);
@@ -262,7 +262,7 @@ export const DependencyHealth: MessageFns<DependencyHealth> = {
       writer.uint32(81).double(message.averageLatencyMs);
     }
     if (message.lastFailureTime !== undefined) {
-      Timestamp.encode(toTimestamp(message.lastFailureTime), writer.uint32(90).fork()).join();
+      Timestamp.encode(message.lastFailureTime, writer.uint32(90).fork()).join();
     }
     if (message.consecutiveFailures !== 0) {
       writer.uint32(96).int32(message.consecutiveFailures);
@@ -347,7 +347,7 @@ export const DependencyHealth: MessageFns<DependencyHealth> = {
               break;
             }
 
-            message.lastCheck = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.lastCheck = Timestamp.decode(reader, reader.uint32());
             continue;
           }
           case 9: {
@@ -371,7 +371,7 @@ export const DependencyHealth: MessageFns<DependencyHealth> = {
               break;
             }
 
-            message.lastFailureTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.lastFailureTime = Timestamp.decode(reader, reader.uint32());
             continue;
           }
           case 12: {
@@ -444,7 +444,7 @@ export const DependencyHealth: MessageFns<DependencyHealth> = {
       obj.config = DependencyConfig.toJSON(message.config);
     }
     if (message.lastCheck !== undefined) {
-      obj.last_check = message.lastCheck.toISOString();
+      obj.last_check = fromTimestamp(message.lastCheck).toISOString();
     }
     if (message.responseTimeMs !== 0) {
       obj.response_time_ms = Math.round(message.responseTimeMs);
@@ -453,7 +453,7 @@ export const DependencyHealth: MessageFns<DependencyHealth> = {
       obj.average_latency_ms = floatToJson(message.averageLatencyMs);
     }
     if (message.lastFailureTime !== undefined) {
-      obj.last_failure_time = message.lastFailureTime.toISOString();
+      obj.last_failure_time = fromTimestamp(message.lastFailureTime).toISOString();
     }
     if (message.consecutiveFailures !== 0) {
       obj.consecutive_failures = Math.round(message.consecutiveFailures);
@@ -478,10 +478,14 @@ export const DependencyHealth: MessageFns<DependencyHealth> = {
     message.config = (object.config !== undefined && object.config !== null)
       ? DependencyConfig.fromPartial(object.config)
       : undefined;
-    message.lastCheck = object.lastCheck ?? undefined;
+    message.lastCheck = (object.lastCheck !== undefined && object.lastCheck !== null)
+      ? Timestamp.fromPartial(object.lastCheck)
+      : undefined;
     message.responseTimeMs = object.responseTimeMs ?? 0;
     message.averageLatencyMs = object.averageLatencyMs ?? 0;
-    message.lastFailureTime = object.lastFailureTime ?? undefined;
+    message.lastFailureTime = (object.lastFailureTime !== undefined && object.lastFailureTime !== null)
+      ? Timestamp.fromPartial(object.lastFailureTime)
+      : undefined;
     message.consecutiveFailures = object.consecutiveFailures ?? 0;
     message.circuitState = object.circuitState ?? "";
     return message;
@@ -780,13 +784,24 @@ function fromTimestamp(t: Timestamp): Date {
   return new globalThis.Date(millis);
 }
 
-function fromJsonTimestamp(o: any): Date {
+const timestampFractionRegex = /:\d{2}\.\d+/;
+
+function fromJsonTimestamp(o: any): Timestamp {
   if (o instanceof globalThis.Date) {
-    return o;
+    return toTimestamp(o);
   } else if (typeof o === "string") {
-    return new globalThis.Date(o);
+    // Date only keeps milliseconds, and parses longer fractions in an engine-specific way,
+    // so parse the fractional seconds ourselves and give Date only the whole seconds
+    const fraction = timestampFractionRegex.exec(o);
+    if (fraction === null) {
+      return toTimestamp(new globalThis.Date(o));
+    }
+    const fractionNanos = Number(fraction[0].slice(4, 13).padEnd(9, "0"));
+    const wholeSeconds = new globalThis.Date(o.replace(fraction[0], fraction[0].slice(0, 3)));
+    const timestamp = toTimestamp(new globalThis.Date(wholeSeconds.getTime() + Math.trunc(fractionNanos / 1_000_000)));
+    return { ...timestamp, nanos: (timestamp.nanos ?? 0) + (fractionNanos % 1_000_000) };
   } else {
-    return fromTimestamp(Timestamp.fromJSON(o));
+    return Timestamp.fromJSON(o);
   }
 }
 

@@ -16,7 +16,7 @@ import { ServiceStatus, serviceStatusFromJSON, serviceStatusToJSON } from "./dep
 export interface HealthEvent {
   /** When the probe finished. */
   time:
-    | Date
+    | Timestamp
     | undefined;
   /** APP_ENV of the service that ran the probe, e.g. "production". */
   environment: string;
@@ -40,7 +40,7 @@ function createBaseHealthEvent(): HealthEvent {
 export const HealthEvent: MessageFns<HealthEvent> = {
   encode(message: HealthEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.time !== undefined) {
-      Timestamp.encode(toTimestamp(message.time), writer.uint32(10).fork()).join();
+      Timestamp.encode(message.time, writer.uint32(10).fork()).join();
     }
     if (message.environment !== "") {
       writer.uint32(18).string(message.environment);
@@ -78,7 +78,7 @@ export const HealthEvent: MessageFns<HealthEvent> = {
               break;
             }
 
-            message.time = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.time = Timestamp.decode(reader, reader.uint32());
             continue;
           }
           case 2: {
@@ -147,7 +147,7 @@ export const HealthEvent: MessageFns<HealthEvent> = {
   toJSON(message: HealthEvent): unknown {
     const obj: any = {};
     if (message.time !== undefined) {
-      obj.time = message.time.toISOString();
+      obj.time = fromTimestamp(message.time).toISOString();
     }
     if (message.environment !== "") {
       obj.environment = message.environment;
@@ -172,7 +172,7 @@ export const HealthEvent: MessageFns<HealthEvent> = {
   },
   fromPartial(object: DeepPartial<HealthEvent>): HealthEvent {
     const message = createBaseHealthEvent();
-    message.time = object.time ?? undefined;
+    message.time = (object.time !== undefined && object.time !== null) ? Timestamp.fromPartial(object.time) : undefined;
     message.environment = object.environment ?? "";
     message.dependency = object.dependency ?? "";
     message.status = object.status ?? 0;
@@ -202,13 +202,24 @@ function fromTimestamp(t: Timestamp): Date {
   return new globalThis.Date(millis);
 }
 
-function fromJsonTimestamp(o: any): Date {
+const timestampFractionRegex = /:\d{2}\.\d+/;
+
+function fromJsonTimestamp(o: any): Timestamp {
   if (o instanceof globalThis.Date) {
-    return o;
+    return toTimestamp(o);
   } else if (typeof o === "string") {
-    return new globalThis.Date(o);
+    // Date only keeps milliseconds, and parses longer fractions in an engine-specific way,
+    // so parse the fractional seconds ourselves and give Date only the whole seconds
+    const fraction = timestampFractionRegex.exec(o);
+    if (fraction === null) {
+      return toTimestamp(new globalThis.Date(o));
+    }
+    const fractionNanos = Number(fraction[0].slice(4, 13).padEnd(9, "0"));
+    const wholeSeconds = new globalThis.Date(o.replace(fraction[0], fraction[0].slice(0, 3)));
+    const timestamp = toTimestamp(new globalThis.Date(wholeSeconds.getTime() + Math.trunc(fractionNanos / 1_000_000)));
+    return { ...timestamp, nanos: (timestamp.nanos ?? 0) + (fractionNanos % 1_000_000) };
   } else {
-    return fromTimestamp(Timestamp.fromJSON(o));
+    return Timestamp.fromJSON(o);
   }
 }
 

@@ -80,7 +80,7 @@ export interface GetHealthResponse {
   dependencies: DependencyHealth[];
   /** When the most recent of the dependency probes finished. */
   checkedAt:
-    | Date
+    | Timestamp
     | undefined;
   /**
    * Duration of the slowest latest dependency probe, in milliseconds: probes
@@ -496,7 +496,7 @@ export const GetHealthResponse: MessageFns<GetHealthResponse> = {
       DependencyHealth.encode(v!, writer.uint32(26).fork()).join();
     }
     if (message.checkedAt !== undefined) {
-      Timestamp.encode(toTimestamp(message.checkedAt), writer.uint32(34).fork()).join();
+      Timestamp.encode(message.checkedAt, writer.uint32(34).fork()).join();
     }
     if (message.checkDurationMs !== 0) {
       writer.uint32(40).int32(message.checkDurationMs);
@@ -546,7 +546,7 @@ export const GetHealthResponse: MessageFns<GetHealthResponse> = {
               break;
             }
 
-            message.checkedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.checkedAt = Timestamp.decode(reader, reader.uint32());
             continue;
           }
           case 5: {
@@ -593,7 +593,7 @@ export const GetHealthResponse: MessageFns<GetHealthResponse> = {
       obj.dependencies = message.dependencies.map((e) => DependencyHealth.toJSON(e));
     }
     if (message.checkedAt !== undefined) {
-      obj.checked_at = message.checkedAt.toISOString();
+      obj.checked_at = fromTimestamp(message.checkedAt).toISOString();
     }
     if (message.checkDurationMs !== 0) {
       obj.check_duration_ms = Math.round(message.checkDurationMs);
@@ -609,7 +609,9 @@ export const GetHealthResponse: MessageFns<GetHealthResponse> = {
     message.status = object.status ?? 0;
     message.message = object.message ?? "";
     message.dependencies = object.dependencies?.map((e) => DependencyHealth.fromPartial(e)) || [];
-    message.checkedAt = object.checkedAt ?? undefined;
+    message.checkedAt = (object.checkedAt !== undefined && object.checkedAt !== null)
+      ? Timestamp.fromPartial(object.checkedAt)
+      : undefined;
     message.checkDurationMs = object.checkDurationMs ?? 0;
     return message;
   },
@@ -828,7 +830,8 @@ export const HealthServiceService = {
   /**
    * The most recent probe results, newest first, from a bounded in-memory
    * history (HEALTH_HISTORY_SIZE entries).
-   * Returns OK, INVALID_ARGUMENT (negative page_size or a bad page_token).
+   * Returns OK, INVALID_ARGUMENT (negative page_size, a bad page_token, or a
+   * dependency filter that is not a dependency name).
    */
   listHealthEvents: {
     path: "/coaching.health.v1.HealthService/ListHealthEvents" as const,
@@ -891,7 +894,8 @@ export interface HealthServiceServer extends UntypedServiceImplementation {
   /**
    * The most recent probe results, newest first, from a bounded in-memory
    * history (HEALTH_HISTORY_SIZE entries).
-   * Returns OK, INVALID_ARGUMENT (negative page_size or a bad page_token).
+   * Returns OK, INVALID_ARGUMENT (negative page_size, a bad page_token, or a
+   * dependency filter that is not a dependency name).
    */
   listHealthEvents: handleUnaryCall<ListHealthEventsRequest, ListHealthEventsResponse>;
   /**
@@ -938,7 +942,8 @@ export interface HealthServiceClient extends Client {
   /**
    * The most recent probe results, newest first, from a bounded in-memory
    * history (HEALTH_HISTORY_SIZE entries).
-   * Returns OK, INVALID_ARGUMENT (negative page_size or a bad page_token).
+   * Returns OK, INVALID_ARGUMENT (negative page_size, a bad page_token, or a
+   * dependency filter that is not a dependency name).
    */
   listHealthEvents(
     request: ListHealthEventsRequest,
@@ -1032,13 +1037,24 @@ function fromTimestamp(t: Timestamp): Date {
   return new globalThis.Date(millis);
 }
 
-function fromJsonTimestamp(o: any): Date {
+const timestampFractionRegex = /:\d{2}\.\d+/;
+
+function fromJsonTimestamp(o: any): Timestamp {
   if (o instanceof globalThis.Date) {
-    return o;
+    return toTimestamp(o);
   } else if (typeof o === "string") {
-    return new globalThis.Date(o);
+    // Date only keeps milliseconds, and parses longer fractions in an engine-specific way,
+    // so parse the fractional seconds ourselves and give Date only the whole seconds
+    const fraction = timestampFractionRegex.exec(o);
+    if (fraction === null) {
+      return toTimestamp(new globalThis.Date(o));
+    }
+    const fractionNanos = Number(fraction[0].slice(4, 13).padEnd(9, "0"));
+    const wholeSeconds = new globalThis.Date(o.replace(fraction[0], fraction[0].slice(0, 3)));
+    const timestamp = toTimestamp(new globalThis.Date(wholeSeconds.getTime() + Math.trunc(fractionNanos / 1_000_000)));
+    return { ...timestamp, nanos: (timestamp.nanos ?? 0) + (fractionNanos % 1_000_000) };
   } else {
-    return fromTimestamp(Timestamp.fromJSON(o));
+    return Timestamp.fromJSON(o);
   }
 }
 
