@@ -118,7 +118,7 @@ describe('rules', () => {
     const lowered = await h.api.call('updateProgram', { program: { ...program, totalSessions: 1 }, updateMask: ['total_sessions'] });
     expectError(lowered, status.FAILED_PRECONDITION, 'PROGRAM_HAS_ENROLLMENTS');
     expect((await h.api.ok('getProgram', { id: program.id })).program).toEqual(program);
-    expect(await progress()).toEqual({ ...before, readTime: expect.any(Date) });
+    expect(await progress()).toEqual({ ...before, readTime: { seconds: expect.any(String), nanos: expect.any(Number) } });
     // Once nobody is enrolled (the enrollment and its sessions deleted), the total is free to change.
     const current = (await h.api.ok('getEnrollment', { id: enrollment.id })).enrollment!;
     await h.api.ok('deleteEnrollment', { id: enrollment.id, etag: current.etag, force: true });
