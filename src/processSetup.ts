@@ -31,6 +31,7 @@ export function setUpProcess(): ProcessSetup {
   }
   const secrets = new SecretRegistry();
   secrets.add(readPassword(config.db.password));
+  if (config.db.direct !== undefined) secrets.add(readPassword(config.db.direct.password));
   const requestContext = new RequestContext();
   const logger = createLogger({ level: config.logLevel, secrets, requestContext });
   return { config, logger, secrets, requestContext };

@@ -22,15 +22,36 @@ export function tlsOptions(db: DatabaseConfig): TlsOptions | undefined {
   }
 }
 
-/** The search_path, sent as a startup option so every connection uses DB_SCHEMA. */
-function startupOptions(db: DatabaseConfig): string {
-  return `-c search_path=${db.schema}`;
+/**
+ * The search_path, sent as a startup option so every connection uses DB_SCHEMA.
+ * A transaction pooler (PgBouncer 1.18) refuses startup options ("unsupported
+ * startup parameter"), so in DB_POOL_MODE=transaction none is sent and the
+ * role's own defaults provide it (checked by sessionDefaults.ts).
+ */
+function startupOptions(db: DatabaseConfig): string | undefined {
+  return db.poolMode === 'session' ? `-c search_path=${db.schema}` : undefined;
 }
 
-/** Settings for a single `pg.Client` (migrations, startup checks). */
-export function pgClientConfig(db: DatabaseConfig): ClientConfig {
+/**
+ * The settings of the direct connection (DB_MIGRATION_URL) for migrations and
+ * startup checks: the pool's own when none is configured. It bypasses any
+ * pooler, so it may carry startup parameters and hold session state.
+ */
+export function directConnection(db: DatabaseConfig): DatabaseConfig {
+  return db.direct === undefined ? db : { ...db, ...db.direct, poolMode: 'session' };
+}
+
+/**
+ * Settings for a single `pg.Client` (migrations, startup checks, probes).
+ * `statementTimeoutMs` is a startup parameter, so it is sent only where the
+ * connection may carry one (not through a transaction pooler).
+ */
+export function pgClientConfig(db: DatabaseConfig, extra: { statementTimeoutMs?: number } = {}): ClientConfig {
   const ssl = tlsOptions(db);
+  const options = startupOptions(db);
   return {
+    ...(options !== undefined && { options }),
+    ...(extra.statementTimeoutMs !== undefined && db.poolMode === 'session' && { statement_timeout: extra.statementTimeoutMs }),
     host: db.host,
     port: db.port,
     database: db.name,
@@ -38,7 +59,6 @@ export function pgClientConfig(db: DatabaseConfig): ClientConfig {
     password: readPassword(db.password),
     ssl: ssl ?? false,
     application_name: 'coaching-service',
-    options: startupOptions(db),
     connectionTimeoutMillis: db.connectTimeoutMs,
   };
 }
@@ -51,6 +71,6 @@ export function passwordlessDsn(db: DatabaseConfig): string {
     databaseName: db.name,
     username: db.user,
     applicationName: 'coaching-service',
-    options: startupOptions(db),
+    ...(startupOptions(db) !== undefined && { options: startupOptions(db) }),
   });
 }
