@@ -222,6 +222,14 @@ export async function baseBackup(source: PgNode, target: string, options: { asSt
   );
 }
 
+/** A new, independent server started from a base backup of `source` (not a standby): the physical-restore drill. */
+export async function startFromBaseBackup(source: PgNode, name: string): Promise<PgNode> {
+  const node = await newNode(name);
+  await baseBackup(source, node.dataDir, { applicationName: name });
+  await node.start();
+  return node;
+}
+
 /** Waits until `standby` has replayed WAL up to `lsn` (bounded). */
 export async function waitForReplay(standby: PgNode, lsn: string, timeoutMs = 30_000): Promise<void> {
   const target = lsnToBytes(lsn);
