@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config/config';
 import { coachingApi } from './support/grpcClient';
 import { childEnv, ensureBuilt, jsonLines, runNode } from './support/processes';
-import { startFromBaseBackup, startPrimary, type PgNode } from './support/replication';
-import { mustRun, PG15_BIN } from './support/serverProcesses';
+import { existsSync, writeFileSync } from 'node:fs';
+import { baseBackupNode, startFromBaseBackup, startPrimary, type PgNode } from './support/replication';
+import { mustRun, PG15_BIN, serverFolder } from './support/serverProcesses';
+import { waitFor } from './support/waitFor';
 import { serviceEnv } from './support/testDatabase';
 import { startTestService } from './support/testService';
 import { at, world } from './support/world';
@@ -19,6 +21,8 @@ import { at, world } from './support/world';
 const DATABASE = 'coaching';
 const started: PgNode[] = [];
 let source: PgNode;
+/** Where the source archives its WAL (archive_command), for point-in-time recovery. */
+let archive: string;
 
 /** Row count and an md5 of every row (in a stable order) of each table of the service's schema. */
 async function fingerprint(node: PgNode): Promise<Record<string, { rows: number; md5: string }>> {
@@ -47,7 +51,11 @@ async function runCheck(node: PgNode) {
 
 beforeAll(async () => {
   ensureBuilt();
-  source = await startPrimary('backup-source');
+  archive = serverFolder('wal-archive');
+  source = await startPrimary('backup-source', {
+    archive_mode: 'on',
+    archive_command: `'test ! -f ${archive}/%f && cp %p ${archive}/%f'`,
+  });
   started.push(source);
   await source.query(`create database ${DATABASE}`);
   // The real service migrates the database and writes a small world through its API.
@@ -107,6 +115,34 @@ describe('backup and restore (PostgreSQL 15)', () => {
     expect(await copy.inRecovery()).toBe(false);
     expect(await fingerprint(copy)).toEqual(atBackup);
     expect((await fingerprint(source)).idempotency_keys!.rows).toBe(0);
+    const check = await runCheck(copy);
+    expect({ code: check.code, output: check.output }).toEqual({ code: 0, output: expect.stringContaining('database check passed') });
+  });
+
+  it('point in time: a base backup plus archived WAL, recovered to a moment between two writes', async () => {
+    const copy = await baseBackupNode(source, 'pitr-copy');
+    started.push(copy);
+    const insert = (email: string) =>
+      source.query(`insert into profiles (id, role, email, display_name, timezone) values (gen_random_uuid(), 'COACH', $1, 'PITR', 'UTC')`, [email], DATABASE);
+    await insert('kept@example.com');
+    const [{ target }] = (await source.query<{ target: string }>('select clock_timestamp()::text as target')) as [{ target: string }];
+    const atTarget = await fingerprint(source);
+    await insert('after-target@example.com');
+    // Close the WAL segment holding both writes, so that the archiver copies it.
+    const [{ segment }] = (await source.query<{ segment: string }>('select pg_walfile_name(pg_switch_wal()) as segment')) as [{ segment: string }];
+    await waitFor(`WAL segment ${segment} in the archive`, () => existsSync(join(archive, segment)), { timeoutMs: 30_000 });
+
+    copy.configure({
+      restore_command: `'cp ${archive}/%f %p'`,
+      recovery_target_time: `'${target}'`,
+      recovery_target_action: "'promote'",
+    });
+    writeFileSync(join(copy.dataDir, 'recovery.signal'), '');
+    await copy.start();
+    await waitFor('the recovered copy to be promoted', async () => !(await copy.inRecovery()), { timeoutMs: 60_000 });
+    const emails = await copy.query<{ email: string }>(`select email from profiles where display_name = 'PITR' order by email`, [], DATABASE);
+    expect(emails).toEqual([{ email: 'kept@example.com' }]);
+    expect(await fingerprint(copy)).toEqual(atTarget);
     const check = await runCheck(copy);
     expect({ code: check.code, output: check.output }).toEqual({ code: 0, output: expect.stringContaining('database check passed') });
   });

@@ -224,9 +224,15 @@ export async function baseBackup(source: PgNode, target: string, options: { asSt
 
 /** A new, independent server started from a base backup of `source` (not a standby): the physical-restore drill. */
 export async function startFromBaseBackup(source: PgNode, name: string): Promise<PgNode> {
+  const node = await baseBackupNode(source, name);
+  await node.start();
+  return node;
+}
+
+/** A new node holding a base backup of `source`, not started (configure recovery first, e.g. point-in-time). */
+export async function baseBackupNode(source: PgNode, name: string): Promise<PgNode> {
   const node = await newNode(name);
   await baseBackup(source, node.dataDir, { applicationName: name });
-  await node.start();
   return node;
 }
 
