@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { freePort } from './postgresServer';
 import { isAlive, mustRun, PG15_BIN, pidFromFile, runAsServerUser, serverFolder, stopPid } from './serverProcesses';
+import { queryUrl } from './testDatabase';
 import { waitFor } from './waitFor';
 
 /**
@@ -107,15 +107,8 @@ export class PgNode {
   }
 
   /** One statement on a fresh connection (the server may have restarted since the last one). */
-  async query<T extends object = Record<string, unknown>>(text: string, values?: unknown[], database = 'postgres'): Promise<T[]> {
-    const client = new Client({ connectionString: this.url(database), connectionTimeoutMillis: 10_000 });
-    client.on('error', () => undefined);
-    await client.connect();
-    try {
-      return (await client.query<T>(text, values)).rows;
-    } finally {
-      await client.end().catch(() => undefined);
-    }
+  query<T extends object = Record<string, unknown>>(text: string, values?: unknown[], database = 'postgres'): Promise<T[]> {
+    return queryUrl<T>(this.url(database), text, values);
   }
 
   async inRecovery(): Promise<boolean> {
