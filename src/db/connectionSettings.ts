@@ -4,6 +4,7 @@ import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { ClientConfig } from 'pg';
 import { stringifyDsn } from 'slonik';
 import { readPassword, type DatabaseConfig } from '../config/config';
+import { startupOptionsOf } from './sessionDefaults';
 
 /** TLS options for the configured DB_SSL_MODE (libpq semantics). */
 export function tlsOptions(db: DatabaseConfig): TlsOptions | undefined {
@@ -23,13 +24,13 @@ export function tlsOptions(db: DatabaseConfig): TlsOptions | undefined {
 }
 
 /**
- * The search_path, sent as a startup option so every connection uses DB_SCHEMA.
- * A transaction pooler (PgBouncer 1.18) refuses startup options ("unsupported
- * startup parameter"), so in DB_POOL_MODE=transaction none is sent and the
- * role's own defaults provide it (checked by sessionDefaults.ts).
+ * The startup options of a connection (search_path = DB_SCHEMA). A transaction
+ * pooler (PgBouncer 1.18) refuses them ("unsupported startup parameter"), so in
+ * DB_POOL_MODE=transaction none is sent and the role's own defaults provide
+ * the same settings (one list for both: sessionDefaults.ts).
  */
 function startupOptions(db: DatabaseConfig): string | undefined {
-  return db.poolMode === 'session' ? `-c search_path=${db.schema}` : undefined;
+  return db.poolMode === 'session' ? startupOptionsOf(db) : undefined;
 }
 
 /**

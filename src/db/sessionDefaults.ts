@@ -2,37 +2,80 @@ import type { Client } from 'pg';
 import type { DatabaseConfig } from '../config/config';
 
 /**
- * Behind a transaction pooler (DB_POOL_MODE=transaction) the service sends no
- * startup parameters, so what it would have sent must come from the role's
- * own defaults on the server: unqualified names resolve to DB_SCHEMA, and the
- * statement and idle-in-transaction timeouts are set. The gateway shortens the
- * statement timeout per transaction (SET LOCAL) and relies on the default
- * being no longer than DB_STATEMENT_TIMEOUT.
- *
- * Returns one problem per missing default, plus the statements that fix them.
+ * A session setting the service relies on. With DB_POOL_MODE=session it is
+ * sent when connecting; behind a transaction pooler (which refuses startup
+ * parameters, and where a SET would stick to whichever server connection ran
+ * it) it must be the role's default instead, checked at startup.
+ */
+export interface SessionSetting {
+  readonly name: string;
+  /** Sent as `-c name=value` in the startup options (undefined: slonik sends it as its own parameter, or not at all). */
+  readonly option: string | undefined;
+  /** SQL expression reading the effective value (as text). */
+  readonly read: string;
+  /** Undefined when the value is right, else what is wrong with it. */
+  readonly problem: (actual: string | null) => string | undefined;
+  /** The value for `alter role … set <name> = <value>`. */
+  readonly roleValue: string;
+}
+
+const ms = (name: string): string => `(select setting from pg_settings where name = '${name}')`;
+
+/** Every setting the service's connections need, in one list: sent at connect, or checked as role defaults. */
+export function sessionSettings(db: DatabaseConfig): SessionSetting[] {
+  const limit = db.statementTimeoutMs;
+  const seconds = `'${limit / 1000}s'`;
+  return [
+    {
+      name: 'search_path',
+      option: db.schema,
+      read: 'current_schema()',
+      problem: (actual) => (actual === db.schema ? undefined : `unqualified names resolve to schema ${JSON.stringify(actual)}, not DB_SCHEMA "${db.schema}"`),
+      roleValue: `"${db.schema.replace(/"/g, '""')}"`,
+    },
+    {
+      // The gateway shortens it per transaction (SET LOCAL) and relies on the default being no longer than DB_STATEMENT_TIMEOUT.
+      name: 'statement_timeout',
+      option: undefined,
+      read: ms('statement_timeout'),
+      problem: (actual) =>
+        Number(actual) > 0 && Number(actual) <= limit ? undefined : `statement_timeout is ${actual} ms, expected 1 to ${limit} (DB_STATEMENT_TIMEOUT)`,
+      roleValue: seconds,
+    },
+    {
+      name: 'idle_in_transaction_session_timeout',
+      option: undefined,
+      read: ms('idle_in_transaction_session_timeout'),
+      problem: (actual) => (Number(actual) > 0 ? undefined : 'idle_in_transaction_session_timeout is off'),
+      roleValue: seconds,
+    },
+  ];
+}
+
+/** The startup `options` string of a connection that may carry one. */
+export function startupOptionsOf(db: DatabaseConfig): string {
+  return sessionSettings(db)
+    .filter((s) => s.option !== undefined)
+    .map((s) => `-c ${s.name}=${s.option}`)
+    .join(' ');
+}
+
+/**
+ * Reads the settings on a connection made as the pool makes them (through the
+ * pooler, no startup parameters) and returns one problem per setting that the
+ * role's defaults do not provide, plus the statements that fix them.
  */
 export async function checkSessionDefaults(client: Client, db: DatabaseConfig): Promise<{ problems: string[]; fix: string[] }> {
-  const { rows } = await client.query<{ schema: string | null; statement_timeout: number; idle_timeout: number }>(
-    `select current_schema() as schema,
-            (select setting::int from pg_settings where name = 'statement_timeout') as statement_timeout,
-            (select setting::int from pg_settings where name = 'idle_in_transaction_session_timeout') as idle_timeout`,
-  );
-  const row = rows[0]!;
+  const settings = sessionSettings(db);
+  const { rows } = await client.query<Record<string, string | null>>(`select ${settings.map((s, i) => `(${s.read})::text as s${i}`).join(', ')}`);
   const role = `alter role "${db.user.replace(/"/g, '""')}" in database "${db.name.replace(/"/g, '""')}" set`;
-  const seconds = `'${db.statementTimeoutMs / 1000}s'`;
   const problems: string[] = [];
   const fix: string[] = [];
-  if (row.schema !== db.schema) {
-    problems.push(`unqualified names resolve to schema ${JSON.stringify(row.schema)}, not DB_SCHEMA "${db.schema}"`);
-    fix.push(`${role} search_path = "${db.schema.replace(/"/g, '""')}"`);
-  }
-  if (row.statement_timeout <= 0 || row.statement_timeout > db.statementTimeoutMs) {
-    problems.push(`statement_timeout is ${row.statement_timeout} ms, expected 1 to ${db.statementTimeoutMs} (DB_STATEMENT_TIMEOUT)`);
-    fix.push(`${role} statement_timeout = ${seconds}`);
-  }
-  if (row.idle_timeout <= 0) {
-    problems.push('idle_in_transaction_session_timeout is off');
-    fix.push(`${role} idle_in_transaction_session_timeout = ${seconds}`);
-  }
+  settings.forEach((setting, i) => {
+    const problem = setting.problem(rows[0]?.[`s${i}`] ?? null);
+    if (problem === undefined) return;
+    problems.push(problem);
+    fix.push(`${role} ${setting.name} = ${setting.roleValue}`);
+  });
   return { problems, fix };
 }
