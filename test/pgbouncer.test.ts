@@ -100,6 +100,7 @@ describe('startup behind PgBouncer', () => {
     expect(error.message).toContain(`alter role "${role}" in database "${db.name}" set search_path = "${SCHEMA}"`);
     expect(error.message).toContain('statement_timeout is 0 ms');
     expect(error.message).toContain('idle_in_transaction_session_timeout is off');
+    expect(error.message).toContain(`alter role "${role}" in database "${db.name}" set statement_timeout = '2s'`);
     // The migrations ran once, directly, as the role, into its own schema.
     const [applied] = await direct<{ n: number; owner: string }>(
       `select (select count(*)::int from schema_migrations) as n, (select nspowner::regrole::text from pg_namespace where nspname = $1) as owner`,
@@ -118,7 +119,14 @@ describe('a representative flow through PgBouncer in transaction pooling', () =>
 
   beforeAll(async () => {
     // What the runbook tells an operator to run once (as the database owner or a superuser).
-    for (const setting of [`search_path = "${SCHEMA}"`, `statement_timeout = '2s'`, `idle_in_transaction_session_timeout = '2s'`]) {
+    const settings = [
+      `search_path = "${SCHEMA}"`,
+      `TimeZone = 'UTC'`,
+      `DateStyle = 'ISO, MDY'`,
+      `statement_timeout = '2s'`,
+      `idle_in_transaction_session_timeout = '2s'`,
+    ];
+    for (const setting of settings) {
       await adminQuery(`alter role ${role} in database ${db.name} set ${setting}`);
     }
     // Server connections opened before the change keep their old defaults.

@@ -34,6 +34,22 @@ export function sessionSettings(db: DatabaseConfig): SessionSetting[] {
       roleValue: `"${db.schema.replace(/"/g, '""')}"`,
     },
     {
+      // One text form of timestamptz and dates, whatever the server's defaults (slonik parses the text).
+      name: 'TimeZone',
+      option: 'UTC',
+      read: "current_setting('TimeZone')",
+      problem: (actual) => (actual === 'UTC' ? undefined : `TimeZone is ${JSON.stringify(actual)}, not "UTC"`),
+      roleValue: "'UTC'",
+    },
+    {
+      // The options string is split on whitespace: no space after the comma there.
+      name: 'DateStyle',
+      option: 'ISO,MDY',
+      read: "current_setting('DateStyle')",
+      problem: (actual) => (actual === 'ISO, MDY' ? undefined : `DateStyle is ${JSON.stringify(actual)}, not "ISO, MDY"`),
+      roleValue: "'ISO, MDY'",
+    },
+    {
       // The gateway shortens it per transaction (SET LOCAL) and relies on the default being no longer than DB_STATEMENT_TIMEOUT.
       name: 'statement_timeout',
       option: undefined,
