@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { basename } from 'node:path';
 import { join } from 'node:path';
 
 /**
@@ -35,14 +36,20 @@ export function serverUser(): ServerUser {
   return (cachedUser = { uid: id('-u'), gid: id('-g'), name: 'postgres' });
 }
 
-/** Parent of every folder this test run creates for its servers; teardown empties it. */
+const RUN_FOLDER_PREFIX = 'coaching-servers-';
+
+/** Parent of every folder this test run creates for its servers; teardown empties it. Named after the run's Jest process id. */
 export function runFolder(): string {
-  const runId = (process.env.TEST_PG_TEMPLATE ?? '').replace(/^coaching_tpl_/, '') || String(process.pid);
-  const dir = join(tmpdir(), `coaching-servers-${runId}`);
+  const dir = runFolderPath();
   mkdirSync(dir, { recursive: true });
   // mkdtemp-style folders are 0700: the server user must be able to traverse them.
   chmodSync(dir, 0o755);
   return dir;
+}
+
+function runFolderPath(): string {
+  const runId = (process.env.TEST_PG_TEMPLATE ?? '').replace(/^coaching_tpl_/, '') || String(process.pid);
+  return join(tmpdir(), `${RUN_FOLDER_PREFIX}${runId}`);
 }
 
 /** A fresh folder owned by the server user, inside {@link runFolder}. */
@@ -153,7 +160,7 @@ function pidFiles(dir: string, depth = 0): string[] {
  * more than once; globalTeardown calls it so that a test file that died
  * leaves no postgres or pgbouncer process behind.
  */
-export async function killLeftoverServers(dir = runFolder()): Promise<number> {
+export async function killLeftoverServers(dir = runFolderPath()): Promise<number> {
   let stopped = 0;
   for (const file of pidFiles(dir)) {
     const pid = pidFromFile(file);
@@ -163,5 +170,17 @@ export async function killLeftoverServers(dir = runFolder()): Promise<number> {
     stopped++;
   }
   rmSync(dir, { recursive: true, force: true });
+  return stopped + (dir === runFolderPath() ? await killOrphanedRuns() : 0);
+}
+
+/** Folders of earlier runs whose Jest process is gone (killed before its teardown): their servers are stopped too. */
+async function killOrphanedRuns(): Promise<number> {
+  let stopped = 0;
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith(RUN_FOLDER_PREFIX)) continue;
+    const pid = Number(name.slice(RUN_FOLDER_PREFIX.length));
+    if (!Number.isInteger(pid) || pid <= 0 || isAlive(pid)) continue;
+    stopped += await killLeftoverServers(join(tmpdir(), basename(name)));
+  }
   return stopped;
 }
