@@ -79,6 +79,7 @@ describe('calls against the real service', () => {
     expect(invalid).toBeInstanceOf(InvalidArgumentError);
     expect(invalid).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'INVALID_ARGUMENT', domain: 'coaching.v1' });
     expect((invalid as InvalidArgumentError).fieldViolations.map((v) => v.field)).toEqual(['id']);
+    expect((invalid as Error).name).toBe('InvalidArgumentError');
 
     const missing = await c.getProfile({ id: randomUUID() }).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(NotFoundError);

@@ -9,7 +9,6 @@ import { Status } from '../generated/google/rpc/status';
  * come back). Branch on the subclass or on `reason`, never on the message.
  */
 export class CoachingServiceError extends Error {
-  override name = 'CoachingServiceError';
   /** gRPC status code (`status.NOT_FOUND`, ...). */
   readonly code: status;
   /** ErrorInfo.reason: stable UPPER_SNAKE (`PROFILE_IN_USE`); `UNKNOWN` when the server sent none. */
@@ -27,6 +26,8 @@ export class CoachingServiceError extends Error {
 
   constructor(error: ServiceError) {
     super(error.details, { cause: error });
+    // The subclass's own name (InvalidArgumentError, ...), for logs and stack traces.
+    this.name = new.target.name;
     this.code = error.code;
     const decoded = decodeDetails(error.metadata);
     this.reason = decoded.errorInfo?.reason ?? 'UNKNOWN';
@@ -44,31 +45,15 @@ export class CoachingServiceError extends Error {
   }
 }
 
-export class InvalidArgumentError extends CoachingServiceError {
-  override name = 'InvalidArgumentError';
-}
-export class NotFoundError extends CoachingServiceError {
-  override name = 'NotFoundError';
-}
-export class AlreadyExistsError extends CoachingServiceError {
-  override name = 'AlreadyExistsError';
-}
-export class FailedPreconditionError extends CoachingServiceError {
-  override name = 'FailedPreconditionError';
-}
+export class InvalidArgumentError extends CoachingServiceError {}
+export class NotFoundError extends CoachingServiceError {}
+export class AlreadyExistsError extends CoachingServiceError {}
+export class FailedPreconditionError extends CoachingServiceError {}
 /** An etag no longer matches (ETAG_MISMATCH): read again and re-apply the change. */
-export class AbortedError extends CoachingServiceError {
-  override name = 'AbortedError';
-}
-export class UnavailableError extends CoachingServiceError {
-  override name = 'UnavailableError';
-}
-export class ResourceExhaustedError extends CoachingServiceError {
-  override name = 'ResourceExhaustedError';
-}
-export class DeadlineExceededError extends CoachingServiceError {
-  override name = 'DeadlineExceededError';
-}
+export class AbortedError extends CoachingServiceError {}
+export class UnavailableError extends CoachingServiceError {}
+export class ResourceExhaustedError extends CoachingServiceError {}
+export class DeadlineExceededError extends CoachingServiceError {}
 
 const BY_CODE: Partial<Record<status, new (error: ServiceError) => CoachingServiceError>> = {
   [status.INVALID_ARGUMENT]: InvalidArgumentError,
