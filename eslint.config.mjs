@@ -42,6 +42,15 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': layer([['@grpc/*', '**/generated/**', '**/grpc/**']], 'Data access knows nothing of gRPC or generated proto code.') },
   },
   {
+    files: ['src/client/**'],
+    rules: {
+      'no-restricted-imports': layer(
+        [['../app', '../main', '../processSetup', '../paths', '../*/**', '!../generated/**', 'slonik', '@slonik/*', 'pg']],
+        'The client is shipped to other services: it knows the contract (generated code) and grpc-js, nothing of the server.',
+      ),
+    },
+  },
+  {
     files: ['src/domain/**', 'src/config/**'],
     rules: { 'no-restricted-imports': layer([['../*', '!../domain/*', '!../config/*', '@grpc/*', 'slonik', 'pg']], 'Domain and config import nothing internal.') },
   },

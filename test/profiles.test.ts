@@ -66,11 +66,18 @@ describe('create, get, update, delete', () => {
   });
 
   it('echoes the caller x-request-id, or generates one', async () => {
+    // An error carries it in its trailers: it has no response headers (trailers-only, so that clients may retry it).
     const given = await api.call('getProfile', { id: randomUUID() }, { metadata: { 'x-request-id': 'corr-123' } });
-    expect(given.headers?.get('x-request-id')).toEqual(['corr-123']);
     expect(given.error?.metadata.get('x-request-id')).toEqual(['corr-123']);
+    expect(given.headers?.get('x-request-id') ?? []).toEqual([]);
     const generated = await api.call('getProfile', { id: randomUUID() });
-    expect(String(generated.headers?.get('x-request-id')[0])).toMatch(/^[0-9a-f-]{36}$/);
+    expect(String(generated.error?.metadata.get('x-request-id')[0])).toMatch(/^[0-9a-f-]{36}$/);
+    // A response carries it in its headers.
+    const existing = (await api.ok('createProfile', { profile: newProfile(), requestId: '' })).profile!;
+    const found = await api.call('getProfile', { id: existing.id }, { metadata: { 'x-request-id': 'corr-456' } });
+    expect(found.headers?.get('x-request-id')).toEqual(['corr-456']);
+    const foundGenerated = await api.call('getProfile', { id: existing.id });
+    expect(String(foundGenerated.headers?.get('x-request-id')[0])).toMatch(/^[0-9a-f-]{36}$/);
     const line = svc.logs.records().find((r) => r.correlationId === 'corr-123');
     expect(line).toMatchObject({ method: 'GetProfile', code: 'NOT_FOUND', msg: 'rpc finished' });
     expect(typeof line?.durationMs).toBe('number');

@@ -1,6 +1,6 @@
 /** `npm run migrate -- up | down [steps] | status`. */
 import { Client } from 'pg';
-import { pgClientConfig } from '../db/connectionSettings';
+import { directConnection, pgClientConfig } from '../db/connectionSettings';
 import { loadMigrations } from '../db/migrations';
 import { Migrator } from '../db/Migrator';
 import { MIGRATIONS_DIR } from '../paths';
@@ -9,7 +9,11 @@ import { runCli } from './runCli';
 const [command = 'status', stepsArg] = process.argv.slice(2);
 
 void runCli(async (config, logger) => {
-  const client = new Client(pgClientConfig(config.db));
+  if (config.db.poolMode === 'transaction' && config.db.direct === undefined && command !== 'status') {
+    // Behind a transaction pooler the session-level advisory lock could be taken and released on different server connections.
+    throw new Error('DB_POOL_MODE=transaction: migrate up/down need a direct connection to PostgreSQL; set DB_MIGRATION_URL');
+  }
+  const client = new Client(pgClientConfig(directConnection(config.db)));
   await client.connect();
   try {
     const migrator = new Migrator(client, config.db.schema, config.appEnv, loadMigrations(MIGRATIONS_DIR));

@@ -22,6 +22,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const DB_AUTH_METHODS = ['password', 'trust', 'certificate'] as const;
 /** How the database server authenticates the service: a password, nothing (trust, peer), or the TLS client certificate. */
 export type DbAuth = (typeof DB_AUTH_METHODS)[number];
+export const POOL_MODES = ['session', 'transaction'] as const;
+/** How the pool's connections reach PostgreSQL: directly (or a session pooler), or through a transaction pooler such as PgBouncer. */
+export type PoolMode = (typeof POOL_MODES)[number];
 
 /** Where the database password comes from: a literal or a mounted file re-read on reload. */
 export type PasswordSource =
@@ -54,6 +57,24 @@ export interface DatabaseConfig {
   readonly healthCheckIntervalMs: number;
   readonly pingTimeoutMs: number;
   readonly migrateOnStart: boolean;
+  /**
+   * `transaction`: a transaction-pooling PgBouncer is in front, so no connection sends startup
+   * parameters (search_path, timeouts come from the role's defaults, checked at startup) and
+   * nothing relies on session state. `session` (default): direct connections or a session pooler.
+   */
+  readonly poolMode: PoolMode;
+  /** Direct connection (bypassing the pooler) for migrations and startup checks; undefined: the pool's own endpoint. */
+  readonly direct: DirectConnectionConfig | undefined;
+}
+
+/** Where DB_MIGRATION_URL points; every part it leaves out is the pool's own setting. */
+export interface DirectConnectionConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly name: string;
+  readonly user: string;
+  readonly password: PasswordSource;
+  readonly sslMode: SslMode;
 }
 
 /** Policies in front of the database (cockatiel), see src/resilience. */
@@ -221,7 +242,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     return Math.max(100, Math.min(ms, maxSeconds * 1000));
   };
 
-  const db: DatabaseConfig = {
+  const pool: Omit<DatabaseConfig, keyof PoolerSettings> = {
     embedded,
     embeddedDataDir: r.string('DB_EMBEDDED_DATA_DIR', '.data/postgres'),
     host: r.string('DB_HOST', url?.host ?? '127.0.0.1'),
@@ -248,6 +269,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     pingTimeoutMs: probeDuration('DB_PING_TIMEOUT', 5, 600),
     migrateOnStart: r.bool('DB_MIGRATE_ON_START', appEnv === 'development' || appEnv === 'test'),
   };
+  const db: DatabaseConfig = { ...pool, ...poolerSettings(r, pool) };
 
   const health: HealthConfig = {
     failingCheckIntervalMs: probeDuration('HEALTH_FAILING_CHECK_INTERVAL', 2, 3600),
@@ -328,6 +350,36 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   return deepFreeze(config);
 }
 
+type PoolerSettings = Pick<DatabaseConfig, 'poolMode' | 'direct'>;
+
+/**
+ * DB_POOL_MODE and DB_MIGRATION_URL: running behind a transaction pooler
+ * (PgBouncer). The direct connection takes every part DB_MIGRATION_URL leaves
+ * out from the pool's settings.
+ */
+function poolerSettings(r: ReturnType<typeof createReader>, pool: Omit<DatabaseConfig, keyof PoolerSettings>): PoolerSettings {
+  const poolMode = r.oneOf('DB_POOL_MODE', POOL_MODES, 'session');
+  const url = r.databaseUrl('DB_MIGRATION_URL');
+  const direct: DirectConnectionConfig | undefined =
+    url === undefined
+      ? undefined
+      : {
+          host: url.host ?? pool.host,
+          port: url.port ?? pool.port,
+          name: url.database ?? pool.name,
+          user: url.user ?? pool.user,
+          password: url.password !== undefined ? { kind: 'literal', value: url.password } : pool.password,
+          sslMode: url.sslMode ?? pool.sslMode,
+        };
+  if (poolMode === 'transaction' && pool.migrateOnStart && direct === undefined) {
+    r.problem(
+      'DB_MIGRATION_URL',
+      'is required when DB_POOL_MODE=transaction and DB_MIGRATE_ON_START=true: migrations hold a session-level advisory lock, which needs a direct connection',
+    );
+  }
+  return { poolMode, direct };
+}
+
 /** Reads the current database password (re-reading a mounted secret file each time). */
 export function readPassword(source: PasswordSource): string | undefined {
   switch (source.kind) {
@@ -348,6 +400,7 @@ export function readPassword(source: PasswordSource): string | undefined {
  */
 export function secretValues(config: Config): string[] {
   const values = [readPassword(config.db.password), config.pageTokenSecret, config.alerting.webhookUrl];
+  if (config.db.direct !== undefined) values.push(readPassword(config.db.direct.password));
   for (const dep of config.health.dependencies) {
     if (dep.type !== 'HTTP_SERVICE') continue;
     const url = new URL(dep.url);

@@ -1,5 +1,5 @@
 import type { Client } from 'pg';
-import { quotedSchema } from './connectionSettings';
+import { quotedSchema } from './sessionDefaults';
 import type { Migration } from './migrations';
 
 /** What the database holds compared with what this build expects. */

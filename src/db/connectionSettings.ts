@@ -4,6 +4,7 @@ import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { ClientConfig } from 'pg';
 import { stringifyDsn } from 'slonik';
 import { readPassword, type DatabaseConfig } from '../config/config';
+import { startupOptionsOf } from './sessionDefaults';
 
 /** TLS options for the configured DB_SSL_MODE (libpq semantics). */
 export function tlsOptions(db: DatabaseConfig): TlsOptions | undefined {
@@ -27,28 +28,35 @@ export function tlsOptions(db: DatabaseConfig): TlsOptions | undefined {
 }
 
 /**
- * DB_SCHEMA as PostgreSQL reads it in search_path: double-quoted, so that a
- * mixed-case name ("CoachingData") is not folded to lower case, as the
- * migrations (which quote it too) would otherwise disagree with every query.
+ * The startup options of a connection (search_path = DB_SCHEMA). A transaction
+ * pooler (PgBouncer 1.18) refuses them ("unsupported startup parameter"), so in
+ * DB_POOL_MODE=transaction none is sent and the role's own defaults provide
+ * the same settings (one list for both: sessionDefaults.ts).
  */
-export function quotedSchema(schema: string): string {
-  return `"${schema.replace(/"/g, '""')}"`;
+function startupOptions(db: DatabaseConfig): string | undefined {
+  return db.poolMode === 'session' ? startupOptionsOf(db) : undefined;
 }
 
 /**
- * Startup options of every connection: the search_path (DB_SCHEMA), and UTC
- * with ISO dates, so that timestamptz text has one form the parser reads
- * exactly (no local-mean-time offsets such as +00:53:28 for old dates).
+ * The settings of the direct connection (DB_MIGRATION_URL) for migrations and
+ * startup checks: the pool's own when none is configured. It bypasses any
+ * pooler, so it may carry startup parameters and hold session state.
  */
-function startupOptions(db: DatabaseConfig): string {
-  // The options string is split on whitespace (backslash escapes); DB_SCHEMA holds none (config checks it is an identifier).
-  return `-c search_path=${quotedSchema(db.schema)} -c TimeZone=UTC -c DateStyle=ISO,MDY`;
+export function directConnection(db: DatabaseConfig): DatabaseConfig {
+  return db.direct === undefined ? db : { ...db, ...db.direct, poolMode: 'session' };
 }
 
-/** Settings for a single `pg.Client` (migrations, startup checks). */
-export function pgClientConfig(db: DatabaseConfig): ClientConfig {
+/**
+ * Settings for a single `pg.Client` (migrations, startup checks, probes).
+ * `statementTimeoutMs` is a startup parameter, so it is sent only where the
+ * connection may carry one (not through a transaction pooler).
+ */
+export function pgClientConfig(db: DatabaseConfig, extra: { statementTimeoutMs?: number } = {}): ClientConfig {
   const ssl = tlsOptions(db);
+  const options = startupOptions(db);
   return {
+    ...(options !== undefined && { options }),
+    ...(extra.statementTimeoutMs !== undefined && db.poolMode === 'session' && { statement_timeout: extra.statementTimeoutMs }),
     host: db.host,
     port: db.port,
     database: db.name,
@@ -56,7 +64,6 @@ export function pgClientConfig(db: DatabaseConfig): ClientConfig {
     password: readPassword(db.password),
     ssl: ssl ?? false,
     application_name: 'coaching-service',
-    options: startupOptions(db),
     connectionTimeoutMillis: db.connectTimeoutMs,
   };
 }
@@ -69,6 +76,6 @@ export function passwordlessDsn(db: DatabaseConfig): string {
     databaseName: db.name,
     username: db.user,
     applicationName: 'coaching-service',
-    options: startupOptions(db),
+    ...(startupOptions(db) !== undefined && { options: startupOptions(db) }),
   });
 }

@@ -18,13 +18,16 @@ export async function createDatabasePool(
   extra: { interceptors?: readonly Interceptor[]; driverFactory?: DriverFactory } = {},
 ): Promise<DatabasePool> {
   const ssl = tlsOptions(db);
+  // slonik sends these as startup parameters, which a transaction pooler refuses: there the
+  // role's defaults set them (checked at startup, sessionDefaults.ts).
+  const serverTimeoutMs = db.poolMode === 'session' ? db.statementTimeoutMs : 'DISABLE_TIMEOUT';
   const pool = await createPool(passwordlessDsn(db), {
     maxPoolSize: db.maxConnections,
     idleTimeout: db.connectionMaxIdleTimeMs,
     maximumConnectionAge: db.connectionMaxLifetimeMs,
     connectionTimeout: db.connectTimeoutMs,
-    statementTimeout: db.statementTimeoutMs,
-    idleInTransactionSessionTimeout: db.statementTimeoutMs,
+    statementTimeout: serverTimeoutMs,
+    idleInTransactionSessionTimeout: serverTimeoutMs,
     // Retries are decided by the service's own policies, not multiplied here.
     connectionRetryLimit: 0,
     queryRetryLimit: 0,
@@ -32,7 +35,7 @@ export async function createDatabasePool(
     transactionRetryLimit: 0,
     // slonik's default reset runs DISCARD ALL on every release: one more round
     // trip per call. The service keeps no session state (timeouts are
-    // transaction-local, search_path is a startup option), so there is nothing to reset.
+    // transaction-local, search_path is a startup option or the role's default), so there is nothing to reset.
     resetConnection: () => Promise.resolve(),
     // Read once per pool: a changed secret reaches service through a validated reload,
     // so a wrong new password can never break the pool that is serving.

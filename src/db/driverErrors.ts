@@ -63,6 +63,9 @@ const CONNECTION_CODES: Record<string, { problem: string; retry: RetrySafety }> 
   '08006': { problem: 'connection lost', retry: 'ambiguous' },
   '08003': { problem: 'connection lost', retry: 'ambiguous' },
   '08000': { problem: 'connection lost', retry: 'ambiguous' },
+  // PgBouncer uses it for refusals before any work (an unsupported startup parameter) and for
+  // failures during it ("server conn crashed?"): the work may have run.
+  '08P01': { problem: 'protocol violation reported by the server or a connection pooler', retry: 'ambiguous' },
 };
 
 /**

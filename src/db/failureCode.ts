@@ -34,6 +34,9 @@ export function databaseFailureCode(error: unknown): string {
       return 'READ_ONLY';
     case '42P01':
       return 'UNDEFINED_TABLE';
+    case '08P01':
+      // A pooler's refusal (PgBouncer: unsupported startup parameter), not a lost connection.
+      return 'PROTOCOL_VIOLATION';
     case 'ECONNRESET':
     case 'EPIPE':
     case 'EHOSTUNREACH':

@@ -1,15 +1,27 @@
 import { Client } from 'pg';
 import type { Config } from '../config/config';
-import { pgClientConfig } from './connectionSettings';
+import type { DatabaseConfig } from '../config/config';
+import { directConnection, pgClientConfig } from './connectionSettings';
 import { driverCode } from './driverErrors';
 import { loadMigrations } from './migrations';
 import { DatabaseStateError, Migrator } from './Migrator';
+import { checkSessionDefaults } from './sessionDefaults';
 
-/**
- * Why the service cannot start: `unreachable` may heal by itself, the others
- * need an operator (`listener`: a gRPC or admin listener's TLS or token files, or its port).
- */
-export type StartupFailureKind = 'unreachable' | 'credentials' | 'database' | 'tls' | 'schema' | 'migrations' | 'environment' | 'listener';
+/** Why the database cannot be used; `unreachable` may heal by itself, the others need an operator. */
+export type StartupFailureKind =
+  | 'unreachable'
+  | 'credentials'
+  | 'database'
+  | 'tls'
+  | 'schema'
+  | 'migrations'
+  | 'environment'
+  /** A connection pooler (or the server) refused the connection's protocol, e.g. a startup parameter PgBouncer does not forward. */
+  | 'pooler'
+  /** DB_POOL_MODE=transaction, but the role's defaults do not provide search_path and the timeouts. */
+  | 'session-defaults'
+  /** A gRPC or admin listener's TLS or token files, or its port. */
+  | 'listener';
 
 /** A startup refusal with an actionable, secret-free message. */
 export class StartupError extends Error {
@@ -31,12 +43,29 @@ export class StartupError extends Error {
  */
 const TLS_VERIFICATION = /^(CERT_|UNABLE_TO_|ERR_TLS_|HOSTNAME_MISMATCH$|INVALID_CA$|INVALID_PURPOSE$)|SELF_SIGNED/;
 
-/** A secret-free, actionable explanation of a failed connection attempt. */
-export function explainConnectFailure(config: Config, error: unknown): StartupError {
-  const { host, port, name, user } = config.db;
+/** A secret-free, actionable explanation of a failed connection attempt to `db` (by default the pool's endpoint). */
+export function explainConnectFailure(config: Config, error: unknown, db: DatabaseConfig = config.db): StartupError {
+  if (error instanceof StartupError) return error;
+  const { host, port, name, user } = db;
   const where = `${host}:${port}/${name}`;
   const code = driverCode(error);
   switch (code) {
+    case '08P01': {
+      // PgBouncer answers a startup parameter it does not forward with a protocol violation. Its text
+      // ("unsupported startup parameter: options") names the parameter; it holds no secret.
+      const said = (error instanceof Error ? error.message : String(error)).toWellFormed().slice(0, 200);
+      const hint =
+        db.poolMode === 'session'
+          ? 'behind PgBouncer in transaction pooling set DB_POOL_MODE=transaction (no startup parameters; see the runbook)'
+          : 'check the pooler configuration (pool_mode, ignore_startup_parameters)';
+      return new StartupError(
+        'pooler',
+        `PostgreSQL or a connection pooler at ${host}:${port} refused the connection as a protocol violation (08P01: ${said}): ${hint}`,
+        {
+          cause: error,
+        },
+      );
+    }
     case '28P01':
     case '28000':
       return new StartupError(
@@ -69,14 +98,9 @@ export function explainConnectFailure(config: Config, error: unknown): StartupEr
  * `migrate`, pending migrations are applied first. Throws {@link StartupError}.
  */
 export async function prepareDatabase(config: Config, options: { migrate: boolean; migrationsDir: string }): Promise<void> {
-  const client = new Client(pgClientConfig(config.db));
-  // An 'error' event after connect (server gone) must not crash the process.
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-  } catch (error) {
-    throw explainConnectFailure(config, error);
-  }
+  // Migrations and checks use the direct connection (DB_MIGRATION_URL) when there is one: the advisory lock needs a session.
+  const direct = directConnection(config.db);
+  const client = await connectClient(config, direct);
   try {
     const { schema, name } = config.db;
     const access = await client.query<{ present: boolean; usable: boolean }>(
@@ -103,6 +127,35 @@ export async function prepareDatabase(config: Config, options: { migrate: boolea
         throw new StartupError(error.kind, error.message, { cause: error });
       }
       throw error;
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  if (config.db.poolMode === 'transaction') await assertSessionDefaults(config);
+}
+
+async function connectClient(config: Config, db: DatabaseConfig): Promise<Client> {
+  const client = new Client(pgClientConfig(db));
+  // An 'error' event after connect (server gone) must not crash the process.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    throw explainConnectFailure(config, error, db);
+  }
+  return client;
+}
+
+/** Through the pooler, as the pool will connect: the role's defaults must stand in for the startup parameters. */
+async function assertSessionDefaults(config: Config): Promise<void> {
+  const client = await connectClient(config, config.db);
+  try {
+    const { problems, fix } = await checkSessionDefaults(client, config.db);
+    if (problems.length > 0) {
+      throw new StartupError(
+        'session-defaults',
+        `DB_POOL_MODE=transaction sends no startup parameters, so the role's defaults must provide them, but ${problems.join('; ')}: run ${fix.join('; ')} (then let the pooler reconnect its server connections)`,
+      );
     }
   } finally {
     await client.end().catch(() => undefined);

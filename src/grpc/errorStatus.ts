@@ -115,6 +115,8 @@ export function toStatus(error: unknown, correlationId: string): MappedStatus {
   metadata.set('x-error-reason', reason);
   if (known instanceof UnavailableError && known.retryAfterMs !== undefined) {
     metadata.set('retry-pushback-ms', String(known.retryAfterMs));
+    // The name gRPC's retry design (A6) defines and grpc-js's retrying channel honours.
+    metadata.set('grpc-retry-pushback-ms', String(known.retryAfterMs));
   }
   metadata.set(STATUS_DETAILS_KEY, Buffer.from(Status.encode({ code, message: details, details: detailsOf(known, reason, correlationId) }).finish()));
   return { code, details, metadata, expected: known !== undefined, reason };

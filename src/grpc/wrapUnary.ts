@@ -28,7 +28,8 @@ function deadlineOf(call: ServerUnaryCall<unknown, unknown>): Date | undefined {
 
 /**
  * Wraps a handler with what every RPC needs: a correlation id (from
- * `x-request-id` or generated, echoed in the response headers, and set in
+ * `x-request-id` or generated, echoed in the response headers (in the
+ * trailers of an error, which has no headers), and set in
  * the request context so that every line logged meanwhile carries it), one
  * log line per call with method, code and duration, and the error
  * translation table.
@@ -40,9 +41,6 @@ export function createUnaryWrapper(deps: { logger: Logger; observe?: CallObserve
       const given = call.metadata.get('x-request-id')[0];
       const correlationId = typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID();
       const logger = deps.logger.child({ correlationId, method });
-      const headers = new Metadata();
-      headers.set('x-request-id', correlationId);
-      call.sendMetadata(headers);
 
       const finish = (code: status, fields: Record<string, unknown> = {}): void => {
         const durationMs = Math.round((performance.now() - started) * 100) / 100;
@@ -58,9 +56,14 @@ export function createUnaryWrapper(deps: { logger: Logger; observe?: CallObserve
       (deps.requestContext === undefined ? run() : deps.requestContext.run(correlationId, run)).then(
         (response) => {
           finish(status.OK);
+          const headers = new Metadata();
+          headers.set('x-request-id', correlationId);
+          call.sendMetadata(headers);
           callback(null, response);
         },
         (error: unknown) => {
+          // No response headers before an error: the status goes out trailers-only, which is what lets
+          // gRPC clients retry it (a call that received headers is committed, gRPC A6).
           const mapped = toStatus(error, correlationId);
           mapped.metadata.set('x-request-id', correlationId);
           finish(mapped.code, mapped.expected ? { reason: mapped.reason, details: mapped.details } : { err: error });

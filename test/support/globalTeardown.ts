@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { killLeftoverServers } from './serverProcesses';
 import { runDatabasePrefix } from './testDatabase';
 
 export default async function globalTeardown(): Promise<void> {
@@ -17,4 +18,7 @@ export default async function globalTeardown(): Promise<void> {
     await admin.end();
   }
   await globalThis.__testPostgres?.stop();
+  // PostgreSQL 15 and PgBouncer processes of replication, backup and pooler tests: none may outlive the run.
+  const leftovers = await killLeftoverServers();
+  if (leftovers > 0) console.warn(`globalTeardown stopped ${leftovers} leftover test server(s)`);
 }

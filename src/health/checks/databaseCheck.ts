@@ -69,7 +69,7 @@ export function createDatabaseCheck(deps: DatabaseCheckDeps): DependencyCheck {
   const pingDirectly = (signal: AbortSignal): Promise<void> => {
     const db = deps.db();
     const timeoutMs = db.pingTimeoutMs;
-    const client = new Client({ ...pgClientConfig(db), connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, statement_timeout: timeoutMs });
+    const client = new Client({ ...pgClientConfig(db, { statementTimeoutMs: timeoutMs }), connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
     client.on('error', () => undefined);
     const ping = (async () => {
       try {
