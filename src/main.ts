@@ -6,7 +6,7 @@
 import { startService } from './app';
 import { loadConfig } from './config/config';
 import { ConfigError } from './config/ConfigError';
-import { startConfiguredEmbeddedPostgres, type RunningPostgres } from './db/embeddedPostgres';
+import { EmbeddedPostgresError, startConfiguredEmbeddedPostgres, type RunningPostgres } from './db/embeddedPostgres';
 import { StartupError } from './db/prepareDatabase';
 import { seedDevelopmentData } from './seed/seedDevelopmentData';
 import { setUpProcess } from './processSetup';
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
       void service.reload();
     });
   } catch (error) {
-    if (error instanceof StartupError) {
+    if (error instanceof StartupError || error instanceof EmbeddedPostgresError) {
       logger.fatal({ startupFailure: error.kind }, `refusing to start: ${error.message}`);
     } else {
       logger.fatal({ err: error }, 'refusing to start: unexpected error');
