@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { missingToolLines } from './systemTools';
 import { runDatabasePrefix } from './testDatabase';
 
 export default async function globalTeardown(): Promise<void> {
@@ -17,4 +18,6 @@ export default async function globalTeardown(): Promise<void> {
     await admin.end();
   }
   await globalThis.__testPostgres?.stop();
+  // After Jest's summary, where it is seen: one line per tool whose tests were skipped (or failed, in CI).
+  for (const line of missingToolLines()) process.stderr.write(`${line}\n`);
 }
