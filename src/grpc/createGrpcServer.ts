@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Server, ServerCredentials, type ServerWritableStream, type UntypedServiceImplementation, type ServiceDefinition } from '@grpc/grpc-js';
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
-import type { PackageDefinition } from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
+import { addReflection } from './reflection/reflectionService';
 import { ServingStatus } from './ServingStatus';
 
 export interface ServiceRegistration {
@@ -68,9 +67,7 @@ export function createGrpcServer(options: { services: readonly ServiceRegistrati
   });
   const status = new ServingStatus(health, Object.fromEntries(['', ...options.services.map((s) => s.name)].map((name) => [name, 'NOT_SERVING' as const])));
 
-  // ReflectionService reads only `fileDescriptorProtos` of each definition entry.
-  const files = { fileDescriptorProtos: fileDescriptorProtos(readFileSync(options.descriptorSetPath)) } as unknown as PackageDefinition[string];
-  new ReflectionService({ files }).addToServer(server);
+  addReflection(server, fileDescriptorProtos(readFileSync(options.descriptorSetPath)));
 
   return {
     server,
