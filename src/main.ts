@@ -9,6 +9,7 @@ import { ConfigError } from './config/ConfigError';
 import { EmbeddedPostgresError, startConfiguredEmbeddedPostgres, type RunningPostgres } from './db/embeddedPostgres';
 import { StartupError } from './db/prepareDatabase';
 import { seedDevelopmentData } from './seed/seedDevelopmentData';
+import { explainPortInUse } from './portInUse';
 import { setUpProcess } from './processSetup';
 
 async function main(): Promise<void> {
@@ -65,8 +66,11 @@ async function main(): Promise<void> {
       void service.reload();
     });
   } catch (error) {
+    const portInUse = explainPortInUse(error, config);
     if (error instanceof StartupError || error instanceof EmbeddedPostgresError) {
       logger.fatal({ startupFailure: error.kind }, `refusing to start: ${error.message}`);
+    } else if (portInUse !== undefined) {
+      logger.fatal({ startupFailure: 'port-in-use' }, `refusing to start: ${portInUse}`);
     } else {
       logger.fatal({ err: error }, 'refusing to start: unexpected error');
     }
