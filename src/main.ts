@@ -15,6 +15,23 @@ import { setUpProcess } from './processSetup';
 async function main(): Promise<void> {
   const { config, logger, secrets, requestContext } = setUpProcess();
 
+  // Signals are handled from the first moment: one that arrives while starting (embedded database, migrations,
+  // seed) stops the service as soon as it is up instead of killing the process half-way; a second one exits at once.
+  let stopRequested: string | undefined;
+  let onStop = (signal: string): void => {
+    if (stopRequested !== undefined) {
+      logger.warn({ signal }, 'second signal while starting: exiting now');
+      logger.flush(() => process.exit(1));
+      return;
+    }
+    stopRequested = signal;
+    logger.info({ signal }, 'stop requested while starting: stopping as soon as the service is up');
+  };
+  let onReload = (): void => logger.info('SIGHUP while starting: ignored');
+  process.on('SIGTERM', () => onStop('SIGTERM'));
+  process.on('SIGINT', () => onStop('SIGINT'));
+  process.on('SIGHUP', () => onReload());
+
   let embedded: RunningPostgres | undefined;
   try {
     if (config.db.embedded) {
@@ -59,12 +76,12 @@ async function main(): Promise<void> {
           },
         );
     };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGHUP', () => {
+    onStop = stop;
+    onReload = () => {
       logger.info('SIGHUP: reloading configuration');
       void service.reload();
-    });
+    };
+    if (stopRequested !== undefined) stop(stopRequested);
   } catch (error) {
     const portInUse = explainPortInUse(error, config);
     if (error instanceof StartupError || error instanceof EmbeddedPostgresError) {

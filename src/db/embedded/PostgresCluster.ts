@@ -103,10 +103,14 @@ export async function createPostgresCluster(options: PostgresClusterOptions): Pr
   const start = async (): Promise<void> => {
     if (child !== undefined) return;
     const tail: string[] = [];
-    const server = spawn(binaries.postgres, ['-D', dataDir, '-p', String(options.port), ...(options.postgresFlags ?? [])], {
+    // IPv4 loopback only: with 'localhost' a taken 127.0.0.1 port would leave it listening on ::1 alone, unseen by clients of 127.0.0.1.
+    const args = ['-D', dataDir, '-p', String(options.port), '-c', 'listen_addresses=127.0.0.1', ...(options.postgresFlags ?? [])];
+    const server = spawn(binaries.postgres, args, {
       cwd: dataDir,
       env: SERVER_ENV,
       stdio: ['ignore', 'ignore', 'pipe'],
+      // Its own process group: a Ctrl-C meant for the service must not stop the database under it while it drains; stop() does, in order.
+      detached: true,
       ...runAs(user),
     });
     server.stderr.on('data', (chunk: Buffer) => {
