@@ -1,23 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { canAccess, firstBlockedFolder, postgresOsUser, type OsUser } from './osUser';
-import { binariesRunnableBy, packagedBinaries, type PostgresBinaries } from './postgresBinaries';
+import { EmbeddedPostgresError, startFailure } from './EmbeddedPostgresError';
+import { canAccess, firstBlockedFolder, postgresOsUser } from './osUser';
+import { binariesRunnableBy, packagedBinaries } from './postgresBinaries';
+import { isReady, runProgram, spawnServer, type ServerProcess } from './serverProcess';
 
-/** Why the embedded server could not be set up or started; the message says what to do. */
-export type EmbeddedPostgresFailure = 'DATA_DIR_UNREACHABLE' | 'PORT_IN_USE' | 'ALREADY_RUNNING' | 'START_FAILED' | 'INIT_FAILED';
-
-export class EmbeddedPostgresError extends Error {
-  override readonly name = 'EmbeddedPostgresError';
-  constructor(
-    readonly kind: EmbeddedPostgresFailure,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export { EmbeddedPostgresError, type EmbeddedPostgresFailure } from './EmbeddedPostgresError';
 
 export interface PostgresClusterOptions {
   readonly dataDir: string;
@@ -43,31 +32,7 @@ export interface PostgresCluster {
 }
 
 const START_TIMEOUT_MS = 60_000;
-/** The programs get a fixed environment: C messages (parsed for errors), nothing inherited by accident. */
-const SERVER_ENV = { LC_ALL: 'C' };
 const STOP_TIMEOUT_MS = 30_000;
-
-/** The lines of PostgreSQL's output that explain a failure, joined. */
-function explanation(lines: readonly string[]): string {
-  const telling = lines.filter((l) => /FATAL|ERROR|HINT|could not|invalid|denied|already/i.test(l));
-  return (telling.length > 0 ? telling : lines.slice(-5)).join('\n').trim();
-}
-
-function runAs(user: OsUser | undefined): { uid?: number; gid?: number } {
-  return user === undefined ? {} : { uid: user.uid, gid: user.gid };
-}
-
-/** Runs a program to completion as `user`, failing with its output. */
-function run(program: string, args: readonly string[], user: OsUser | undefined, cwd: string): Promise<string> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(program, args, { cwd, env: SERVER_ENV, stdio: ['ignore', 'pipe', 'pipe'], ...runAs(user) });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolveRun(output) : reject(new Error(`${program} exited with code ${code}:\n${output.trim()}`))));
-  });
-}
 
 /**
  * Prepares everything a server of `options.dataDir` needs: the OS user it
@@ -79,7 +44,7 @@ export async function createPostgresCluster(options: PostgresClusterOptions): Pr
   const dataDir = resolve(options.dataDir);
   const log = options.onLog ?? (() => undefined);
   const user = postgresOsUser(log);
-  const binaries: PostgresBinaries = binariesRunnableBy(user, await packagedBinaries());
+  const binaries = binariesRunnableBy(user, await packagedBinaries());
 
   // Parents with the default mode (the server's user has to pass through them), the folder itself private.
   mkdirSync(dirname(dataDir), { recursive: true });
@@ -96,97 +61,48 @@ export async function createPostgresCluster(options: PostgresClusterOptions): Pr
     );
   }
 
-  let child: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
-  const stopOnExit = (): void => void child?.kill('SIGINT');
+  let server: ServerProcess | undefined;
+  // A process that exits with the server still running asks it to stop (fast shutdown); it finishes by itself.
+  const stopOnExit = (): void => void server?.child.kill('SIGINT');
+
+  const stop = async (mode: 'fast' | 'immediate' = 'fast'): Promise<void> => {
+    const running = server;
+    if (running === undefined) return;
+    running.child.kill(mode === 'fast' ? 'SIGINT' : 'SIGQUIT');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([running.exited, new Promise((wake) => (timer = setTimeout(wake, STOP_TIMEOUT_MS)))]);
+    clearTimeout(timer);
+    if (running.ended() === undefined) {
+      running.child.kill('SIGKILL');
+      await running.exited;
+    }
+    server = undefined;
+    process.removeListener('exit', stopOnExit);
+  };
 
   const start = async (): Promise<void> => {
-    if (child !== undefined) return;
-    const tail: string[] = [];
+    if (server !== undefined) return;
     // IPv4 loopback only: with 'localhost' a taken 127.0.0.1 port would leave it listening on ::1 alone, unseen by clients of 127.0.0.1.
     const args = ['-D', dataDir, '-p', String(options.port), '-c', 'listen_addresses=127.0.0.1', ...(options.postgresFlags ?? [])];
-    const server = spawn(binaries.postgres, args, {
-      cwd: dataDir,
-      env: SERVER_ENV,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      // Its own process group: a Ctrl-C meant for the service must not stop the database under it while it drains; stop() does, in order.
-      detached: true,
-      ...runAs(user),
-    });
-    server.stderr.on('data', (chunk: Buffer) => {
-      for (const line of chunk
-        .toString('utf8')
-        .split('\n')
-        .filter((l) => l !== '')) {
-        tail.push(line);
-        if (tail.length > 40) tail.shift();
-        log(line);
-      }
-    });
-    let ended: { code: number | null; error?: Error } | undefined;
-    exited = new Promise((done) => {
-      server.once('error', (error) => {
-        ended = { code: null, error };
-        done();
-      });
-      server.once('exit', (code) => {
-        ended = { code };
-        done();
-      });
-    });
-    child = server;
+    const running = spawnServer(binaries.postgres, args, user, dataDir, log);
+    server = running;
     process.once('exit', stopOnExit);
-
-    const failed = (why: string): EmbeddedPostgresError => {
-      const said = explanation(tail);
-      const kind: EmbeddedPostgresFailure = /Address already in use/.test(said)
-        ? 'PORT_IN_USE'
-        : /lock file .* already exists/.test(said)
-          ? 'ALREADY_RUNNING'
-          : 'START_FAILED';
-      const advice =
-        kind === 'PORT_IN_USE'
-          ? `port ${options.port} is already in use: choose another port or stop what listens there`
-          : kind === 'ALREADY_RUNNING'
-            ? `another PostgreSQL already runs on the data folder ${dataDir}: stop it first`
-            : `it ${why}`;
-      return new EmbeddedPostgresError(
-        kind,
-        `embedded PostgreSQL did not start (data folder ${dataDir}, port ${options.port}): ${advice}${said ? `\n${said}` : ''}`,
-        {
-          cause: ended?.error,
-        },
-      );
-    };
+    const failed = (why: string) => startFailure({ log: running.tail, why, dataDir, port: options.port, cause: running.ended()?.error });
     const until = Date.now() + START_TIMEOUT_MS;
     for (;;) {
+      const ended = running.ended();
       if (ended !== undefined) {
-        child = undefined;
+        server = undefined;
         process.removeListener('exit', stopOnExit);
         throw failed(ended.error ? `could not be run (${ended.error.message})` : `exited with code ${ended.code}`);
       }
-      if (isReady(dataDir, server.pid)) return;
+      if (isReady(dataDir, running.child.pid)) return;
       if (Date.now() > until) {
         await stop('immediate');
         throw failed(`was not ready within ${START_TIMEOUT_MS / 1000} s`);
       }
       await new Promise((wake) => setTimeout(wake, 50));
     }
-  };
-
-  const stop = async (mode: 'fast' | 'immediate' = 'fast'): Promise<void> => {
-    const server = child;
-    if (server === undefined) return;
-    server.kill(mode === 'fast' ? 'SIGINT' : 'SIGQUIT');
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([exited, new Promise((wake) => (timer = setTimeout(wake, STOP_TIMEOUT_MS)))]);
-    clearTimeout(timer);
-    if (server.exitCode === null && server.signalCode === null) {
-      server.kill('SIGKILL');
-      await exited;
-    }
-    child = undefined;
-    process.removeListener('exit', stopOnExit);
   };
 
   return {
@@ -198,23 +114,10 @@ export async function createPostgresCluster(options: PostgresClusterOptions): Pr
       const pwfile = join(dirname(dataDir), `.${randomBytes(6).toString('hex')}.pw`);
       writeFileSync(pwfile, `${options.password}\n`, { mode: 0o600 });
       if (user !== undefined) chownSync(pwfile, user.uid, user.gid);
+      // C locale and the builtin UTF-8 collation: the same cluster whatever the machine's locale settings.
+      const flags = ['--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', '--locale-provider=builtin', '--builtin-locale=C.UTF-8'];
       try {
-        // C locale and the builtin UTF-8 collation: the same cluster whatever the machine's locale settings.
-        await run(
-          binaries.initdb,
-          [
-            `--pgdata=${dataDir}`,
-            `--username=${options.superuser}`,
-            `--pwfile=${pwfile}`,
-            '--auth=scram-sha-256',
-            '--encoding=UTF8',
-            '--locale=C',
-            '--locale-provider=builtin',
-            '--builtin-locale=C.UTF-8',
-          ],
-          user,
-          dataDir,
-        );
+        await runProgram(binaries.initdb, [`--pgdata=${dataDir}`, `--username=${options.superuser}`, `--pwfile=${pwfile}`, ...flags], user, dataDir);
       } catch (error) {
         throw new EmbeddedPostgresError('INIT_FAILED', `embedded PostgreSQL could not create a cluster in ${dataDir}: ${(error as Error).message}`, {
           cause: error,
@@ -227,14 +130,4 @@ export async function createPostgresCluster(options: PostgresClusterOptions): Pr
     start,
     stop,
   };
-}
-
-/** postmaster.pid's status line (8th) reads "ready" once the server accepts connections. */
-function isReady(dataDir: string, pid: number | undefined): boolean {
-  try {
-    const lines = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n');
-    return Number(lines[0]) === pid && lines[7]?.trim() === 'ready';
-  } catch {
-    return false;
-  }
 }
