@@ -1,13 +1,12 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../src/paths';
+import { runCommand } from './support/cliTools';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase';
 import { describeWithTools, requireTool } from './support/systemTools';
 import { startTestService, type TestService } from './support/testService';
 
 // The Debian interpreter (scripts/system-tools.json): its python3-grpcio / python3-grpc-tools are what provisioning installs (a pyenv python3 on PATH has neither).
 let PYTHON = '/usr/bin/python3';
-const SCRIPT = join(PROJECT_ROOT, 'scripts', 'python_client.py');
 
 interface Step {
   readonly step: string;
@@ -38,23 +37,11 @@ describeWithTools(['python3-grpc'], 'independent Python grpcio clients', () => {
     await db?.drop();
   });
 
-  /** Runs the client asynchronously: the server lives in this process, so a blocking spawn would starve it. */
-  function runClient(): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      // no_proxy: Python grpc honours http(s)_proxy, which must not capture loopback calls.
-      const child = spawn(PYTHON, [SCRIPT, `127.0.0.1:${svc.service.port}`], { env: { ...process.env, no_proxy: '127.0.0.1,localhost' } });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-      child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        if (code !== 0) reject(new Error(`python client exited ${code}:\n${err}\n${out}`));
-        else resolve(JSON.parse(out) as Run);
-      });
-    });
+  /** Runs a Python client script against the service (asynchronously: the server lives in this process); fails with its output. */
+  async function runPython(script: string): Promise<{ stdout: string; stderr: string }> {
+    const run = await runCommand(PYTHON, [join(PROJECT_ROOT, 'scripts', script), `127.0.0.1:${svc.service.port}`], { timeoutMs: 60_000 });
+    if (run.code !== 0) throw new Error(`${script} exited ${run.code}:\n${run.stderr}\n${run.stdout}`);
+    return run;
   }
 
   it('a Python grpcio client generated from proto/ creates, reads, lists, updates and deletes profiles', async () => {
@@ -62,7 +49,7 @@ describeWithTools(['python3-grpc'], 'independent Python grpcio clients', () => {
     await db.query(
       `insert into profiles (role, email, display_name, timezone) select 'COACH', 'py-seed' || i || '@example.com', 'Seed ' || i, 'UTC' from generate_series(1, 5) i`,
     );
-    const run = await runClient();
+    const run = JSON.parse((await runPython('python_client.py')).stdout) as Run;
     const step = (name: string): Step => {
       const found = run.steps.filter((s) => s.step === name);
       expect(found.length).toBeGreaterThan(0);
@@ -108,21 +95,8 @@ describeWithTools(['python3-grpc'], 'independent Python grpcio clients', () => {
   });
 
   it('a Python grpcio client built from the descriptor set drives the whole flow and decodes error details', async () => {
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn(PYTHON, [join(PROJECT_ROOT, 'scripts', 'python_client_check.py'), `127.0.0.1:${svc.service.port}`], {
-        env: { ...process.env, no_proxy: '127.0.0.1,localhost' },
-      });
-      let text = '';
-      child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-      child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        if (code !== 0) reject(new Error(`python flow client exited ${code}:\n${text}`));
-        else resolve(text);
-      });
-    });
+    const { stdout, stderr } = await runPython('python_client_check.py');
+    const out = `${stdout}${stderr}`;
     expect(out).toContain('double booking -> DOUBLE_BOOKED');
     expect(out).toMatch(/invalid id -> \[\('id', /);
     expect(out).toMatch(/after session \d+: (\d+)\/\1 = 100%/);
