@@ -4,8 +4,9 @@
 // Missing Debian packages are installed with apt-get when this runs as root on
 // a machine that has apt-get; it says what it installs, and it never touches
 // apt (not even `apt-get update`) when nothing is missing. Whatever is still
-// missing is reported in one line per program; the tests that need it are
-// then skipped loudly, except with CI=true, where this exits 1.
+// missing is named in one line; the tests that need it are then skipped, and
+// the run ends with one line per tool saying so (test/support/systemTools.ts).
+// With CI=true (or --check) each missing tool is listed and this exits 1.
 //
 //   node scripts/provision.mjs           check, install what is missing
 //   node scripts/provision.mjs --check   check only (exit 1 if anything is missing)
@@ -60,8 +61,12 @@ if (missing.length === 0) {
   say(`all present (${tools.map((t) => t.name).join(', ')})`);
   process.exit(0);
 }
-for (const tool of missing) {
-  const how = tool.debian ? `apt-get install -y ${tool.debian.join(' ')}` : tool.get;
-  say(`MISSING ${tool.name}: ${ci ? 'required in CI' : 'its tests will be skipped'}; used by ${tool.usedBy}. Get it: ${how}`);
+if (ci || checkOnly) {
+  for (const tool of missing) {
+    const how = tool.debian ? `apt-get install -y ${tool.debian.join(' ')}` : tool.get;
+    say(`MISSING ${tool.name}${ci ? ' (required in CI)' : ''}; used by ${tool.usedBy}. Get it: ${how}`);
+  }
+  process.exit(1);
 }
-process.exit(ci || checkOnly ? 1 : 0);
+// The tests say once per tool, after Jest's summary, what was skipped and how to get it.
+say(`missing ${missing.map((t) => t.name).join(', ')}: the tests that need ${missing.length === 1 ? 'it' : 'them'} will be skipped (see the end of the run)`);
