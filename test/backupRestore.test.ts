@@ -17,6 +17,7 @@ import { waitFor } from './support/waitFor';
 import { serviceEnv } from './support/testDatabase';
 import { startTestService } from './support/testService';
 import { at, world } from './support/world';
+import { describeWithTools } from './support/systemTools';
 
 const DATABASE = 'coaching';
 const started: PgNode[] = [];
@@ -81,7 +82,7 @@ afterAll(async () => {
   }
 }, 60_000);
 
-describe('backup and restore (PostgreSQL 15)', () => {
+describeWithTools(['postgresql-15'], 'backup and restore (PostgreSQL 15)', () => {
   it('logical: pg_dump -Fc, pg_restore into a fresh server, same data, check passes', async () => {
     const dump = join(source.home, `${DATABASE}.dump`);
     await mustRun(join(PG15_BIN, 'pg_dump'), ['-Fc', '-d', source.url(DATABASE), '-f', dump], { timeoutMs: 120_000 });

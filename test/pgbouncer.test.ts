@@ -21,6 +21,7 @@ import { adminQuery, adminUrl, createTestDatabase, serviceEnv, type TestDatabase
 import { LogCapture, startTestService, type TestService } from './support/testService';
 import { waitFor } from './support/waitFor';
 import { at, tableCounts, world } from './support/world';
+import { describeWithTools } from './support/systemTools';
 
 const SCHEMA = 'coaching';
 const role = `coaching_pgb_${randomBytes(4).toString('hex')}`;
@@ -83,7 +84,7 @@ async function direct<T extends object = Record<string, unknown>>(text: string, 
   }
 }
 
-describe('startup behind PgBouncer', () => {
+describeWithTools(['pgbouncer', 'postgresql-15'], 'startup behind PgBouncer', () => {
   it('with the default DB_POOL_MODE=session, reports the refused startup parameter as a pooler refusal, not as an unreachable database', async () => {
     const { error } = await startFails(envThroughBouncer({ DB_POOL_MODE: 'session', DB_MIGRATION_URL: '' }));
     expect(error.kind).toBe('pooler');
@@ -111,7 +112,7 @@ describe('startup behind PgBouncer', () => {
   });
 });
 
-describe('a representative flow through PgBouncer in transaction pooling', () => {
+describeWithTools(['pgbouncer', 'postgresql-15'], 'a representative flow through PgBouncer in transaction pooling', () => {
   let svc: TestService;
   let api: ReturnType<typeof coachingApi>;
   let w: ReturnType<typeof world>;

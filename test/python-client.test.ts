@@ -1,12 +1,12 @@
-import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../src/paths';
+import { runCommand } from './support/cliTools';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase';
+import { describeWithTools, requireTool } from './support/systemTools';
 import { startTestService, type TestService } from './support/testService';
 
-// The Debian interpreter: its python3-grpcio / python3-grpc-tools are what CI installs (a pyenv python3 on PATH has neither).
-const PYTHON = '/usr/bin/python3';
-const SCRIPT = join(PROJECT_ROOT, 'scripts', 'python_client.py');
+// The Debian interpreter (scripts/system-tools.json): its python3-grpcio / python3-grpc-tools are what provisioning installs (a pyenv python3 on PATH has neither).
+let PYTHON = '/usr/bin/python3';
 
 interface Step {
   readonly step: string;
@@ -23,118 +23,89 @@ interface Run {
   readonly steps: Step[];
 }
 
-let db: TestDatabase;
-let svc: TestService;
+describeWithTools(['python3-grpc'], 'independent Python grpcio clients', () => {
+  let db: TestDatabase;
+  let svc: TestService;
 
-beforeAll(async () => {
-  const probe = spawnSync(PYTHON, ['-c', 'import grpc, grpc_tools.protoc, google.protobuf'], { encoding: 'utf8' });
-  if (probe.status !== 0) {
-    throw new Error(
-      `${PYTHON} cannot import grpc / grpc_tools (${(probe.stderr || String(probe.error)).trim()}).\n` +
-        'Install the independent Python client: apt-get update && apt-get install -y python3-grpcio python3-grpc-tools',
-    );
+  beforeAll(async () => {
+    PYTHON = requireTool('python3-grpc');
+    db = await createTestDatabase();
+    svc = await startTestService(db.config());
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    await db?.drop();
+  });
+
+  /** Runs a Python client script against the service (asynchronously: the server lives in this process); fails with its output. */
+  async function runPython(script: string): Promise<{ stdout: string; stderr: string }> {
+    const run = await runCommand(PYTHON, [join(PROJECT_ROOT, 'scripts', script), `127.0.0.1:${svc.service.port}`], { timeoutMs: 60_000 });
+    if (run.code !== 0) throw new Error(`${script} exited ${run.code}:\n${run.stderr}\n${run.stdout}`);
+    return run;
   }
-  db = await createTestDatabase();
-  svc = await startTestService(db.config());
-});
-afterAll(async () => {
-  await svc?.stop();
-  await db?.drop();
-});
 
-/** Runs the client asynchronously: the server lives in this process, so a blocking spawn would starve it. */
-function runClient(): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    // no_proxy: Python grpc honours http(s)_proxy, which must not capture loopback calls.
-    const child = spawn(PYTHON, [SCRIPT, `127.0.0.1:${svc.service.port}`], { env: { ...process.env, no_proxy: '127.0.0.1,localhost' } });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) reject(new Error(`python client exited ${code}:\n${err}\n${out}`));
-      else resolve(JSON.parse(out) as Run);
+  it('a Python grpcio client generated from proto/ creates, reads, lists, updates and deletes profiles', async () => {
+    // Coaches already present, so listing has to page (page_size=2) to find the new one.
+    await db.query(
+      `insert into profiles (role, email, display_name, timezone) select 'COACH', 'py-seed' || i || '@example.com', 'Seed ' || i, 'UTC' from generate_series(1, 5) i`,
+    );
+    const run = JSON.parse((await runPython('python_client.py')).stdout) as Run;
+    const step = (name: string): Step => {
+      const found = run.steps.filter((s) => s.step === name);
+      expect(found.length).toBeGreaterThan(0);
+      return found[found.length - 1]!;
+    };
+    const codes = Object.fromEntries(run.steps.filter((s) => s.step !== 'list').map((s) => [s.step, s.code]));
+    expect(codes).toEqual({
+      health: 'OK',
+      create: 'OK',
+      create_retry: 'OK',
+      get: 'OK',
+      update: 'OK',
+      update_stale: 'ABORTED',
+      get_invalid: 'INVALID_ARGUMENT',
+      create_duplicate_email: 'ALREADY_EXISTS',
+      delete: 'OK',
+      get_deleted: 'NOT_FOUND',
     });
+    expect(step('health').response).toEqual({ status: 'SERVING' });
+
+    const created = step('create').response!.profile;
+    expect(created).toMatchObject({ id: run.id, role: 'ROLE_COACH', email: run.email, display_name: 'Py Thon', timezone: 'Europe/Berlin', bio: 'from python' });
+    expect(created.create_time).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    expect(step('create_retry').response!.profile).toEqual(created);
+    expect(step('get').response!.profile).toEqual(created);
+
+    expect(run.list_pages).toBeGreaterThanOrEqual(3);
+    expect(run.steps.filter((s) => s.step === 'list').every((s) => s.code === 'OK')).toBe(true);
+    expect(run.listed_ids).toContain(run.id);
+    expect(new Set(run.listed_ids).size).toBe(run.listed_ids.length);
+    expect(run.listed_ids).toHaveLength(6);
+
+    const updated = step('update').response!.profile;
+    expect(updated).toMatchObject({ id: run.id, display_name: 'Renamed in Python', bio: 'from python' });
+    expect(updated.etag).not.toBe(created.etag);
+    expect(step('get_invalid').details).toContain('id');
+
+    // What the database saw: one create despite the retry, the update, then the delete.
+    expect(await db.query('select id from profiles where email = $1', [run.email])).toEqual([]);
+    expect(await db.query('select operation from idempotency_keys where request_id = $1', [run.request_id])).toEqual([{ operation: 'CreateProfile' }]);
+    const rpcLines = svc.logs.records().filter((r) => r.correlationId === 'python-get-1');
+    expect(rpcLines).toEqual([expect.objectContaining({ method: 'GetProfile', code: 'OK' })]);
   });
-}
 
-it('a Python grpcio client generated from proto/ creates, reads, lists, updates and deletes profiles', async () => {
-  // Coaches already present, so listing has to page (page_size=2) to find the new one.
-  await db.query(
-    `insert into profiles (role, email, display_name, timezone) select 'COACH', 'py-seed' || i || '@example.com', 'Seed ' || i, 'UTC' from generate_series(1, 5) i`,
-  );
-  const run = await runClient();
-  const step = (name: string): Step => {
-    const found = run.steps.filter((s) => s.step === name);
-    expect(found.length).toBeGreaterThan(0);
-    return found[found.length - 1]!;
-  };
-  const codes = Object.fromEntries(run.steps.filter((s) => s.step !== 'list').map((s) => [s.step, s.code]));
-  expect(codes).toEqual({
-    health: 'OK',
-    create: 'OK',
-    create_retry: 'OK',
-    get: 'OK',
-    update: 'OK',
-    update_stale: 'ABORTED',
-    get_invalid: 'INVALID_ARGUMENT',
-    create_duplicate_email: 'ALREADY_EXISTS',
-    delete: 'OK',
-    get_deleted: 'NOT_FOUND',
+  it('a Python grpcio client built from the descriptor set drives the whole flow and decodes error details', async () => {
+    const { stdout, stderr } = await runPython('python_client_check.py');
+    const out = `${stdout}${stderr}`;
+    expect(out).toContain('double booking -> DOUBLE_BOOKED');
+    expect(out).toMatch(/invalid id -> \[\('id', /);
+    expect(out).toMatch(/after session \d+: (\d+)\/\1 = 100%/);
+    expect(out).toContain('python grpcio client: all checks passed');
+    // What it wrote is really there: one enrollment, completed, with every session counted.
+    const [row] = await db.query<{ status: string; completed_sessions: number }>(
+      `select e.status, e.completed_sessions from enrollments e join programs p on p.id = e.program_id where e.status = 'COMPLETED' order by e.create_time desc limit 1`,
+    );
+    expect(row?.status).toBe('COMPLETED');
+    expect(row?.completed_sessions).toBeGreaterThan(0);
   });
-  expect(step('health').response).toEqual({ status: 'SERVING' });
-
-  const created = step('create').response!.profile;
-  expect(created).toMatchObject({ id: run.id, role: 'ROLE_COACH', email: run.email, display_name: 'Py Thon', timezone: 'Europe/Berlin', bio: 'from python' });
-  expect(created.create_time).toMatch(/^\d{4}-\d{2}-\d{2}T/);
-  expect(step('create_retry').response!.profile).toEqual(created);
-  expect(step('get').response!.profile).toEqual(created);
-
-  expect(run.list_pages).toBeGreaterThanOrEqual(3);
-  expect(run.steps.filter((s) => s.step === 'list').every((s) => s.code === 'OK')).toBe(true);
-  expect(run.listed_ids).toContain(run.id);
-  expect(new Set(run.listed_ids).size).toBe(run.listed_ids.length);
-  expect(run.listed_ids).toHaveLength(6);
-
-  const updated = step('update').response!.profile;
-  expect(updated).toMatchObject({ id: run.id, display_name: 'Renamed in Python', bio: 'from python' });
-  expect(updated.etag).not.toBe(created.etag);
-  expect(step('get_invalid').details).toContain('id');
-
-  // What the database saw: one create despite the retry, the update, then the delete.
-  expect(await db.query('select id from profiles where email = $1', [run.email])).toEqual([]);
-  expect(await db.query('select operation from idempotency_keys where request_id = $1', [run.request_id])).toEqual([{ operation: 'CreateProfile' }]);
-  const rpcLines = svc.logs.records().filter((r) => r.correlationId === 'python-get-1');
-  expect(rpcLines).toEqual([expect.objectContaining({ method: 'GetProfile', code: 'OK' })]);
-});
-
-it('a Python grpcio client built from the descriptor set drives the whole flow and decodes error details', async () => {
-  const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn(PYTHON, [join(PROJECT_ROOT, 'scripts', 'python_client_check.py'), `127.0.0.1:${svc.service.port}`], {
-      env: { ...process.env, no_proxy: '127.0.0.1,localhost' },
-    });
-    let text = '';
-    child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) reject(new Error(`python flow client exited ${code}:\n${text}`));
-      else resolve(text);
-    });
-  });
-  expect(out).toContain('double booking -> DOUBLE_BOOKED');
-  expect(out).toMatch(/invalid id -> \[\('id', /);
-  expect(out).toMatch(/after session \d+: (\d+)\/\1 = 100%/);
-  expect(out).toContain('python grpcio client: all checks passed');
-  // What it wrote is really there: one enrollment, completed, with every session counted.
-  const [row] = await db.query<{ status: string; completed_sessions: number }>(
-    `select e.status, e.completed_sessions from enrollments e join programs p on p.id = e.program_id where e.status = 'COMPLETED' order by e.create_time desc limit 1`,
-  );
-  expect(row?.status).toBe('COMPLETED');
-  expect(row?.completed_sessions).toBeGreaterThan(0);
 });

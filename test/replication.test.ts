@@ -5,6 +5,7 @@
  */
 import { catchUp, rejoinAsStandby, replicationLag, useReplicationCluster } from './support/replication';
 import { waitFor } from './support/waitFor';
+import { describeWithTools } from './support/systemTools';
 
 const cluster = useReplicationCluster({ standbys: 2 });
 
@@ -13,7 +14,7 @@ const count = async (node: { query: <T extends object>(text: string) => Promise<
   return row!.n;
 };
 
-describe('replication harness (PostgreSQL 15)', () => {
+describeWithTools(['postgresql-15'], 'replication harness (PostgreSQL 15)', () => {
   it('streams a committed write from the primary to every standby, which refuse writes', async () => {
     const { primary, standbys } = cluster();
     expect(await primary.inRecovery()).toBe(false);

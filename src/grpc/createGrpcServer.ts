@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { Server, ServerCredentials, type ServerOptions, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
-import type { PackageDefinition } from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
 import type { GrpcLimitsConfig } from '../config/config';
 import { createHealthService, GRPC_HEALTH_SERVICE_NAME, type HealthServiceHandle } from './createHealthService';
 import { onHttp2Sessions } from './http2Sessions';
 import { enforcePingPolicy } from './pingPolicy';
 import { guardRequestDecoding } from './requestDecoding';
+import { addReflection } from './reflection/reflectionService';
 import { ServingStatus } from './ServingStatus';
 
 export interface ServiceRegistration {
@@ -89,10 +88,8 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   const health = createHealthService(status, { maxStreams: limits.healthWatchMaxStreams, maxStreamsPerConnection: limits.healthWatchMaxStreamsPerConnection });
   server.addService(health.registration.definition, health.registration.implementation);
 
-  // ReflectionService reads only `fileDescriptorProtos` of each definition entry.
-  const files = { fileDescriptorProtos: fileDescriptorProtos(readFileSync(options.descriptorSetPath)) } as unknown as PackageDefinition[string];
   const listed = [...options.services.map((s) => s.name), GRPC_HEALTH_SERVICE_NAME, REFLECTION_SERVICE_NAME];
-  new ReflectionService({ files }, { services: listed }).addToServer(server);
+  addReflection(server, fileDescriptorProtos(readFileSync(options.descriptorSetPath)), { services: listed });
 
   const pingPolicy = {
     minIntervalMs: limits.keepaliveMinPingIntervalMs,

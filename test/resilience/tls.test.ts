@@ -16,6 +16,7 @@ import { coachingApi } from '../support/grpcClient';
 import { freePort, startEmbeddedTestPostgres } from '../support/postgresServer';
 import { serviceEnv } from '../support/testDatabase';
 import { startTestService } from '../support/testService';
+import { describeWithTools } from '../support/systemTools';
 import { createTestCertificates, type ServerCertificate, type TestCertificates } from './support/certificates';
 import { createEmptyDatabase, isListening, newProfile, queryOnce } from './support/fixtures';
 import { healthProbe } from './support/health';
@@ -96,71 +97,73 @@ async function expectTlsRefusal(config: Config, databaseUrl: string): Promise<St
   return error;
 }
 
-beforeAll(async () => {
-  certs = createTestCertificates();
-  const [direct, chained] = await Promise.allSettled([startTlsPostgres(certs.direct), startTlsPostgres(certs.chained)]);
-  if (direct.status === 'fulfilled') servers.set('direct', direct.value);
-  if (chained.status === 'fulfilled') servers.set('chained', chained.value);
-  for (const result of [direct, chained]) if (result.status === 'rejected') throw result.reason;
-});
-afterAll(async () => {
-  for (const pg of servers.values()) await pg.stop();
-  certs?.remove();
-});
-
-describe('DB_SSL_MODE=verify-full', () => {
-  it.each<ServerName>(['direct', 'chained'])('right CA and DB_HOST=localhost: serves, every service connection encrypted (%s certificate)', async (name) => {
-    const { config, databaseUrl } = await configFor(name, { DB_SSL_MODE: 'verify-full', DB_SSL_ROOT_CERT: certs.caCert, DB_HOST: 'localhost' });
-    await expectServesOverTls(config, databaseUrl);
+describeWithTools(['openssl'], 'TLS to PostgreSQL', () => {
+  beforeAll(async () => {
+    certs = createTestCertificates();
+    const [direct, chained] = await Promise.allSettled([startTlsPostgres(certs.direct), startTlsPostgres(certs.chained)]);
+    if (direct.status === 'fulfilled') servers.set('direct', direct.value);
+    if (chained.status === 'fulfilled') servers.set('chained', chained.value);
+    for (const result of [direct, chained]) if (result.status === 'rejected') throw result.reason;
+  });
+  afterAll(async () => {
+    for (const pg of servers.values()) await pg.stop();
+    certs?.remove();
   });
 
-  it.each<[ServerName, string, () => string]>([
-    ['direct', 'a CA that did not sign it', () => certs.otherCaCert],
-    ['chained', 'a CA that did not sign it', () => certs.otherCaCert],
-    ['chained', 'the intermediate instead of the root CA', () => certs.intermediateCert],
-  ])('%s certificate, DB_SSL_ROOT_CERT is %s: StartupError tls naming DB_SSL_ROOT_CERT', async (name, _what, rootCert) => {
-    const { config, databaseUrl } = await configFor(name, { DB_SSL_MODE: 'verify-full', DB_SSL_ROOT_CERT: rootCert(), DB_HOST: 'localhost' });
-    const error = await expectTlsRefusal(config, databaseUrl);
-    expect(error.message).toContain(`TLS verification of PostgreSQL at localhost:${server(name).port} failed`);
+  describe('DB_SSL_MODE=verify-full', () => {
+    it.each<ServerName>(['direct', 'chained'])('right CA and DB_HOST=localhost: serves, every service connection encrypted (%s certificate)', async (name) => {
+      const { config, databaseUrl } = await configFor(name, { DB_SSL_MODE: 'verify-full', DB_SSL_ROOT_CERT: certs.caCert, DB_HOST: 'localhost' });
+      await expectServesOverTls(config, databaseUrl);
+    });
+
+    it.each<[ServerName, string, () => string]>([
+      ['direct', 'a CA that did not sign it', () => certs.otherCaCert],
+      ['chained', 'a CA that did not sign it', () => certs.otherCaCert],
+      ['chained', 'the intermediate instead of the root CA', () => certs.intermediateCert],
+    ])('%s certificate, DB_SSL_ROOT_CERT is %s: StartupError tls naming DB_SSL_ROOT_CERT', async (name, _what, rootCert) => {
+      const { config, databaseUrl } = await configFor(name, { DB_SSL_MODE: 'verify-full', DB_SSL_ROOT_CERT: rootCert(), DB_HOST: 'localhost' });
+      const error = await expectTlsRefusal(config, databaseUrl);
+      expect(error.message).toContain(`TLS verification of PostgreSQL at localhost:${server(name).port} failed`);
+    });
+
+    it('right CA but DB_HOST=127.0.0.1, a name the certificate does not carry: StartupError tls naming DB_HOST', async () => {
+      const { config, databaseUrl } = await configFor('direct', { DB_SSL_MODE: 'verify-full', DB_SSL_ROOT_CERT: certs.caCert, DB_HOST: '127.0.0.1' });
+      const error = await expectTlsRefusal(config, databaseUrl);
+      expect(error.message).toContain('ERR_TLS_CERT_ALTNAME_INVALID');
+      expect(error.message).toContain('DB_HOST');
+    });
   });
 
-  it('right CA but DB_HOST=127.0.0.1, a name the certificate does not carry: StartupError tls naming DB_HOST', async () => {
-    const { config, databaseUrl } = await configFor('direct', { DB_SSL_MODE: 'verify-full', DB_SSL_ROOT_CERT: certs.caCert, DB_HOST: '127.0.0.1' });
-    const error = await expectTlsRefusal(config, databaseUrl);
-    expect(error.message).toContain('ERR_TLS_CERT_ALTNAME_INVALID');
-    expect(error.message).toContain('DB_HOST');
-  });
-});
+  describe('DB_SSL_MODE=verify-ca', () => {
+    it('checks the CA but not the name: DB_HOST=127.0.0.1 serves', async () => {
+      const { config, databaseUrl } = await configFor('direct', { DB_SSL_MODE: 'verify-ca', DB_SSL_ROOT_CERT: certs.caCert, DB_HOST: '127.0.0.1' });
+      await expectServesOverTls(config, databaseUrl);
+    });
 
-describe('DB_SSL_MODE=verify-ca', () => {
-  it('checks the CA but not the name: DB_HOST=127.0.0.1 serves', async () => {
-    const { config, databaseUrl } = await configFor('direct', { DB_SSL_MODE: 'verify-ca', DB_SSL_ROOT_CERT: certs.caCert, DB_HOST: '127.0.0.1' });
-    await expectServesOverTls(config, databaseUrl);
+    it('refuses a server its CA did not sign', async () => {
+      const { config, databaseUrl } = await configFor('direct', { DB_SSL_MODE: 'verify-ca', DB_SSL_ROOT_CERT: certs.otherCaCert, DB_HOST: '127.0.0.1' });
+      await expectTlsRefusal(config, databaseUrl);
+    });
   });
 
-  it('refuses a server its CA did not sign', async () => {
-    const { config, databaseUrl } = await configFor('direct', { DB_SSL_MODE: 'verify-ca', DB_SSL_ROOT_CERT: certs.otherCaCert, DB_HOST: '127.0.0.1' });
-    await expectTlsRefusal(config, databaseUrl);
+  describe('DB_SSL_MODE=require', () => {
+    it('encrypts without verifying: no root certificate, DB_HOST=127.0.0.1, serves over TLS', async () => {
+      const { config, databaseUrl } = await configFor('chained', { DB_SSL_MODE: 'require', DB_HOST: '127.0.0.1' });
+      expect(config.db.sslRootCert).toBeUndefined();
+      await expectServesOverTls(config, databaseUrl);
+    });
   });
-});
 
-describe('DB_SSL_MODE=require', () => {
-  it('encrypts without verifying: no root certificate, DB_HOST=127.0.0.1, serves over TLS', async () => {
-    const { config, databaseUrl } = await configFor('chained', { DB_SSL_MODE: 'require', DB_HOST: '127.0.0.1' });
-    expect(config.db.sslRootCert).toBeUndefined();
-    await expectServesOverTls(config, databaseUrl);
+  it('DB_SSL_MODE=disable on the same servers stays in plain text: encryption above came from the mode, not the server', async () => {
+    const { config, databaseUrl } = await configFor('direct', { DB_SSL_MODE: 'disable' });
+    const svc = await startTestService(config);
+    try {
+      expect((await coachingApi(svc.client).call('getProfile', { id: randomUUID() })).error?.code).toBe(status.NOT_FOUND);
+      const encrypted = await serviceConnectionsEncrypted(databaseUrl);
+      expect(encrypted.length).toBeGreaterThan(0);
+      expect(encrypted.some(Boolean)).toBe(false);
+    } finally {
+      await svc.stop();
+    }
   });
-});
-
-it('DB_SSL_MODE=disable on the same servers stays in plain text: encryption above came from the mode, not the server', async () => {
-  const { config, databaseUrl } = await configFor('direct', { DB_SSL_MODE: 'disable' });
-  const svc = await startTestService(config);
-  try {
-    expect((await coachingApi(svc.client).call('getProfile', { id: randomUUID() })).error?.code).toBe(status.NOT_FOUND);
-    const encrypted = await serviceConnectionsEncrypted(databaseUrl);
-    expect(encrypted.length).toBeGreaterThan(0);
-    expect(encrypted.some(Boolean)).toBe(false);
-  } finally {
-    await svc.stop();
-  }
 });

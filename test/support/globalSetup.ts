@@ -3,6 +3,7 @@ import { loadMigrations } from '../../src/db/migrations';
 import { Migrator } from '../../src/db/Migrator';
 import { MIGRATIONS_DIR } from '../../src/paths';
 import { startEmbeddedTestPostgres, type TestPostgres } from './postgresServer';
+import { missingToolLines } from './systemTools';
 
 declare global {
   var __testPostgres: TestPostgres | undefined;
@@ -13,6 +14,8 @@ declare global {
  * builds a migrated template database once; each test file clones it.
  */
 export default async function globalSetup(): Promise<void> {
+  // Which system tools are missing, checked once for the whole run (globalTeardown reports them).
+  missingToolLines();
   let adminUrl = process.env.TEST_DATABASE_URL;
   if (adminUrl === undefined || adminUrl === '') {
     const server = await startEmbeddedTestPostgres();

