@@ -12,7 +12,7 @@ describe('DB_POOL_MODE', () => {
     expect(db.poolMode).toBe('session');
     expect(db.direct).toBeUndefined();
     expect(pgClientConfig(db, { statementTimeoutMs: 500 })).toMatchObject({
-      options: '-c search_path=coaching -c TimeZone=UTC -c DateStyle=ISO,MDY',
+      options: '-c search_path="coaching" -c TimeZone=UTC -c DateStyle=ISO,MDY',
       statement_timeout: 500,
     });
     expect(passwordlessDsn(db)).toContain('options=');
@@ -58,7 +58,7 @@ describe('DB_MIGRATION_URL', () => {
       port: 5432,
       user: 'owner',
       password: 'owner-pw',
-      options: '-c search_path=coaching -c TimeZone=UTC -c DateStyle=ISO,MDY',
+      options: '-c search_path="coaching" -c TimeZone=UTC -c DateStyle=ISO,MDY',
     });
     // Without a password of its own it uses the pool's.
     expect(load({ DB_MIGRATION_URL: 'postgresql://postgres.internal' }).db.direct?.password).toEqual({ kind: 'literal', value: 'pool-pw' });
