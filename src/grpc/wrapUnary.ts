@@ -18,6 +18,14 @@ export type UnaryHandler<Req, Res> = (request: Req, context: CallContext) => Pro
 /** Observes every finished call (metrics hook). */
 export type CallObserver = (method: string, code: status, durationMs: number) => void;
 
+/**
+ * Per-call state opened around the handler from the request metadata (where
+ * the reads were served from, say), with the response headers it adds.
+ */
+export interface CallScope {
+  open(metadata: Metadata): { run<T>(work: () => Promise<T>): Promise<T>; headers(): Readonly<Record<string, string>> };
+}
+
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 function deadlineOf(call: ServerUnaryCall<unknown, unknown>): Date | undefined {
@@ -34,7 +42,7 @@ function deadlineOf(call: ServerUnaryCall<unknown, unknown>): Date | undefined {
  * log line per call with method, code and duration, and the error
  * translation table.
  */
-export function createUnaryWrapper(deps: { logger: Logger; observe?: CallObserver; requestContext?: RequestContext }) {
+export function createUnaryWrapper(deps: { logger: Logger; observe?: CallObserver; requestContext?: RequestContext; scope?: CallScope }) {
   return function wrap<Req, Res>(method: string, handler: UnaryHandler<Req, Res>): handleUnaryCall<Req, Res> {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
       const started = performance.now();
@@ -49,15 +57,18 @@ export function createUnaryWrapper(deps: { logger: Logger; observe?: CallObserve
         logger[level]({ code: status[code], durationMs, ...fields }, 'rpc finished');
       };
 
-      const run = async (): Promise<Res> => {
+      const scope = deps.scope?.open(call.metadata);
+      const handle = async (): Promise<Res> => {
         refuseUndecodable(call.request);
         return handler(call.request, { correlationId, logger, deadline: deadlineOf(call) });
       };
+      const run = scope === undefined ? handle : () => scope.run(handle);
       (deps.requestContext === undefined ? run() : deps.requestContext.run(correlationId, run)).then(
         (response) => {
           finish(status.OK);
           const headers = new Metadata();
           headers.set('x-request-id', correlationId);
+          for (const [key, value] of Object.entries(scope?.headers() ?? {})) headers.set(key, value);
           call.sendMetadata(headers);
           callback(null, response);
         },

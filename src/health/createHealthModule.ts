@@ -16,7 +16,7 @@ import { createGrpcServiceCheck } from './checks/grpcServiceCheck';
 import { createHttpServiceCheck } from './checks/httpServiceCheck';
 import { DependencyMonitor, type ProbeRecord } from './DependencyMonitor';
 import { HealthHistory } from './HealthHistory';
-import { isReady, summarise } from './summarise';
+import { isReady, summarise, type StandIns } from './summarise';
 import type { DependencyCheck, HealthReport } from './types';
 
 export const HEALTH_SERVICE_NAME = 'coaching.health.v1.HealthService';
@@ -38,6 +38,10 @@ export interface HealthModuleDeps {
   /** Scrubs secrets (registered by the root: config.secretValues) from probe errors. */
   readonly sanitize: (text: string) => string;
   readonly requestContext: RequestContext | undefined;
+  /** More dependency checks (one per database endpoint with several endpoints). */
+  readonly extraChecks?: readonly DependencyCheck[];
+  /** What stands in for a critical dependency that is down (a standby serving reads for the primary). */
+  readonly standIns?: StandIns;
 }
 
 /** Where the module reports whether the critical dependencies allow serving (app.ts: the readiness gate). */
@@ -51,6 +55,8 @@ export interface HealthModule {
   /** Probes every dependency once, reports readiness, then keeps probing in the background. */
   start(readiness: ReadinessSink): Promise<void>;
   report(): HealthReport;
+  /** Re-evaluates readiness from the latest probes (a stand-in came or went). */
+  publish(): void;
   /** The request path saw the database fail: probe it now rather than at the next interval (faster alerts). */
   suspectDatabase(): void;
   stop(): void;
@@ -92,11 +98,15 @@ export function createHealthModule(deps: HealthModuleDeps): HealthModule {
   });
 
   let readiness: ReadinessSink | undefined;
-  const report = (): HealthReport => summarise(monitors.map((m) => m.snapshot()));
+  const report = (): HealthReport =>
+    summarise(
+      monitors.map((m) => m.snapshot()),
+      deps.standIns,
+    );
   const publish = (): void => {
     if (readiness === undefined) return;
     const current = report();
-    const ready = isReady(current, false);
+    const ready = isReady(current, false, deps.standIns);
     readiness.set('critical-dependencies-healthy', ready, current.message);
     metrics.overall(current.status, ready);
   };
@@ -131,6 +141,7 @@ export function createHealthModule(deps: HealthModuleDeps): HealthModule {
       expectedSchemaVersion: deps.expectedSchemaVersion,
       circuitState: deps.databaseCircuitState,
     }),
+    ...(deps.extraChecks ?? []),
     ...config.health.dependencies.map(createCheck),
   ];
   const onError = (error: unknown): void => logger.error({ err: error }, 'recording a health probe failed');
@@ -162,6 +173,7 @@ export function createHealthModule(deps: HealthModuleDeps): HealthModule {
       publish();
     },
     report,
+    publish,
     suspectDatabase() {
       monitors[0]?.probeSoon();
     },
