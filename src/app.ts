@@ -297,6 +297,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     limits: config.grpc.limits,
     descriptorSetPath: DESCRIPTOR_SET,
     breakers: new Map([[DATABASE_DEPENDENCY_NAME, policy]]),
+    ...(endpoints.multiHost && { endpoints }),
     logger,
     metrics,
     secrets: deps.secrets,

@@ -21,6 +21,7 @@ import { startTestService, type TestService } from './support/testService';
 import { waitFor } from './support/waitFor';
 import { renderTable, type ChaosRow } from './chaos/support/summary';
 import { world } from './support/world';
+import { adminApi } from './support/adminClient';
 
 const cluster = useReplicationCluster({ standbys: 1 });
 const rows: ChaosRow[] = [];
@@ -264,4 +265,41 @@ describeWithTools(['postgresql-15'], 'failover across a primary and a standby (P
     expect(await emails(promoted, `${prefix}-after-`)).toHaveLength(5);
     expect(svc.service.endpoints.views().find((v) => v.key === `127.0.0.1:${oldPrimary.port}`)?.role).toBe('fenced');
   }, 120_000);
+
+  it('lets an operator choose the fenced old primary on the admin listener (the fencing override), audited', async () => {
+    const { primary: oldPrimary, standbys } = cluster();
+    const promoted = standbys[0]!;
+    const admin = adminApi(svc.service.adminPort!);
+    try {
+      const listed = await admin.ok('listDatabaseEndpoints', {});
+      expect(listed.endpoints).toEqual([
+        { endpoint: `127.0.0.1:${oldPrimary.port}`, role: 'fenced' },
+        { endpoint: `127.0.0.1:${promoted.port}`, role: 'primary' },
+      ]);
+      const generation = Number(listed.generation);
+      expect((await admin.call('chooseDatabasePrimary', { endpoint: '127.0.0.1:1', reason: '' })).error?.code).toBe(status.NOT_FOUND);
+      const invalid = await admin.call('chooseDatabasePrimary', { endpoint: '', reason: '' });
+      expect(invalid.error?.code).toBe(status.INVALID_ARGUMENT);
+      expect(invalid.error?.details).toContain('endpoint');
+
+      const chosen = await admin.ok('chooseDatabasePrimary', { endpoint: `127.0.0.1:${oldPrimary.port}`, reason: 'keep the old copy (drill)' });
+      expect(Number(chosen.generation)).toBe(generation + 1);
+      await waitFor(
+        'the old primary in service again',
+        () => svc.service.endpoints.views().find((v) => v.key === `127.0.0.1:${oldPrimary.port}`)?.role === 'primary',
+      );
+      const prefix = `chosen-${randomUUID().slice(0, 8)}`;
+      await waitFor(
+        'a write on the chosen primary',
+        async () => (await api.call('createProfile', { profile: newProfile({ email: `${prefix}@example.com` }), requestId: randomUUID() })).error === undefined,
+      );
+      expect(await emails(oldPrimary, prefix)).toEqual([`${prefix}@example.com`]);
+      expect(await emails(promoted, prefix)).toEqual([]);
+      expect(svc.service.endpoints.views().find((v) => v.key === `127.0.0.1:${promoted.port}`)?.role).toBe('fenced');
+      const audit = svc.logs.records().find((r) => r.audit === true && r.action === 'choose-database-primary' && r.outcome === 'ok');
+      expect(audit).toMatchObject({ target: `127.0.0.1:${oldPrimary.port}`, before: 'fenced', after: 'primary' });
+    } finally {
+      admin.client.close();
+    }
+  }, 60_000);
 });

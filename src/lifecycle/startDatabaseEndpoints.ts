@@ -50,6 +50,8 @@ export interface DatabaseEndpoints {
   /** Operator override (admin listener): make `host:port` the primary. */
   choosePrimary(key: string): boolean;
   views(): EndpointView[];
+  /** How many times the primary changed (failovers, operator choices). */
+  generation(): number;
   stop(): Promise<void>;
 }
 
@@ -74,6 +76,7 @@ const passThrough: DatabaseEndpoints = {
   onChange: () => undefined,
   choosePrimary: () => false,
   views: () => [],
+  generation: () => 0,
   stop: () => Promise.resolve(),
 };
 
@@ -244,6 +247,7 @@ export async function startDatabaseEndpoints(config: Config, deps: DatabaseEndpo
     onChange: (listener) => listeners.push(listener),
     choosePrimary: (key) => topology.choose(key),
     views: () => topology.views(),
+    generation: () => topology.generation(),
     stop: () => topology.stop(),
   };
 }
