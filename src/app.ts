@@ -13,6 +13,7 @@ import { translateDriverError } from './db/driverErrors';
 import { PoolManager, type ReloadOutcome } from './db/PoolManager';
 import { createConfigReload } from './lifecycle/createConfigReload';
 import { startDatabaseEndpoints, type DatabaseEndpoints } from './lifecycle/startDatabaseEndpoints';
+import { startPagerLease } from './alerting/pagerLease';
 import { createListenerCredentials, reportCertificateLoads } from './grpc/tls/serverCredentials';
 import { explainConnectFailure, prepareDatabase, StartupError } from './db/prepareDatabase';
 import { PageTokenCodec } from './domain/PageTokenCodec';
@@ -251,6 +252,15 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     deleteSession: wrap('DeleteSession', sessions.deleteSession),
     completeSession: wrap('CompleteSession', sessions.completeSession),
   };
+  // Three instances see one outage: only the holder of this lease pages (README "Design decisions").
+  const pager =
+    config.alerting.pagerLease && config.alerting.webhookUrl !== undefined
+      ? startPagerLease({
+          db: () => endpoints.aim(reloads.current().db),
+          intervalMs: config.db.healthCheckIntervalMs,
+          logger: logger.child({ module: 'alerting' }),
+        })
+      : undefined;
   const health = createHealthModule({
     config,
     database: () => endpoints.aim(reloads.current().db),
@@ -263,6 +273,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     sanitize: (text) => deps.secrets.scrub(text),
     requestContext: deps.requestContext,
     extraChecks: endpoints.healthChecks,
+    ...(pager !== undefined && { pages: () => pager.pages() }),
     ...(endpoints.standIns !== undefined && { standIns: endpoints.standIns }),
   });
   late.health = health;
@@ -308,6 +319,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     publicTls.close();
     await metricsServer?.close();
     await pools.close();
+    await pager?.stop();
     await endpoints.stop();
     throw new StartupError('listener', `admin listener: ${(error as Error).message}`, { cause: error });
   });
@@ -394,6 +406,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
       await metricsServer?.close();
       await reloads.settled();
       await pools.close();
+      await pager?.stop();
       await endpoints.stop();
       logger.info({ shutdown: how }, 'coaching-service stopped');
     },

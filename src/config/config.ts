@@ -4,6 +4,7 @@
  * optional `.env` file and mounted secret files.
  */
 import { readFileSync, existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { parse as parseDotenv } from 'dotenv';
 import { ConfigError } from './ConfigError';
 import { readAdminConfig, readGrpcConfig, type AdminConfig, type GrpcConfig } from './grpcConfig';
@@ -129,6 +130,14 @@ export interface AlertingConfig {
   readonly webhookTimeoutMs: number;
   /** Attempts per notification, the first included. */
   readonly webhookMaxAttempts: number;
+  /** INSTANCE_ID: names this instance in every alert (a pod name); defaults to host name and process id. */
+  readonly instanceId: string;
+  /**
+   * ALERT_PAGER_LEASE: only the instance holding a PostgreSQL advisory lock
+   * sends webhook pages, so one outage pages once however many instances see
+   * it (src/alerting/pagerLease.ts). `false`: every instance pages.
+   */
+  readonly pagerLease: boolean;
 }
 
 /** The Prometheus endpoint. */
@@ -302,10 +311,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     // The URL may carry a token: do not echo it.
     r.problem('ALERT_WEBHOOK_URL', 'must be an http:// or https:// URL');
   }
+  const instanceId = r.string('INSTANCE_ID', `${hostname()}-${process.pid}`);
+  if (!/^[A-Za-z0-9._:-]{1,128}$/.test(instanceId)) r.problem('INSTANCE_ID', 'must be 1 to 128 letters, digits, ".", "_", ":" or "-" (a pod name)');
   const alerting: AlertingConfig = {
     webhookUrl,
     webhookTimeoutMs: seconds('ALERT_WEBHOOK_TIMEOUT', 5, 1, 120),
     webhookMaxAttempts: r.int('ALERT_WEBHOOK_MAX_ATTEMPTS', 5, 1, 20),
+    instanceId,
+    pagerLease: r.bool('ALERT_PAGER_LEASE', true),
   };
 
   const metrics: MetricsConfig = {

@@ -40,6 +40,8 @@ export interface HealthModuleDeps {
   readonly requestContext: RequestContext | undefined;
   /** More dependency checks (one per database endpoint with several endpoints). */
   readonly extraChecks?: readonly DependencyCheck[];
+  /** Whether this instance pages for outages (the pager lease); default: always. */
+  readonly pages?: () => boolean;
   /** What stands in for a critical dependency that is down (a standby serving reads for the primary). */
   readonly standIns?: StandIns;
 }
@@ -95,6 +97,8 @@ export function createHealthModule(deps: HealthModuleDeps): HealthModule {
     logger: alertLogger,
     countAlert: (dependency, state) => metrics.alert(dependency, state),
     webhook,
+    instance: config.alerting.instanceId,
+    ...(deps.pages !== undefined && { pages: deps.pages }),
   });
 
   let readiness: ReadinessSink | undefined;
