@@ -173,8 +173,8 @@ describeWithTools(['postgresql-15'], 'three instances on one database', () => {
       },
       { timeoutMs: 30_000, intervalMs: 100 },
     );
-    expect(alerts.map((l) => l!.instance)).toEqual(['instance-1', 'instance-2', 'instance-3']);
-    expect(alerts.filter((l) => l!.paged === true)).toHaveLength(1);
+    expect(alerts.map((l) => l.instance)).toEqual(['instance-1', 'instance-2', 'instance-3']);
+    expect(alerts.filter((l) => l.paged === true)).toHaveLength(1);
     await waitFor('the page', () => webhook.requests.length > before);
     await db.start();
     await waitFor(
@@ -183,7 +183,7 @@ describeWithTools(['postgresql-15'], 'three instances on one database', () => {
       30_000,
     );
     const pages = webhook.requests.slice(before).map((r) => JSON.parse(r.body) as { status: string; instance: string; dependency: string });
-    const pager = alerts.find((l) => l!.paged === true)!.instance;
+    const pager = alerts.find((l) => l.paged === true)!.instance;
     expect(pages.filter((p) => p.dependency === 'postgresql-primary').map((p) => [p.status, p.instance])).toEqual([
       ['firing', pager],
       ['resolved', pager],
