@@ -161,7 +161,10 @@ export async function startDatabaseEndpoints(config: Config, deps: DatabaseEndpo
   const primaryKnown = (): boolean => {
     const primary = topology.primary();
     const pooled = primaryParts?.pools.target();
-    return primary !== undefined && pooled !== undefined && endpointKey(pooled) === endpointKey(primary);
+    if (primary === undefined || pooled === undefined || endpointKey(pooled) !== endpointKey(primary)) return false;
+    // Unreachable at the last probe: reads go to a standby now rather than after the breaker opens
+    // (behind a pooler, a dead server makes queries wait instead of failing).
+    return topology.views().find((v) => v.key === endpointKey(primary))?.role === 'primary';
   };
 
   trackDatabaseEndpoints(
