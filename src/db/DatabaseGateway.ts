@@ -1,4 +1,5 @@
 import { sql, type CommonQueryMethods, type DatabasePool } from 'slonik';
+import { EventEmitter, type Event } from 'cockatiel';
 import type { Logger } from 'pino';
 import { DomainError, UnavailableError } from '../domain/errors';
 import type { DatabasePolicy, WorkKind } from '../resilience/createDatabasePolicy';
@@ -44,12 +45,17 @@ export interface DatabaseGatewayDeps {
   /** The pool's own statement timeout: work with at least this budget needs no per-call limit. */
   readonly statementTimeoutMs: number;
   readonly observe?: QueryObserver;
-  /** The database refused or lost a connection (or is read-only) during this work: the prober may want to look now. */
-  readonly onUnavailable?: (error: UnavailableError) => void;
 }
 
-export function createDatabaseGateway(deps: DatabaseGatewayDeps): DatabaseGateway {
-  const { pools, policy, logger, statementTimeoutMs, observe, onUnavailable } = deps;
+/** What the gateway reports; subscribed by the composition root. */
+export interface DatabaseGatewayEvents {
+  /** The database refused or lost a connection (or is read-only) during some work: the prober may want to look now. */
+  readonly onUnavailable: Event<UnavailableError>;
+}
+
+export function createDatabaseGateway(deps: DatabaseGatewayDeps): DatabaseGateway & DatabaseGatewayEvents {
+  const { pools, policy, logger, statementTimeoutMs, observe } = deps;
+  const unavailable = new EventEmitter<UnavailableError>();
 
   /** Runs `work` in a transaction whose statements stop after `budgetMs`; `snapshot` makes it REPEATABLE READ, READ ONLY. */
   const inTransaction = <T>(budgetMs: number, work: (tx: CommonQueryMethods) => Promise<T>, snapshot = false): Promise<T> =>
@@ -76,13 +82,14 @@ export function createDatabaseGateway(deps: DatabaseGatewayDeps): DatabaseGatewa
         const translated = translateDriverError(error);
         if (translated === undefined) throw error;
         logger.warn({ operation, reason: translated.reason, err: error }, 'database operation failed');
-        if (translated instanceof UnavailableError) onUnavailable?.(translated);
+        if (translated instanceof UnavailableError) unavailable.emit(translated);
         throw translated;
       }
     });
   };
 
   return {
+    onUnavailable: unavailable.addListener,
     read: (operation, work, options) =>
       // A short deadline needs a transaction to carry SET LOCAL statement_timeout; otherwise one round trip on the pool.
       run('read', operation, options, (budgetMs) => (budgetMs < statementTimeoutMs ? inTransaction(budgetMs, work) : work(pools.current()))),
