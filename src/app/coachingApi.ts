@@ -3,7 +3,7 @@ import type { Config } from '../config/config';
 import type { DatabaseGateway } from '../db/DatabaseGateway';
 import { PageTokenCodec } from '../domain/PageTokenCodec';
 import { CoachingServiceService } from '../generated/coaching/v1/coaching_service';
-import type { ServiceRegistration } from '../grpc/createGrpcServer';
+import type { ServiceRegistration } from '../grpc/ServiceRegistration';
 import { createEnrollmentHandlers } from '../grpc/handlers/enrollmentHandlers';
 import { createProfileHandlers } from '../grpc/handlers/profileHandlers';
 import { createProgramHandlers } from '../grpc/handlers/programHandlers';

@@ -3,7 +3,7 @@ import { createOutageAlerter } from '../alerting/createOutageAlerter';
 import { createWebhookNotifier } from '../alerting/createWebhookNotifier';
 import type { Config, HealthDependencyConfig } from '../config/config';
 import { loadMigrations } from '../db/migrations';
-import type { ServiceRegistration } from '../grpc/createGrpcServer';
+import type { ServiceRegistration } from '../grpc/ServiceRegistration';
 import { createHealthApiService, HEALTH_SERVICE_NAME } from '../grpc/healthApiService';
 import { createUnaryWrapper } from '../grpc/wrapUnary';
 import { createDatabaseCheck } from '../health/checks/databaseCheck';

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { DomainError, UnavailableError } from '../domain/errors';
 import type { DatabasePolicy, WorkKind } from '../resilience/createDatabasePolicy';
 import { translateDriverError } from './driverErrors';
+import { databaseFailureCode } from './failureCode';
 
 /** Options of one unit of database work. */
 export interface WorkOptions {
@@ -35,8 +36,14 @@ export interface PoolHolder {
   current(): DatabasePool;
 }
 
-/** Observes every attempt of a unit of work (metrics hook); `error` is what the attempt threw, before translation. */
-export type QueryObserver = (operation: string, durationMs: number, error?: unknown) => void;
+/** A failed attempt as observers see it: what it threw (before translation) and its stable failure code. */
+export interface QueryFailure {
+  readonly error: unknown;
+  readonly code: string;
+}
+
+/** Observes every attempt of a unit of work (metrics hook); `failure` is set when the attempt threw. */
+export type QueryObserver = (operation: string, durationMs: number, failure?: QueryFailure) => void;
 
 export interface DatabaseGatewayDeps {
   readonly pools: PoolHolder;
@@ -77,7 +84,7 @@ export function createDatabaseGateway(deps: DatabaseGatewayDeps): DatabaseGatewa
         observe?.(operation, performance.now() - started);
         return result;
       } catch (error) {
-        observe?.(operation, performance.now() - started, error);
+        observe?.(operation, performance.now() - started, { error, code: databaseFailureCode(error) });
         if (error instanceof DomainError) throw error;
         const translated = translateDriverError(error);
         if (translated === undefined) throw error;

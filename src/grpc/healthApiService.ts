@@ -1,5 +1,5 @@
 import { HealthServiceService } from '../generated/coaching/health/v1/health_service';
-import type { ServiceRegistration } from './createGrpcServer';
+import type { ServiceRegistration } from './ServiceRegistration';
 import { createHealthHandlers, type HealthReader } from './handlers/healthHandlers';
 import { movedToAdminListener } from './handlers/movedToAdminListener';
 import { wrapService } from './wrapService';
