@@ -2,7 +2,7 @@ import type { handleUnaryCall, ServerUnaryCall, sendUnaryData } from '@grpc/grpc
 import { DomainError, NotFoundError, UnauthenticatedError, type FieldViolation } from '../domain/errors';
 import { instantToWire } from '../domain/instants';
 import { AdminServiceService, CircuitState, type AdminServiceServer, type CircuitBreaker } from '../generated/coaching/admin/v1/admin_service';
-import type { ServiceRegistration } from '../grpc/createGrpcServer';
+import type { ServiceRegistration } from '../grpc/ServiceRegistration';
 import type { CallContext, UnaryWrapper } from '../grpc/wrapUnary';
 import { assertValid, dependencyOf, endpointOf, expiryOf, reasonOf } from './adminRequests';
 import type { AdminToken } from './AdminToken';
@@ -50,7 +50,7 @@ function changed(
 
 type AdminHandler<Req, Res> = (request: Req, context: CallContext) => Done<Res>;
 
-/** The database endpoints an operator may act on (several DB_HOST entries); src/lifecycle/startDatabaseEndpoints.ts. */
+/** The database endpoints an operator may act on (several DB_HOST entries); src/app/startDatabaseEndpoints.ts. */
 export interface DatabaseEndpointOperator {
   views(): readonly { readonly key: string; readonly role: string }[];
   generation(): number;

@@ -3,6 +3,7 @@ import type { DatabasePool } from 'slonik';
 import type { Config, DatabaseConfig } from '../config/config';
 import { DATABASE_DEPENDENCY_NAME } from '../config/healthDependencies';
 import { createDatabaseGateway, type DatabaseGateway, type QueryObserver } from '../db/DatabaseGateway';
+import { createDatabasePool } from '../db/createDatabasePool';
 import { createReadRouter } from '../db/endpoints/createReadRouter';
 import { DataSourceContext } from '../db/endpoints/DataSourceContext';
 import { dataSourceScope } from '../db/endpoints/dataSourceScope';
@@ -12,15 +13,11 @@ import type { PoolManager } from '../db/PoolManager';
 import type { CallScope } from '../grpc/wrapUnary';
 import { createEndpointCheck, endpointDependencyName } from '../health/checks/endpointCheck';
 import type { StandIns } from '../health/summarise';
+import type { ReadinessSink } from '../health/HealthSink';
 import type { DependencyCheck } from '../health/types';
 import { trackDatabaseEndpoints } from '../metrics/createReplicationMetrics';
 import { createDatabasePolicy, type BreakerState, type DatabasePolicy } from '../resilience/createDatabasePolicy';
 import type { Registry } from 'prom-client';
-
-/** Where readiness conditions go (the readiness gate). */
-export interface ReadinessSink {
-  set(condition: string, ok: boolean, reason?: string): void;
-}
 
 /**
  * The database cluster as the rest of the service sees it. With one endpoint
@@ -43,8 +40,8 @@ export interface DatabaseEndpoints {
   readonly healthChecks: readonly DependencyCheck[];
   /** A standby serving reads stands in for postgresql-primary (readiness stays SERVING, GetHealth DEGRADED). */
   readonly standIns: StandIns | undefined;
-  /** The readiness gate, with the primary's conditions satisfied while a standby can serve reads. */
-  readiness(gate: ReadinessSink): ReadinessSink;
+  /** The readiness gate, with the primary's conditions satisfied while a standby can serve reads (`connected`: the first connection succeeded). */
+  readiness(gate: ReadinessSink, connected: boolean): ReadinessSink;
   /** Called after every probe round (roles or lag may have changed). */
   onChange(listener: () => void): void;
   /** Operator override (admin listener): make `host:port` the primary. */
@@ -57,8 +54,8 @@ export interface DatabaseEndpoints {
 
 export interface DatabaseEndpointsDeps {
   readonly logger: Logger;
-  /** A pool to one endpoint (standby reads, probes). */
-  readonly createPool: (db: DatabaseConfig) => Promise<DatabasePool>;
+  /** A pool to one endpoint (standby reads, probes); default: createDatabasePool. */
+  readonly createPool?: (db: DatabaseConfig) => Promise<DatabasePool>;
   readonly registry: Registry;
   readonly breakerStateChanged: (dependency: string, state: BreakerState) => void;
   readonly observe?: QueryObserver;
@@ -99,7 +96,7 @@ export async function startDatabaseEndpoints(config: Config, deps: DatabaseEndpo
   const topology = new EndpointTopology({
     db,
     // Standby pools serve reads only while the primary is away: the same size as the primary's.
-    createPool: deps.createPool,
+    createPool: deps.createPool ?? ((endpointDb) => createDatabasePool(endpointDb)),
     logger,
     primaryChanged: () => void follow(),
     probed: () => {
@@ -134,15 +131,16 @@ export async function startDatabaseEndpoints(config: Config, deps: DatabaseEndpo
     if (entry === undefined) {
       const [host, port] = [key.slice(0, key.lastIndexOf(':')), Number(key.slice(key.lastIndexOf(':') + 1))];
       const name = endpointDependencyName(host, port);
-      const policy = createDatabasePolicy(config.resilience, { breakerStateChanged: (state) => deps.breakerStateChanged(name, state) });
+      const policy = createDatabasePolicy(config.resilience);
+      policy.onBreakerStateChange((state) => deps.breakerStateChanged(name, state));
       const gateway = createDatabaseGateway({
         pools: { current: () => pool },
         policy,
         logger: logger.child({ endpoint: key }),
         statementTimeoutMs: db.statementTimeoutMs,
         ...(deps.observe !== undefined && { observe: deps.observe }),
-        onUnavailable: () => void topology.probeNow(),
       });
+      gateway.onUnavailable(() => void topology.probeNow());
       entry = { gateway, policy };
       standbyGateways.set(key, entry);
     }
@@ -229,8 +227,8 @@ export async function startDatabaseEndpoints(config: Config, deps: DatabaseEndpo
       const s = standby();
       return s === undefined ? undefined : `reads served by standby ${s.view.key}; writes unavailable`;
     },
-    readiness(gate) {
-      const raw = new Map<string, { ok: boolean; reason: string | undefined }>();
+    readiness(gate, connected) {
+      const raw = new Map<string, { ok: boolean; reason: string | undefined }>([['database-connected', { ok: connected, reason: undefined }]]);
       const apply = (condition: string): void => {
         const value = raw.get(condition);
         if (value === undefined) return;
@@ -239,6 +237,7 @@ export async function startDatabaseEndpoints(config: Config, deps: DatabaseEndpo
       listeners.push(() => {
         for (const condition of raw.keys()) apply(condition);
       });
+      apply('database-connected');
       return {
         set(condition, ok, reason) {
           if (!PRIMARY_CONDITIONS.has(condition)) return gate.set(condition, ok, reason);
