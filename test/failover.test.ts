@@ -21,6 +21,7 @@ import { startTestService, type TestService } from './support/testService';
 import { waitFor } from './support/waitFor';
 import { renderTable, type ChaosRow } from './chaos/support/summary';
 import { world } from './support/world';
+import { sample, scrape } from './support/promtool';
 import { adminApi } from './support/adminClient';
 import { emailsOn, failoverDrill } from './support/failoverDrill';
 
@@ -98,8 +99,39 @@ describeWithTools(['postgresql-15'], 'failover across a primary and a standby (P
       return bytes !== undefined && Number(bytes) > 0 && Number(bytes);
     });
     expect(behind).toBeGreaterThan(0);
+    const { text } = await scrape(svc.service.metricsPort!);
+    expect(sample(text, 'coaching_db_replication_lag_bytes', { endpoint: `127.0.0.1:${standbys[0]!.port}` })).toBeGreaterThan(0);
+    expect(sample(text, 'coaching_db_replication_replay_timestamp_seconds', { endpoint: `127.0.0.1:${standbys[0]!.port}` })).toBeGreaterThan(0);
+    expect(sample(text, 'coaching_db_endpoint_role', { endpoint: `127.0.0.1:${primary.port}`, role: 'primary' })).toBe(1);
+    expect(sample(text, 'coaching_db_endpoint_role', { endpoint: `127.0.0.1:${standbys[0]!.port}`, role: 'standby' })).toBe(1);
+    // A lagging standby changes nothing for clients: reads come from the primary, with the latest write.
+    const fresh = await api.ok('createProfile', { profile: newProfile(), requestId: randomUUID() });
+    const latest = await api.call('getProfile', { id: fresh.profile!.id });
+    expect(latest.error).toBeUndefined();
+    expect(latest.headers?.get('x-data-source')).toEqual([]);
     await standbys[0]!.resumeReplay();
     await catchUp(primary, standbys[0]!);
+
+    // A standby the service cannot reach changes nothing for clients either: GetHealth DEGRADED, readiness SERVING.
+    await standbys[0]!.stop('fast');
+    try {
+      const degraded = await waitFor('GetHealth DEGRADED for the standby', async () => {
+        const report = await health.ok('getHealth', {});
+        return report.status === ServiceStatus.SERVICE_STATUS_DEGRADED && report;
+      });
+      expect(degraded.message).toContain(`${standbyName} UNHEALTHY (non-critical)`);
+      expect((await check(probe, 'readiness')).status).toBe('SERVING');
+      const written = await api.ok('createProfile', { profile: newProfile(), requestId: randomUUID() });
+      const again = await api.call('getProfile', { id: written.profile!.id });
+      expect(again.headers?.get('x-data-source')).toEqual([]);
+    } finally {
+      await standbys[0]!.start();
+    }
+    await catchUp(primary, standbys[0]!);
+    await waitFor(
+      'the standby readable again',
+      () => svc.service.endpoints.views().find((v) => v.key === `127.0.0.1:${standbys[0]!.port}`)?.role === 'standby',
+    );
   });
 
   it('serves reads from the standby while the primary is down, and says so; writes fail fast with PRIMARY_UNAVAILABLE; readiness stays SERVING', async () => {
