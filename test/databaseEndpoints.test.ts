@@ -27,6 +27,8 @@ describe('database endpoints (libpq multi-host)', () => {
       endpoints: [{ host: 'db', port: 7000 }],
     });
     expect(load({}).db.endpoints).toEqual([{ host: '127.0.0.1', port: 5432 }]);
+    // DB_HOST wins over the URL's host; the URL's port stays the default port.
+    expect(load({ DATABASE_URL: 'postgresql://u@db:7000/x', DB_HOST: 'localhost' }).db.endpoints).toEqual([{ host: 'localhost', port: 7000 }]);
   });
 
   it('reads comma-separated hosts with one port for all or one per host', () => {

@@ -40,9 +40,11 @@ export function readDatabaseEndpoints(r: EndpointReader, url: DatabaseUrlParts |
       ports.push(port);
     }
   }
+  // DB_HOST wins over the URL's hosts; the URL's (first) port stays the default port, as with one host.
+  const urlPort = url?.hosts?.[0]?.port;
   const given =
     hostList !== undefined
-      ? hostList.split(',').map((host) => ({ host: host.trim(), port: undefined as number | undefined }))
+      ? hostList.split(',').map((host) => ({ host: host.trim(), port: urlPort }))
       : (url?.hosts?.map((h) => ({ host: h.host, port: h.port })) ?? [{ host: '127.0.0.1', port: undefined }]);
   if (given.some((h) => h.host === '')) r.problem('DB_HOST', 'has an empty entry in its comma-separated list');
   if (ports.length > 1 && ports.length !== given.length) {
