@@ -255,6 +255,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     limits: config.grpc.limits,
     credentials: publicTls.credentials,
     onPingViolation: () => metrics.pingViolation('public'),
+    onConnectionPolicy: (reason) => metrics.connectionPolicy('public', reason),
   });
   metrics.trackWatches('public', () => grpc.health.openWatches());
   // Liveness: the process answers. It never looks at a dependency (a restart does not heal a database).
