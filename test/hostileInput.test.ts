@@ -46,7 +46,16 @@ beforeAll(async () => {
   service = startNode(
     'dist/src/main.js',
     [],
-    childEnv({ APP_ENV: 'test', LOG_LEVEL: 'info', GRPC_HOST: '127.0.0.1', GRPC_PORT: String(port), DATABASE_URL: db.url, SHUTDOWN_TIMEOUT: '5' }),
+    // Above the 256 KiB default receive limit, so the few hundred KB below reach the rules (as when an operator raises it).
+    childEnv({
+      APP_ENV: 'test',
+      LOG_LEVEL: 'info',
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: String(port),
+      DATABASE_URL: db.url,
+      SHUTDOWN_TIMEOUT: '5',
+      GRPC_MAX_RECEIVE_MESSAGE_BYTES: String(8 * 1024 * 1024),
+    }),
   );
   await waitUntilServing(service, port);
 });

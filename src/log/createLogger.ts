@@ -36,7 +36,7 @@ export function createLogger(options: LoggerOptions): Logger {
         paths: ['password', '*.password', 'db.password', 'config.db.password', 'connectionString', '*.connectionString'],
         censor: '[redacted]',
       },
-      hooks: { streamWrite: (line) => options.secrets.scrub(line) },
+      hooks: { streamWrite: (line) => options.secrets.scrubJsonLine(line) },
       mixin: (_fields, _level, logger) => {
         const correlationId = options.requestContext?.correlationId();
         // The RPC wrapper's child logger already binds it; do not write the key twice.
