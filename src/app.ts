@@ -29,7 +29,8 @@ import type { RequestContext } from './log/RequestContext';
 import type { SecretRegistry } from './log/SecretRegistry';
 import { createServiceMetrics } from './metrics/createServiceMetrics';
 import { startMetricsServer } from './metrics/startMetricsServer';
-import { DESCRIPTOR_SET, MIGRATIONS_DIR } from './paths';
+import { DESCRIPTOR_SET, MIGRATIONS_DIR, SERVICE_VERSION } from './paths';
+import { startTracing } from './tracing/startTracing';
 import { createDatabasePolicy, type DatabasePolicy } from './resilience/createDatabasePolicy';
 import { createEnrollmentService } from './services/enrollmentService';
 import { createProfileService } from './services/profileService';
@@ -98,6 +99,14 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
   const dbLogger = logger.child({ module: 'db' });
   for (const secret of secretValues(config)) deps.secrets.add(secret);
   const metrics = createServiceMetrics(new Registry());
+  // Tracing (issue 12): off, and every part below undefined, until an OTLP endpoint is configured.
+  const tracing = startTracing(config.tracing, {
+    events: { exported: metrics.spansExported, dropped: metrics.spansDropped },
+    target: () => reloads.current().db,
+    scrub: (text) => deps.secrets.scrub(text),
+    checkIntervalMs: config.db.healthCheckIntervalMs,
+    version: SERVICE_VERSION,
+  });
   // Unusable certificate files stop the start before anything connects or listens.
   const publicTls = listenerSetup('gRPC TLS', () =>
     createListenerCredentials(config.grpc.tls, reportCertificateLoads('public', logger, metrics.certificateLoaded)),
@@ -106,7 +115,8 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
   const poolInstrumentation = createPoolInstrumentation(metrics.poolObserver);
   metrics.trackPool(poolInstrumentation.snapshot);
   const pools = new PoolManager({
-    createPool: async (db) => createDatabasePool(db, poolInstrumentation.poolOptions),
+    createPool: async (db) =>
+      createDatabasePool(db, { ...poolInstrumentation.poolOptions, interceptors: [...poolInstrumentation.poolOptions.interceptors, ...(tracing.database ? [tracing.database.interceptor] : [])] }),
     onSwap: (pool) => poolInstrumentation.attach(pool),
     logger: dbLogger,
   });
@@ -182,6 +192,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     observe: metrics.observeQuery,
     // A refused or lost connection on the request path: let the prober confirm it now.
     onUnavailable: () => late.health?.suspectDatabase(),
+    tracer: tracing.database?.work,
   });
 
   // With no traffic an open breaker never gets its half-open trial: send one.
@@ -211,6 +222,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     logger: logger.child({ module: 'rpc' }),
     observe: metrics.rpcObserver(COACHING_SERVICE_NAME),
     requestContext: deps.requestContext,
+    tracer: tracing.rpc(COACHING_SERVICE_NAME),
   });
   const implementation: CoachingServiceServer = {
     createProfile: wrap('CreateProfile', profiles.createProfile),
@@ -247,6 +259,8 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     metrics,
     sanitize: (text) => deps.secrets.scrub(text),
     requestContext: deps.requestContext,
+    ...(tracing.probes !== undefined && { tracing: { probes: tracing.probes, rpc: tracing.rpc } }),
+    ...(tracing.collectorCheck !== undefined && { extraChecks: [tracing.collectorCheck] }),
   });
   late.health = health;
   const grpc = createGrpcServer({
@@ -369,6 +383,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
       await metricsServer?.close();
       await reloads.settled();
       await pools.close();
+      await tracing.shutdown();
       logger.info({ shutdown: how }, 'coaching-service stopped');
     },
   };

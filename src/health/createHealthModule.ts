@@ -8,7 +8,7 @@ import { HealthServiceService, type HealthServiceServer } from '../generated/coa
 import type { ServiceRegistration } from '../grpc/createGrpcServer';
 import { createHealthHandlers } from '../grpc/handlers/healthHandlers';
 import { movedToAdminListener } from '../grpc/handlers/movedToAdminListener';
-import { createUnaryWrapper } from '../grpc/wrapUnary';
+import { createUnaryWrapper, type CallTracer } from '../grpc/wrapUnary';
 import type { RequestContext } from '../log/RequestContext';
 import type { ServiceMetrics } from '../metrics/createServiceMetrics';
 import { createDatabaseCheck } from './checks/databaseCheck';
@@ -17,7 +17,7 @@ import { createHttpServiceCheck } from './checks/httpServiceCheck';
 import { DependencyMonitor, type ProbeRecord } from './DependencyMonitor';
 import { HealthHistory } from './HealthHistory';
 import { isReady, summarise } from './summarise';
-import type { DependencyCheck, HealthReport } from './types';
+import type { DependencyCheck, HealthReport, ProbeTracing } from './types';
 
 export const HEALTH_SERVICE_NAME = 'coaching.health.v1.HealthService';
 
@@ -38,6 +38,10 @@ export interface HealthModuleDeps {
   /** Scrubs secrets (registered by the root: config.secretValues) from probe errors. */
   readonly sanitize: (text: string) => string;
   readonly requestContext: RequestContext | undefined;
+  /** Tracing (absent when off): probes as root spans, trace context on outgoing calls, the RPC server spans. */
+  readonly tracing?: { readonly probes: ProbeTracing; readonly rpc: (service: string) => CallTracer | undefined } | undefined;
+  /** Dependencies monitored besides the database and HEALTH_DEPENDENCIES (the OTLP collector). */
+  readonly extraChecks?: readonly DependencyCheck[];
 }
 
 /** Where the module reports whether the critical dependencies allow serving (app.ts: the readiness gate). */
@@ -56,8 +60,13 @@ export interface HealthModule {
   stop(): void;
 }
 
-function createCheck(dep: HealthDependencyConfig): DependencyCheck {
-  return dep.type === 'GRPC_SERVICE' ? createGrpcServiceCheck(dep) : createHttpServiceCheck(dep);
+function createCheck(dep: HealthDependencyConfig, inject: ((carrier: Record<string, string>) => void) | undefined): DependencyCheck {
+  return dep.type === 'GRPC_SERVICE' ? createGrpcServiceCheck(dep, inject) : createHttpServiceCheck(dep, inject);
+}
+
+/** Each probe the root span of its own trace. */
+function traced(check: DependencyCheck, tracing: ProbeTracing | undefined): DependencyCheck {
+  return tracing === undefined ? check : { ...check, probe: (signal) => tracing.probe(check, () => check.probe(signal)) };
 }
 
 /**
@@ -82,6 +91,7 @@ export function createHealthModule(deps: HealthModuleDeps): HealthModule {
           maxAttempts: config.alerting.webhookMaxAttempts,
           logger: alertLogger,
           onAttempt: (outcome) => metrics.webhookDelivery(outcome),
+          ...(deps.tracing !== undefined && { tracing: deps.tracing.probes }),
         });
   const alerter = createOutageAlerter({
     threshold: config.health.alertAfterFailures,
@@ -131,8 +141,9 @@ export function createHealthModule(deps: HealthModuleDeps): HealthModule {
       expectedSchemaVersion: deps.expectedSchemaVersion,
       circuitState: deps.databaseCircuitState,
     }),
-    ...config.health.dependencies.map(createCheck),
-  ];
+    ...config.health.dependencies.map((dep) => createCheck(dep, deps.tracing?.probes.inject)),
+    ...(deps.extraChecks ?? []),
+  ].map((check) => traced(check, deps.tracing?.probes));
   const onError = (error: unknown): void => logger.error({ err: error }, 'recording a health probe failed');
   const monitors = checks.map(
     (check) =>
@@ -144,6 +155,7 @@ export function createHealthModule(deps: HealthModuleDeps): HealthModule {
     logger: deps.logger.child({ module: 'rpc' }),
     observe: metrics.rpcObserver(HEALTH_SERVICE_NAME),
     requestContext: deps.requestContext,
+    tracer: deps.tracing?.rpc(HEALTH_SERVICE_NAME),
   });
   const implementation: HealthServiceServer = {
     getHealth: wrap('GetHealth', handlers.getHealth),

@@ -7,6 +7,7 @@ import { createDatabaseMetrics } from './createDatabaseMetrics';
 import { createHealthMetrics } from './createHealthMetrics';
 import { createListenerMetrics } from './createListenerMetrics';
 import { createResilienceMetrics } from './createResilienceMetrics';
+import { createTracingMetrics } from './createTracingMetrics';
 
 /**
  * Every metric the service exports, registered on the registry the
@@ -42,6 +43,7 @@ export function createServiceMetrics(registry: Registry) {
     ...createResilienceMetrics(registry),
     ...createListenerMetrics(registry),
     ...createConfigMetrics(registry),
+    ...createTracingMetrics(registry),
     /** A CallObserver (createUnaryWrapper's `observe`) labelling calls with their service. */
     rpcObserver(service: string): CallObserver {
       return (method, code, durationMs) => {
