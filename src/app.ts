@@ -106,6 +106,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     scrub: (text) => deps.secrets.scrub(text),
     checkIntervalMs: config.db.healthCheckIntervalMs,
     version: SERVICE_VERSION,
+    logger: logger.child({ module: 'tracing' }),
   });
   // Unusable certificate files stop the start before anything connects or listens.
   const publicTls = listenerSetup('gRPC TLS', () =>
@@ -116,7 +117,10 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
   metrics.trackPool(poolInstrumentation.snapshot);
   const pools = new PoolManager({
     createPool: async (db) =>
-      createDatabasePool(db, { ...poolInstrumentation.poolOptions, interceptors: [...poolInstrumentation.poolOptions.interceptors, ...(tracing.database ? [tracing.database.interceptor] : [])] }),
+      createDatabasePool(db, {
+        ...poolInstrumentation.poolOptions,
+        interceptors: [...poolInstrumentation.poolOptions.interceptors, ...(tracing.database ? [tracing.database.interceptor] : [])],
+      }),
     onSwap: (pool) => poolInstrumentation.attach(pool),
     logger: dbLogger,
   });

@@ -62,7 +62,11 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
           });
         const response = await (options.tracing === undefined
           ? post({})
-          : options.tracing.call('alert.webhook POST', { 'http.request.method': 'POST', 'server.address': new URL(options.url).hostname, 'alert.attempt': attempt }, post));
+          : options.tracing.call(
+              'alert.webhook POST',
+              { 'http.request.method': 'POST', 'server.address': new URL(options.url).hostname, 'alert.attempt': attempt },
+              post,
+            ));
         await response.body?.cancel();
         if (response.ok) {
           options.onAttempt?.('delivered');

@@ -116,7 +116,8 @@ export function readTracingConfig(r: Reader): TracingConfig {
   let samplerRatio = 1;
   if (ratioText !== undefined && sampler.endsWith('traceidratio')) {
     const ratio = Number(ratioText);
-    if (!/^\d*\.?\d+(e-?\d+)?$/i.test(ratioText) || ratio < 0 || ratio > 1) r.problem('OTEL_TRACES_SAMPLER_ARG', `must be a number from 0 to 1, got ${JSON.stringify(ratioText)}`);
+    if (!/^\d*\.?\d+(e-?\d+)?$/i.test(ratioText) || ratio < 0 || ratio > 1)
+      r.problem('OTEL_TRACES_SAMPLER_ARG', `must be a number from 0 to 1, got ${JSON.stringify(ratioText)}`);
     else samplerRatio = ratio;
   }
 

@@ -89,12 +89,20 @@ export function createDatabaseGateway(deps: DatabaseGatewayDeps): DatabaseGatewa
     try {
       return await policy.execute(kind, deadline, (budgetMs) => {
         attempts += 1;
-        if (attempts > 1) tracer.event('db.retry', { 'db.operation': operation, 'retry.attempt': attempts, 'retry.backoff_ms': Math.round(performance.now() - lastEnd), 'retry.reason': lastReason });
-        return tracer.attempt(operation, kind, attempts, () => attempt(operation, work, budgetMs)).catch((error: unknown) => {
-          lastEnd = performance.now();
-          lastReason = error instanceof DomainError ? error.reason : 'UNKNOWN';
-          throw error;
-        });
+        if (attempts > 1)
+          tracer.event('db.retry', {
+            'db.operation': operation,
+            'retry.attempt': attempts,
+            'retry.backoff_ms': Math.round(performance.now() - lastEnd),
+            'retry.reason': lastReason,
+          });
+        return tracer
+          .attempt(operation, kind, attempts, () => attempt(operation, work, budgetMs))
+          .catch((error: unknown) => {
+            lastEnd = performance.now();
+            lastReason = error instanceof DomainError ? error.reason : 'UNKNOWN';
+            throw error;
+          });
       });
     } catch (error) {
       if (attempts === 0) tracer.event('db.rejected', { 'db.operation': operation, reason: error instanceof DomainError ? error.reason : 'UNKNOWN' });

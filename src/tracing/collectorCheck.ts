@@ -15,13 +15,22 @@ export function createCollectorCheck(config: OtlpExportConfig, state: () => Expo
     name: COLLECTOR_DEPENDENCY_NAME,
     type: config.protocol === 'grpc' ? 'GRPC_SERVICE' : 'HTTP_SERVICE',
     critical: false,
-    endpoint: { hostname: url.hostname, port: url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port), protocol: `otlp/${config.protocol}` },
+    endpoint: {
+      hostname: url.hostname,
+      port: url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port),
+      protocol: `otlp/${config.protocol}`,
+    },
     intervalMs,
     timeoutMs: 1000,
     probe: () => {
       const now = state();
       if (now.lastOk === false) {
-        return Promise.resolve({ status: 'UNHEALTHY', message: 'spans cannot be exported to the collector', errorCode: 'OTLP_EXPORT_FAILED', error: now.lastError });
+        return Promise.resolve({
+          status: 'UNHEALTHY',
+          message: 'spans cannot be exported to the collector',
+          errorCode: 'OTLP_EXPORT_FAILED',
+          error: now.lastError,
+        });
       }
       const message = now.lastOk === undefined ? 'no spans exported yet' : `spans exported: ${now.exported}, dropped: ${now.dropped}`;
       return Promise.resolve({ status: 'HEALTHY', message });

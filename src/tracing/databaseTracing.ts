@@ -36,7 +36,13 @@ export function createDatabaseTracing(options: DatabaseTracingOptions): { work: 
   const acquisitions = new WeakMap<object, Span>();
   const dbAttributes = (): Record<string, string | number> => {
     const target = options.target();
-    return { 'db.system': 'postgresql', 'db.system.name': 'postgresql', 'db.namespace': target.name, 'server.address': target.host, 'server.port': target.port };
+    return {
+      'db.system': 'postgresql',
+      'db.system.name': 'postgresql',
+      'db.namespace': target.name,
+      'server.address': target.host,
+      'server.port': target.port,
+    };
   };
 
   const inSpan = async <T>(name: string, attributes: Record<string, string | number>, work: () => Promise<T>): Promise<T> =>
@@ -52,7 +58,8 @@ export function createDatabaseTracing(options: DatabaseTracingOptions): { work: 
     });
 
   const work: WorkTracer = {
-    attempt: (operation, kind, attempt, run) => inSpan(`db.attempt ${operation}`, { 'db.operation.summary': operation, 'db.work.kind': kind, 'db.attempt': attempt }, run),
+    attempt: (operation, kind, attempt, run) =>
+      inSpan(`db.attempt ${operation}`, { 'db.operation.summary': operation, 'db.work.kind': kind, 'db.attempt': attempt }, run),
     transaction: (run) => inSpan('db.transaction', dbAttributes(), run),
     event: (name, attributes) => trace.getActiveSpan()?.addEvent(name, attributes),
   };
@@ -60,7 +67,8 @@ export function createDatabaseTracing(options: DatabaseTracingOptions): { work: 
   const interceptor: Interceptor = {
     name: 'tracing',
     beforePoolConnection: (poolContext) => {
-      if (trace.getActiveSpan() !== undefined) acquisitions.set(poolContext, tracer.startSpan('db.pool.acquire', { attributes: dbAttributes() }, context.active()));
+      if (trace.getActiveSpan() !== undefined)
+        acquisitions.set(poolContext, tracer.startSpan('db.pool.acquire', { attributes: dbAttributes() }, context.active()));
       return null;
     },
     afterPoolConnection: (connectionContext) => {

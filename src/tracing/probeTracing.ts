@@ -8,12 +8,17 @@ import type { ProbeTracing } from '../health/types';
  * calls (the alert webhook) as client spans of their own.
  */
 export function createProbeTracing(tracer: Tracer, propagator: TextMapPropagator): ProbeTracing {
-  const inject = (carrier: Record<string, string>): void => propagator.inject(context.active(), carrier, { set: (c: Record<string, string>, k: string, v: string) => (c[k] = v) });
+  const inject = (carrier: Record<string, string>): void =>
+    propagator.inject(context.active(), carrier, { set: (c: Record<string, string>, k: string, v: string) => (c[k] = v) });
   return {
     probe: (check, run) =>
       tracer.startActiveSpan(
         `health.probe ${check.name}`,
-        { kind: SpanKind.CLIENT, root: true, attributes: { 'health.dependency': check.name, 'health.dependency.type': check.type, 'health.critical': check.critical } },
+        {
+          kind: SpanKind.CLIENT,
+          root: true,
+          attributes: { 'health.dependency': check.name, 'health.dependency.type': check.type, 'health.critical': check.critical },
+        },
         ROOT_CONTEXT,
         async (span) => {
           try {

@@ -2,6 +2,7 @@ import type { TracingConfig } from '../config/tracingConfig';
 import type { WorkTracer } from '../db/DatabaseGateway';
 import type { CallTracer } from '../grpc/wrapUnary';
 import type { DependencyCheck, ProbeTracing } from '../health/types';
+import type { Logger } from 'pino';
 import type { Interceptor } from 'slonik';
 import { createCollectorCheck } from './collectorCheck';
 import { createDatabaseTracing, type DatabaseTracingOptions } from './databaseTracing';
@@ -28,6 +29,7 @@ export interface TracingDeps extends Omit<DatabaseTracingOptions, 'tracer'> {
   /** How often GetHealth re-reads the exporter's state. */
   readonly checkIntervalMs: number;
   readonly version: string;
+  readonly logger: Logger;
 }
 
 const OFF: ServiceTracing = {
@@ -50,6 +52,10 @@ export function startTracing(config: TracingConfig, deps: TracingDeps): ServiceT
     database: createDatabaseTracing({ tracer, target: deps.target, scrub: deps.scrub }),
     probes: createProbeTracing(tracer, provider.propagator),
     collectorCheck: createCollectorCheck(config.export, provider.exportState, deps.checkIntervalMs),
-    shutdown: () => provider.shutdown(),
+    // A collector that refuses the last batch must not fail the service's stop.
+    shutdown: () =>
+      provider.shutdown().catch((error: unknown) => {
+        deps.logger.warn({ reason: error instanceof Error ? error.message : String(error) }, 'tracing: the last spans could not be exported at shutdown');
+      }),
   };
 }

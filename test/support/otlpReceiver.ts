@@ -109,12 +109,13 @@ export class OtlpReceiver {
       .slice(1)
       .reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], service) as ServiceClientConstructor;
     const exportMethod = (definition[SERVICE] as ServiceDefinition).Export!;
-    let receiver: OtlpReceiver | undefined;
+    // The handlers need the instance, which needs their ports.
+    const self: { receiver?: OtlpReceiver } = {};
 
     const grpc = new Server();
     grpc.addService(ctor.service, {
       Export: (call: { request: Raw }, callback: (error: { code: number; details: string } | null, response?: Raw) => void) => {
-        const r = receiver!;
+        const r = self.receiver!;
         r.requests += 1;
         if (r.mode === 'refuse') return callback({ code: status.UNAVAILABLE, details: 'receiver refusing (test)' });
         if (r.mode === 'hang') return void r.#hung.push(() => callback({ code: status.UNAVAILABLE, details: 'receiver closed' }));
@@ -130,7 +131,7 @@ export class OtlpReceiver {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
-        const r = receiver!;
+        const r = self.receiver!;
         if (request.method !== 'POST' || request.url !== '/v1/traces') return void response.writeHead(404).end();
         r.requests += 1;
         if (r.mode === 'refuse') return void response.writeHead(503).end();
@@ -143,8 +144,8 @@ export class OtlpReceiver {
       });
     });
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    receiver = new OtlpReceiver(grpc, http, grpcPort, (http.address() as AddressInfo).port);
-    return receiver;
+    self.receiver = new OtlpReceiver(grpc, http, grpcPort, (http.address() as AddressInfo).port);
+    return self.receiver;
   }
 
   /** The OTEL_* variables that make a service export here with `protocol`. */

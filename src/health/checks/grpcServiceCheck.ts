@@ -36,23 +36,18 @@ export function createGrpcServiceCheck(dep: GrpcDependency, inject?: (carrier: R
           inject(carrier);
           for (const [key, value] of Object.entries(carrier)) metadata.set(key, value);
         }
-        const call = client.check(
-          { service: dep.service },
-          metadata,
-          { deadline: Date.now() + dep.timeoutMs },
-          (error: ServiceError | null, response) => {
-            signal.removeEventListener('abort', cancel);
-            if (error) {
-              const code = grpcStatus[error.code] ?? 'UNKNOWN';
-              resolve({ status: 'UNHEALTHY', message: `${dep.name} is not reachable`, errorCode: `GRPC_${code}`, error: `${what}: ${error.details || code}` });
-            } else if (response.status === HealthCheckResponse_ServingStatus.SERVING) {
-              resolve({ status: 'HEALTHY', message: `${dep.name} is healthy` });
-            } else {
-              const state = HealthCheckResponse_ServingStatus[response.status] ?? 'UNKNOWN';
-              resolve({ status: 'UNHEALTHY', message: `${dep.name} is not serving`, errorCode: `GRPC_${state}`, error: `${what} reports ${state}` });
-            }
-          },
-        );
+        const call = client.check({ service: dep.service }, metadata, { deadline: Date.now() + dep.timeoutMs }, (error: ServiceError | null, response) => {
+          signal.removeEventListener('abort', cancel);
+          if (error) {
+            const code = grpcStatus[error.code] ?? 'UNKNOWN';
+            resolve({ status: 'UNHEALTHY', message: `${dep.name} is not reachable`, errorCode: `GRPC_${code}`, error: `${what}: ${error.details || code}` });
+          } else if (response.status === HealthCheckResponse_ServingStatus.SERVING) {
+            resolve({ status: 'HEALTHY', message: `${dep.name} is healthy` });
+          } else {
+            const state = HealthCheckResponse_ServingStatus[response.status] ?? 'UNKNOWN';
+            resolve({ status: 'UNHEALTHY', message: `${dep.name} is not serving`, errorCode: `GRPC_${state}`, error: `${what} reports ${state}` });
+          }
+        });
         const cancel = (): void => call.cancel();
         signal.addEventListener('abort', cancel, { once: true });
       }),
