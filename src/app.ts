@@ -138,6 +138,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     logger,
     applied: metrics.configInForce,
     counted: metrics.configReloaded,
+    keyChanged: metrics.configKeyChanged,
     rereadFiles: () => {
       publicTls.reload();
       admin?.reload();
