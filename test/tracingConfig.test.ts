@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, secretValues, type Config } from '../src/config/config';
 import { ConfigError } from '../src/config/ConfigError';
-import { changedKeys, passwordFingerprint } from '../src/lifecycle/changedKeys';
+import { changedKeys, passwordFingerprint } from '../src/app/changedKeys';
 
 const BASE = { APP_ENV: 'test' };
 const load = (env: Record<string, string>): Config => loadConfig({ env: { ...BASE, ...env }, envFile: '/nonexistent/.env' });

@@ -2,7 +2,7 @@ import type { handleUnaryCall, ServerUnaryCall, sendUnaryData } from '@grpc/grpc
 import { DomainError, UnauthenticatedError, type FieldViolation } from '../domain/errors';
 import { instantToWire } from '../domain/instants';
 import { AdminServiceService, CircuitState, type AdminServiceServer, type CircuitBreaker } from '../generated/coaching/admin/v1/admin_service';
-import type { ServiceRegistration } from '../grpc/createGrpcServer';
+import type { ServiceRegistration } from '../grpc/ServiceRegistration';
 import type { CallContext, UnaryWrapper } from '../grpc/wrapUnary';
 import { assertValid, dependencyOf, expiryOf, reasonOf } from './adminRequests';
 import type { AdminToken } from './AdminToken';
