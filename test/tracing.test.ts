@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { status } from '@grpc/grpc-js';
+import { Server, ServerCredentials, ServerInterceptingCall, status } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
 import { ServiceStatus } from '../src/generated/coaching/health/v1/dependency_health';
 import { Role } from '../src/generated/coaching/v1/profile';
 import { DATABASE_DEPENDENCY_NAME } from '../src/config/healthDependencies';
@@ -8,7 +9,7 @@ import { healthApi } from './support/healthClient';
 import { startHttpStub, type HttpStub } from './support/httpStub';
 import { OtlpReceiver, type ReceivedSpan } from './support/otlpReceiver';
 import { newProfile } from './support/profiles';
-import { createTestDatabase, type TestDatabase } from './support/testDatabase';
+import { adminQuery, createTestDatabase, type TestDatabase } from './support/testDatabase';
 import { startTestService, type TestService } from './support/testService';
 import { waitFor } from './support/waitFor';
 
@@ -191,6 +192,35 @@ describe('tracing over OTLP/gRPC', () => {
     });
   });
 
+  it('work spent in retries shows as separate attempt spans, with the backoff as events on the server span', async () => {
+    await withService({ ...receiver.env('grpc'), DB_RETRY_MAX_ATTEMPTS: '2', DB_RETRY_INITIAL_DELAY_MS: '20', DB_CONNECT_TIMEOUT: '2' }, async (_svc, api) => {
+      // The database takes no new connection, and the open ones are gone: every attempt fails before any work.
+      await adminQuery(`alter database ${db.name} with allow_connections false`);
+      try {
+        await adminQuery('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [db.name]);
+        const traceId = newTraceId();
+        const failed = await api.call('listProfiles', { pageSize: 1, pageToken: '', role: Role.ROLE_UNSPECIFIED }, {
+          metadata: { traceparent: `00-${traceId}-${newSpanId()}-01` },
+        });
+        expect(failed.error?.code).toBe(status.UNAVAILABLE);
+        const spans = await waitFor('the failed ListProfiles trace', () => receiver.trace(traceId).some((s) => s.kind === SERVER) && receiver.trace(traceId));
+        const server = spans.find((s) => s.kind === SERVER)!;
+        const attempts = childrenOf(spans, server).filter((s) => s.name === 'db.attempt profiles.list');
+        expect(attempts.map((s) => s.attributes['db.attempt'])).toEqual([1, 2, 3]);
+        for (const attempt of attempts) expect(attempt.status.code).toBe(ERROR);
+        const retries = server.events.filter((e) => e.name === 'db.retry');
+        expect(retries.map((e) => e.attributes['retry.attempt'])).toEqual([2, 3]);
+        for (const retry of retries) {
+          expect(retry.attributes).toMatchObject({ 'db.operation': 'profiles.list', 'retry.reason': 'DATABASE_UNAVAILABLE' });
+          expect(Number(retry.attributes['retry.backoff_ms'])).toBeGreaterThanOrEqual(0);
+        }
+        expect(server.status.code).toBe(ERROR);
+      } finally {
+        await adminQuery(`alter database ${db.name} with allow_connections true`);
+      }
+    });
+  });
+
   it('a collector that hangs or refuses costs the RPCs nothing: they succeed, spans are dropped and counted, GetHealth shows it as non-critical', async () => {
     receiver.mode = 'hang';
     const env = {
@@ -238,6 +268,60 @@ describe('tracing over OTLP/gRPC', () => {
       });
     } finally {
       receiver.recover();
+    }
+  });
+});
+
+describe('trace context on outgoing calls', () => {
+  it('gRPC upstream probes and alert webhooks send traceparent from spans of their own', async () => {
+    const seen: string[] = [];
+    const upstream = new Server({
+      interceptors: [
+        (_method, call) =>
+          new ServerInterceptingCall(call, {
+            start: (next) =>
+              next({
+                onReceiveMetadata: (metadata, forward) => {
+                  const header = metadata.get('traceparent')[0];
+                  if (typeof header === 'string') seen.push(header);
+                  forward(metadata);
+                },
+              }),
+          }),
+      ],
+    });
+    new HealthImplementation({ '': 'SERVING' }).addToServer(upstream);
+    const port = await new Promise<number>((resolve, reject) =>
+      upstream.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    );
+    const failing = await startHttpStub('/healthz');
+    failing.respond({ status: 500 });
+    const hook = await startHttpStub('/hook');
+    try {
+      const env = {
+        ...receiver.env('grpc'),
+        HEALTH_DEPENDENCIES: JSON.stringify([
+          { name: 'ledger-service', type: 'GRPC_SERVICE', target: `127.0.0.1:${port}` },
+          { name: 'payments-api', type: 'HTTP_SERVICE', url: `${failing.url}/healthz`, critical: true },
+        ]),
+        HEALTH_ALERT_AFTER_FAILURES: '1',
+        ALERT_WEBHOOK_URL: `${hook.url}/hook`,
+      };
+      await withService(env, async () => {
+        const probe = await waitFor('a ledger-service probe span', () => receiver.spans.find((s) => s.name === 'health.probe ledger-service'));
+        expect(probe.parentSpanId).toBe('');
+        expect(seen.map((h) => h.split('-')[1])).toContain(probe.traceId);
+
+        const delivered = await waitFor('the alert webhook with a traceparent', () => hook.requests.find((r) => typeof r.headers.traceparent === 'string'));
+        const [, traceId, spanId] = String(delivered.headers.traceparent).split('-');
+        const span = await waitFor('the webhook client span', () => receiver.spans.find((s) => s.spanId === spanId));
+        expect(span).toMatchObject({ name: 'alert.webhook POST', kind: CLIENT, traceId });
+        expect(span.attributes).toMatchObject({ 'http.request.method': 'POST', 'alert.attempt': 1 });
+      });
+    } finally {
+      upstream.forceShutdown();
+      await failing.close();
+      await hook.close();
     }
   });
 });
