@@ -199,9 +199,13 @@ describe('tracing over OTLP/gRPC', () => {
       try {
         await adminQuery('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [db.name]);
         const traceId = newTraceId();
-        const failed = await api.call('listProfiles', { pageSize: 1, pageToken: '', role: Role.ROLE_UNSPECIFIED }, {
-          metadata: { traceparent: `00-${traceId}-${newSpanId()}-01` },
-        });
+        const failed = await api.call(
+          'listProfiles',
+          { pageSize: 1, pageToken: '', role: Role.ROLE_UNSPECIFIED },
+          {
+            metadata: { traceparent: `00-${traceId}-${newSpanId()}-01` },
+          },
+        );
         expect(failed.error?.code).toBe(status.UNAVAILABLE);
         const spans = await waitFor('the failed ListProfiles trace', () => receiver.trace(traceId).some((s) => s.kind === SERVER) && receiver.trace(traceId));
         const server = spans.find((s) => s.kind === SERVER)!;
