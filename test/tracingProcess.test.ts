@@ -3,7 +3,7 @@ import { Role } from '../src/generated/coaching/v1/profile';
 import { coachingApi, coachingClient } from './support/grpcClient';
 import { freePort } from './support/postgresServer';
 import { OtlpReceiver } from './support/otlpReceiver';
-import { childEnv, ensureBuilt, jsonLines, startNode, type NodeProcess } from './support/processes';
+import { ensureBuilt, jsonLines, serviceProcessEnv, startNode, stopIfRunning, type NodeProcess } from './support/processes';
 import { waitUntilServing } from './support/serving';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase';
 import { waitFor } from './support/waitFor';
@@ -18,28 +18,12 @@ beforeAll(async () => {
   db = await createTestDatabase();
   receiver = await OtlpReceiver.start();
   port = await freePort();
-  service = startNode(
-    'dist/src/main.js',
-    [],
-    childEnv({
-      APP_ENV: 'test',
-      LOG_LEVEL: 'info',
-      GRPC_HOST: '127.0.0.1',
-      GRPC_PORT: String(port),
-      DATABASE_URL: db.url,
-      SHUTDOWN_TIMEOUT: '5',
-      ...receiver.env('http/protobuf'),
-      OTEL_SERVICE_NAME: 'coaching-process',
-    }),
-  );
+  service = startNode('dist/src/main.js', [], serviceProcessEnv(port, db.url, { ...receiver.env('http/protobuf'), OTEL_SERVICE_NAME: 'coaching-process' }));
   await waitUntilServing(service, port);
 });
 
 afterAll(async () => {
-  if (service !== undefined && service.child.exitCode === null) {
-    service.child.kill('SIGTERM');
-    await service.exited(20_000).catch(() => undefined);
-  }
+  await stopIfRunning(service);
   await receiver?.stop();
   await db?.drop();
 });
