@@ -1,4 +1,4 @@
-import { context, propagation, type TextMapPropagator } from '@opentelemetry/api';
+import { context, type TextMapPropagator } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
@@ -62,14 +62,15 @@ function exporter(config: NonNullable<TracingConfig['export']>): SpanExporter {
 }
 
 /**
- * The OpenTelemetry API's context manager (AsyncLocalStorage) and propagator
- * are process-wide by design; they are registered once, the first time a
- * service starts with tracing on. The tracer provider is not registered
- * globally: each service hands its own tracer to the parts that make spans.
+ * The OpenTelemetry API's context manager (AsyncLocalStorage) is process-wide
+ * by design; it is registered the first time a service starts with tracing
+ * on (a second registration is refused by the API, and the spare manager is
+ * disabled). Nothing else is global: each service hands its own tracer and
+ * propagator to the parts that make spans.
  */
-function registerProcessWide(propagator: TextMapPropagator): void {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(propagator);
+function registerContextManager(): void {
+  const manager = new AsyncLocalStorageContextManager().enable();
+  if (!context.setGlobalContextManager(manager)) manager.disable();
 }
 
 /**
@@ -102,7 +103,7 @@ export function createTraceProvider(config: TracingConfig, events: ExportEvents,
   const propagator = new CompositePropagator({
     propagators: config.propagators.map((name) => (name === 'tracecontext' ? new W3CTraceContextPropagator() : new W3CBaggagePropagator())),
   });
-  registerProcessWide(propagator);
+  registerContextManager();
   return {
     provider,
     propagator,
