@@ -1,6 +1,7 @@
 import pino, { type Logger } from 'pino';
 import { boundLogFields, boundLogString } from './boundLogFields';
 import type { RequestContext } from './RequestContext';
+import { activeTraceFields } from './traceFields';
 import type { SecretRegistry } from './SecretRegistry';
 
 export interface LoggerOptions {
@@ -39,8 +40,14 @@ export function createLogger(options: LoggerOptions): Logger {
       hooks: { streamWrite: (line) => options.secrets.scrubJsonLine(line) },
       mixin: (_fields, _level, logger) => {
         const correlationId = options.requestContext?.correlationId();
-        // The RPC wrapper's child logger already binds it; do not write the key twice.
-        return correlationId === undefined || 'correlationId' in logger.bindings() ? {} : { correlationId };
+        const traceFields = activeTraceFields();
+        if (correlationId === undefined && traceFields === undefined) return {};
+        // The RPC wrapper's child logger already binds them; do not write the keys twice.
+        const bound = logger.bindings();
+        return {
+          ...(correlationId !== undefined && !('correlationId' in bound) && { correlationId }),
+          ...(traceFields !== undefined && !('trace_id' in bound) && traceFields),
+        };
       },
     },
     options.destination ?? stdoutBatched(),
