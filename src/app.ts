@@ -18,6 +18,7 @@ import { logServing } from './app/servingLine';
 import { createShutdown } from './app/shutdown';
 import { startDatabaseEndpoints } from './app/startDatabaseEndpoints';
 import { startPager } from './app/pager';
+import { createTracing } from './app/tracing';
 
 export { COACHING_SERVICE_NAME } from './app/coachingApi';
 export type { RunningService } from './app/RunningService';
@@ -45,13 +46,15 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
       observe: metrics.observeQuery,
     });
     scope.defer(() => endpoints.stop());
-    const database = createDatabase(config, logger, metrics, scope, endpoints);
+    // Reads the database settings in force lazily (statement spans), so it can come before the reload.
+    const tracing = createTracing(config, { metrics, logger, secrets, database: () => reloads.current().db }, scope);
+    const database = createDatabase(config, logger, metrics, scope, endpoints, tracing.database);
     const reloads = createReload(config, deps, database, metrics);
     const connected = await connectAtStart(config, database, reloads, logger);
-    const api = createCoachingApi(config, endpoints.gateway(database.gateway, database), logger, metrics, requestContext, endpoints.callScope);
+    const api = createCoachingApi(config, endpoints.gateway(database.gateway, database), logger, metrics, requestContext, tracing.rpc, endpoints.callScope);
     const pager = startPager(config, endpoints, reloads, logger);
     scope.defer(() => pager?.stop());
-    const health = createHealth(config, { database, reloads, metrics, logger, secrets, requestContext, endpoints, pager });
+    const health = createHealth(config, { database, reloads, metrics, logger, secrets, requestContext, tracing, endpoints, pager });
     const server = createPublicServer(config, { services: [api, health.service], tls, metrics, logger, connected });
     const background = new AbortController();
     const prober = createBreakerProber(config, database.policy, database.gateway, background.signal);
@@ -82,7 +85,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
       adminPort: listeners.admin?.port,
       configInForce: () => reloads.current(),
       reload: () => reloads.reload(),
-      stop: createShutdown(config, { server, listeners, tls, health, reloads, database, background, unwatch, logger, after: [pager, endpoints] }),
+      stop: createShutdown(config, { server, listeners, tls, health, reloads, database, tracing, background, unwatch, logger, after: [pager, endpoints] }),
     };
   } catch (error) {
     await scope.unwind();

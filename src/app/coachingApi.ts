@@ -11,6 +11,7 @@ import { createSessionHandlers } from '../grpc/handlers/sessionHandlers';
 import { wrapService } from '../grpc/wrapService';
 import { createUnaryWrapper, type CallScope } from '../grpc/wrapUnary';
 import type { RequestContext } from '../log/RequestContext';
+import type { ServiceTracing } from '../tracing/startTracing';
 import { createEnrollmentService } from '../services/enrollmentService';
 import { createProfileService } from '../services/profileService';
 import { createProgramService } from '../services/programService';
@@ -26,6 +27,7 @@ export function createCoachingApi(
   logger: Logger,
   metrics: Metrics,
   requestContext: RequestContext | undefined,
+  tracer: ServiceTracing['rpc'],
   /** Per-call scope (several DB_HOST endpoints: x-require-primary in, x-data-source out). */
   scope?: CallScope,
 ): ServiceRegistration {
@@ -40,6 +42,7 @@ export function createCoachingApi(
     logger: logger.child({ module: 'rpc' }),
     observe: metrics.rpcObserver(COACHING_SERVICE_NAME),
     requestContext,
+    tracer: tracer(COACHING_SERVICE_NAME),
     ...(scope !== undefined && { scope }),
   });
   return { name: COACHING_SERVICE_NAME, definition: CoachingServiceService, implementation: wrapService(CoachingServiceService, handlers, wrap) };

@@ -10,7 +10,7 @@ import { createDatabaseCheck } from '../health/checks/databaseCheck';
 import { createGrpcServiceCheck } from '../health/checks/grpcServiceCheck';
 import { createHttpServiceCheck } from '../health/checks/httpServiceCheck';
 import { createHealthMonitor, type HealthMonitor } from '../health/createHealthMonitor';
-import type { DependencyCheck } from '../health/types';
+import type { DependencyCheck, ProbeTracing } from '../health/types';
 import type { RequestContext } from '../log/RequestContext';
 import type { SecretRegistry } from '../log/SecretRegistry';
 import { MIGRATIONS_DIR } from '../paths';
@@ -18,6 +18,7 @@ import type { ConfigReload } from './createConfigReload';
 import type { PagerLease } from '../alerting/pagerLease';
 import type { Database } from './database';
 import type { DatabaseEndpoints } from './startDatabaseEndpoints';
+import type { ServiceTracing } from '../tracing/startTracing';
 import type { Metrics } from './ServiceDeps';
 
 export interface Health {
@@ -28,8 +29,13 @@ export interface Health {
   stop(): void;
 }
 
-function createCheck(dep: HealthDependencyConfig): DependencyCheck {
-  return dep.type === 'GRPC_SERVICE' ? createGrpcServiceCheck(dep) : createHttpServiceCheck(dep);
+function createCheck(dep: HealthDependencyConfig, inject: ProbeTracing['inject'] | undefined): DependencyCheck {
+  return dep.type === 'GRPC_SERVICE' ? createGrpcServiceCheck(dep, inject) : createHttpServiceCheck(dep, inject);
+}
+
+/** With tracing, each probe is the root span of its own trace. */
+function traced(check: DependencyCheck, probes: ProbeTracing | undefined): DependencyCheck {
+  return probes === undefined ? check : { ...check, probe: (signal) => probes.probe(check, () => check.probe(signal)) };
 }
 
 /** The dependency monitor (database first, then HEALTH_DEPENDENCIES), its sinks (metrics, the outage alerter and its webhook) and its gRPC API. */
@@ -46,9 +52,11 @@ export function createHealth(
     endpoints: DatabaseEndpoints;
     /** Whether this instance pages (the pager lease); undefined: always. */
     pager: PagerLease | undefined;
+    tracing: ServiceTracing;
   },
 ): Health {
   const { database, metrics, logger } = parts;
+  const { probes } = parts.tracing;
   const alertLogger = logger.child({ module: 'alerting' });
   const { webhookUrl } = config.alerting;
   const webhook =
@@ -60,6 +68,7 @@ export function createHealth(
           maxAttempts: config.alerting.webhookMaxAttempts,
           logger: alertLogger,
           onAttempt: (outcome) => metrics.webhookDelivery(outcome),
+          ...(probes !== undefined && { tracing: probes }),
         });
   const alerter = createOutageAlerter({
     threshold: config.health.alertAfterFailures,
@@ -80,8 +89,10 @@ export function createHealth(
         circuitState: () => database.policy.breakerState(),
       }),
       ...parts.endpoints.healthChecks,
-      ...config.health.dependencies.map(createCheck),
-    ],
+      ...config.health.dependencies.map((dep) => createCheck(dep, probes?.inject)),
+      // The OTLP collector (non-critical), when tracing is on.
+      ...(parts.tracing.collectorCheck === undefined ? [] : [parts.tracing.collectorCheck]),
+    ].map((check) => traced(check, probes)),
     ...(parts.endpoints.standIns !== undefined && { standIns: parts.endpoints.standIns }),
     environment: config.appEnv,
     historySize: config.health.historySize,
@@ -94,6 +105,7 @@ export function createHealth(
     logger: logger.child({ module: 'rpc' }),
     observe: metrics.rpcObserver(HEALTH_SERVICE_NAME),
     requestContext: parts.requestContext,
+    tracer: parts.tracing.rpc(HEALTH_SERVICE_NAME),
   });
   return {
     monitor,
