@@ -53,6 +53,8 @@ export class EndpointTopology {
   #again = false;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** Conditions that hold round after round (a foreign endpoint, an ambiguous pair): logged when they start, not every round. */
+  #standing = new Set<string>();
 
   constructor(private readonly deps: EndpointTopologyDeps) {
     for (const endpoint of deps.db.endpoints) {
@@ -235,7 +237,14 @@ export class EndpointTopology {
 
   #log(events: readonly PrimaryEvent[]): void {
     const { logger } = this.deps;
+    const standing = new Set(
+      events.flatMap((e) => (e.kind === 'foreign' ? [`foreign ${e.key}`] : e.kind === 'ambiguous' ? [`ambiguous ${e.keys.join(',')}`] : [])),
+    );
+    const seen = this.#standing;
+    this.#standing = standing;
     for (const event of events) {
+      if (event.kind === 'foreign' && seen.has(`foreign ${event.key}`)) continue;
+      if (event.kind === 'ambiguous' && seen.has(`ambiguous ${event.keys.join(',')}`)) continue;
       switch (event.kind) {
         case 'elected':
           logger.warn(
