@@ -69,12 +69,12 @@ export class DeadlineBudgetPolicy implements IPolicy<BudgetContext> {
       _altReturn: undefined as never,
       onSuccess: guardOutcomes.success.addListener,
       onFailure: guardOutcomes.failure.addListener,
-      execute: <T>(fn: (context: IDefaultPolicyContext) => PromiseLike<T> | T, signal = new AbortController().signal): Promise<T> =>
+      execute: <T>(fn: (context: IDefaultPolicyContext) => PromiseLike<T> | T, given?: AbortSignal): Promise<T> =>
         guardOutcomes.track(async () => {
           attempts++;
           const left = this.left();
           if (attempts > 1 && left < this.minBudgetMs) throw new BudgetExhaustedError('retry-too-late', left);
-          return fn({ signal });
+          return fn({ signal: given ?? new AbortController().signal });
         }),
     };
   }
@@ -84,7 +84,8 @@ export class DeadlineBudgetPolicy implements IPolicy<BudgetContext> {
     return this.deadline - Date.now();
   }
 
-  execute<T>(fn: (context: BudgetContext) => PromiseLike<T> | T, signal = new AbortController().signal): Promise<T> {
+  execute<T>(fn: (context: BudgetContext) => PromiseLike<T> | T, given?: AbortSignal): Promise<T> {
+    const signal = given ?? new AbortController().signal;
     return this.#outcomes.track(async () => {
       const budgetMs = this.left();
       if (budgetMs < this.minBudgetMs) throw new BudgetExhaustedError('too-short', budgetMs);
