@@ -33,6 +33,15 @@ import type { ProfileRole } from '../domain/profile';
  */
 export const LOCK_ORDER = ['idempotency_keys', 'profiles', 'programs', 'enrollments', 'sessions'] as const;
 
+/** Every table the service writes, declared once (in the lock order); tests count rows from it. */
+export type WrittenTable = (typeof LOCK_ORDER)[number];
+
+/** The tables whose rows reference other resources, in the lock order (top down): what a forced delete cascades to. */
+export const REFERENCING_TABLES = LOCK_ORDER.filter(
+  (t): t is Exclude<WrittenTable, 'idempotency_keys' | 'profiles'> => t !== 'idempotency_keys' && t !== 'profiles',
+);
+export type ReferencingTable = (typeof REFERENCING_TABLES)[number];
+
 const person = z.object({ id: z.string(), role: z.enum(['COACH', 'PARTICIPANT']) });
 
 /** Profile locks taken by writes that depend on, or serialise on, a person. */
