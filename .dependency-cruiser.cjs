@@ -20,6 +20,7 @@ const LAYERS = {
   grpc: 5,
   seed: 5,
   metrics: 6,
+  tracing: 6,
   admin: 7,
 };
 /** The composition root: main.ts, app.ts and its lifecycle modules, the CLI commands (each its own small root), process setup. */

@@ -16,6 +16,7 @@ import type { RunningService } from './app/RunningService';
 import { StartupScope, type ServiceDeps } from './app/ServiceDeps';
 import { logServing } from './app/servingLine';
 import { createShutdown } from './app/shutdown';
+import { createTracing } from './app/tracing';
 
 export { COACHING_SERVICE_NAME } from './app/coachingApi';
 export type { RunningService } from './app/RunningService';
@@ -35,11 +36,13 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
   const scope = new StartupScope();
   try {
     const tls = openPublicTls(config, logger, metrics, scope);
-    const database = createDatabase(config, logger, metrics, scope);
+    // Reads the database settings in force lazily (statement spans), so it can come before the reload.
+    const tracing = createTracing(config, { metrics, logger, secrets, database: () => reloads.current().db }, scope);
+    const database = createDatabase(config, logger, metrics, scope, tracing.database);
     const reloads = createReload(config, deps, database, metrics);
     const connected = await connectAtStart(config, database, reloads, logger);
-    const api = createCoachingApi(config, database.gateway, logger, metrics, requestContext);
-    const health = createHealth(config, { database, reloads, metrics, logger, secrets, requestContext });
+    const api = createCoachingApi(config, database.gateway, logger, metrics, requestContext, tracing.rpc);
+    const health = createHealth(config, { database, reloads, metrics, logger, secrets, requestContext, tracing });
     const server = createPublicServer(config, { services: [api, health.service], tls, metrics, logger, connected });
     const background = new AbortController();
     const prober = createBreakerProber(config, database.policy, database.gateway, background.signal);
@@ -66,7 +69,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
       adminPort: listeners.admin?.port,
       configInForce: () => reloads.current(),
       reload: () => reloads.reload(),
-      stop: createShutdown(config, { server, listeners, tls, health, reloads, database, background, unwatch, logger }),
+      stop: createShutdown(config, { server, listeners, tls, health, reloads, database, tracing, background, unwatch, logger }),
     };
   } catch (error) {
     await scope.unwind();

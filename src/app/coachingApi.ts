@@ -11,6 +11,7 @@ import { createSessionHandlers } from '../grpc/handlers/sessionHandlers';
 import { wrapService } from '../grpc/wrapService';
 import { createUnaryWrapper } from '../grpc/wrapUnary';
 import type { RequestContext } from '../log/RequestContext';
+import type { ServiceTracing } from '../tracing/startTracing';
 import { createEnrollmentService } from '../services/enrollmentService';
 import { createProfileService } from '../services/profileService';
 import { createProgramService } from '../services/programService';
@@ -26,6 +27,7 @@ export function createCoachingApi(
   logger: Logger,
   metrics: Metrics,
   requestContext: RequestContext | undefined,
+  tracer: ServiceTracing['rpc'],
 ): ServiceRegistration {
   const serviceDeps = { db, pageTokens: new PageTokenCodec(config.pageTokenSecret) };
   const handlers = {
@@ -34,6 +36,11 @@ export function createCoachingApi(
     ...createEnrollmentHandlers(createEnrollmentService(serviceDeps)),
     ...createSessionHandlers(createSessionService(serviceDeps)),
   };
-  const wrap = createUnaryWrapper({ logger: logger.child({ module: 'rpc' }), observe: metrics.rpcObserver(COACHING_SERVICE_NAME), requestContext });
+  const wrap = createUnaryWrapper({
+    logger: logger.child({ module: 'rpc' }),
+    observe: metrics.rpcObserver(COACHING_SERVICE_NAME),
+    requestContext,
+    tracer: tracer(COACHING_SERVICE_NAME),
+  });
   return { name: COACHING_SERVICE_NAME, definition: CoachingServiceService, implementation: wrapService(CoachingServiceService, handlers, wrap) };
 }

@@ -8,6 +8,7 @@ import type { Database } from './database';
 import type { Health } from './health';
 import type { Listeners } from './listeners';
 import type { PublicServer } from './publicServer';
+import type { ServiceTracing } from './tracing';
 
 export interface ShutdownParts {
   readonly server: PublicServer;
@@ -16,6 +17,7 @@ export interface ShutdownParts {
   readonly health: Health;
   readonly reloads: ConfigReload;
   readonly database: Database;
+  readonly tracing: ServiceTracing;
   /** Aborted once the drain delay is over: ends the reconnect loop and the breaker prober. */
   readonly background: AbortController;
   /** Stops the file watches of the running service (the password file). */
@@ -27,7 +29,7 @@ export interface ShutdownParts {
  * The graceful stop, in order: readiness NOT_SERVING, the drain delay (load
  * balancers notice), background work ends, listeners stop accepting and let
  * in-flight calls finish (bounded), probes and /metrics stop, a reload under
- * way settles, the pool closes last.
+ * way settles, the pool closes, queued spans are flushed last.
  */
 export function createShutdown(config: Config, parts: ShutdownParts): () => Promise<void> {
   const { server, listeners, logger } = parts;
@@ -44,6 +46,8 @@ export function createShutdown(config: Config, parts: ShutdownParts): () => Prom
     await listeners.metricsServer?.close();
     await parts.reloads.settled();
     await parts.database.pools.close();
+    // Flushes the spans still queued (bounded by the exporter's timeout).
+    await parts.tracing.shutdown();
     logger.info({ shutdown: how }, 'coaching-service stopped');
   };
 }

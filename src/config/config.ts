@@ -10,8 +10,10 @@ import { ConfigError } from './ConfigError';
 import { readAdminConfig, readGrpcConfig, type AdminConfig, type GrpcConfig } from './grpcConfig';
 import { parseHealthDependencies, type HealthDependencyConfig } from './healthDependencies';
 import { createReader } from './reader';
+import { readTracingConfig, type TracingConfig } from './tracingConfig';
 
 export type { HealthDependencyConfig } from './healthDependencies';
+export type { TracingConfig } from './tracingConfig';
 export type { AdminConfig, ClientAuth, GrpcConfig, GrpcLimitsConfig, TlsServerConfig } from './grpcConfig';
 
 export const APP_ENVS = ['development', 'test', 'staging', 'production'] as const;
@@ -144,6 +146,8 @@ export interface Config {
   readonly health: HealthConfig;
   readonly alerting: AlertingConfig;
   readonly metrics: MetricsConfig;
+  /** OpenTelemetry tracing (OTEL_* variables); off until an OTLP endpoint is configured. */
+  readonly tracing: TracingConfig;
   readonly shutdownTimeoutMs: number;
   /** How long readiness reports NOT_SERVING before the server stops accepting (load balancers catch up). */
   readonly shutdownDrainDelayMs: number;
@@ -321,6 +325,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     health,
     alerting,
     metrics,
+    tracing: readTracingConfig(r),
     shutdownTimeoutMs: seconds('SHUTDOWN_TIMEOUT', 30, 1, 3600),
     shutdownDrainDelayMs: r.int('SHUTDOWN_DRAIN_DELAY_MS', appEnv === 'test' ? 0 : 5000, 0, 600_000),
     resilience: {
@@ -407,6 +412,8 @@ export function readPassword(source: PasswordSource): string | undefined {
 export function secretValues(config: Config): string[] {
   const values = [readPassword(config.db.password), config.pageTokenSecret, config.alerting.webhookUrl];
   if (config.db.direct !== undefined) values.push(readPassword(config.db.direct.password));
+  // OTLP headers usually carry the collector's API key.
+  values.push(...Object.values(config.tracing.export?.headers ?? {}));
   for (const dep of config.health.dependencies) {
     if (dep.type !== 'HTTP_SERVICE') continue;
     const url = new URL(dep.url);

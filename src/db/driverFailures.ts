@@ -31,6 +31,8 @@ export interface DriverFailure {
   readonly problem?: string;
   /** For `unavailable`: whether the work may have run. */
   readonly retry?: RetrySafety;
+  /** The SQLSTATE the row stands for when the error carries none. */
+  readonly code?: string;
   /** At startup and reload: what an operator must fix; unset: `unreachable`, which may heal by itself. */
   readonly startup?: 'credentials' | 'database' | 'pooler' | 'tls';
 }
@@ -125,6 +127,10 @@ export function hasErrorNamed(error: unknown, ...names: string[]): boolean {
 
 /** By the classes (and the one message) in the cause chain, in order, after the code. */
 const BY_KIND: readonly { readonly matches: (error: unknown) => boolean; readonly failure: DriverFailure | ((error: unknown) => DriverFailure) }[] = [
+  // slonik's driver rethrows 22P02 (invalid text representation) as an InvalidInputError that keeps neither
+  // the code nor the cause, and its sql tag raises the same class for a value it cannot bind (NUL or a lone
+  // surrogate in JSON): both are input the request rules should have refused, so a data exception too.
+  { matches: (error) => hasErrorNamed(error, 'InvalidInputError'), failure: { domain: 'data', code: '22P02' } },
   { matches: (error) => hasErrorNamed(error, 'StatementTimeoutError'), failure: { label: 'STATEMENT_TIMEOUT', domain: 'statement-timeout' } },
   { matches: (error) => hasErrorNamed(error, 'BackendTerminatedError', 'BackendTerminatedUnexpectedlyError'), failure: LOST },
   {
@@ -138,7 +144,7 @@ const BY_KIND: readonly { readonly matches: (error: unknown) => boolean; readonl
 ];
 
 /** Every row that matches `error`, most specific first; each view takes the first row that has its field. */
-export function* driverFailures(error: unknown): Generator<DriverFailure & { readonly code: string | undefined }> {
+export function* driverFailures(error: unknown): Generator<DriverFailure> {
   const code = driverCode(error);
   if (code !== undefined) {
     const exact = BY_CODE[code];
@@ -146,12 +152,12 @@ export function* driverFailures(error: unknown): Generator<DriverFailure & { rea
     for (const pattern of BY_PATTERN) if (pattern.matches(code)) yield { ...pattern.failure, code };
   }
   for (const kind of BY_KIND) {
-    if (kind.matches(error)) yield { ...(typeof kind.failure === 'function' ? kind.failure(error) : kind.failure), code };
+    if (kind.matches(error)) yield { code, ...(typeof kind.failure === 'function' ? kind.failure(error) : kind.failure) };
   }
 }
 
 /** The first matching row that says `field`. */
-export function firstFailure<K extends keyof DriverFailure>(error: unknown, field: K): (DriverFailure & { readonly code: string | undefined }) | undefined {
+export function firstFailure<K extends keyof DriverFailure>(error: unknown, field: K): DriverFailure | undefined {
   for (const failure of driverFailures(error)) if (failure[field] !== undefined) return failure;
   return undefined;
 }

@@ -4547,7 +4547,9 @@ export const CoachingServiceService = {
    * coach or the participant has an overlapping non-cancelled session,
    * metadata "booked" is "coach" or "participant"; COACH_NOT_FOUND,
    * NOT_A_COACH, PARTICIPANT_NOT_FOUND, NOT_A_PARTICIPANT, PROGRAM_NOT_FOUND,
-   * NOT_ENROLLED, ENROLLMENT_WITHDRAWN), ALREADY_EXISTS (REQUEST_ID_REUSED).
+   * NOT_ENROLLED, ENROLLMENT_WITHDRAWN; ENROLLMENT_COMPLETED: the enrollment
+   * already counts all of the program's sessions, ErrorInfo metadata
+   * "enrollment_id"), ALREADY_EXISTS (REQUEST_ID_REUSED).
    */
   createSession: {
     path: "/coaching.v1.CoachingService/CreateSession" as const,
@@ -4798,7 +4800,9 @@ export interface CoachingServiceServer extends UntypedServiceImplementation {
    * coach or the participant has an overlapping non-cancelled session,
    * metadata "booked" is "coach" or "participant"; COACH_NOT_FOUND,
    * NOT_A_COACH, PARTICIPANT_NOT_FOUND, NOT_A_PARTICIPANT, PROGRAM_NOT_FOUND,
-   * NOT_ENROLLED, ENROLLMENT_WITHDRAWN), ALREADY_EXISTS (REQUEST_ID_REUSED).
+   * NOT_ENROLLED, ENROLLMENT_WITHDRAWN; ENROLLMENT_COMPLETED: the enrollment
+   * already counts all of the program's sessions, ErrorInfo metadata
+   * "enrollment_id"), ALREADY_EXISTS (REQUEST_ID_REUSED).
    */
   createSession: handleUnaryCall<CreateSessionRequest, CreateSessionResponse>;
   /**
@@ -5195,7 +5199,9 @@ export interface CoachingServiceClient extends Client {
    * coach or the participant has an overlapping non-cancelled session,
    * metadata "booked" is "coach" or "participant"; COACH_NOT_FOUND,
    * NOT_A_COACH, PARTICIPANT_NOT_FOUND, NOT_A_PARTICIPANT, PROGRAM_NOT_FOUND,
-   * NOT_ENROLLED, ENROLLMENT_WITHDRAWN), ALREADY_EXISTS (REQUEST_ID_REUSED).
+   * NOT_ENROLLED, ENROLLMENT_WITHDRAWN; ENROLLMENT_COMPLETED: the enrollment
+   * already counts all of the program's sessions, ErrorInfo metadata
+   * "enrollment_id"), ALREADY_EXISTS (REQUEST_ID_REUSED).
    */
   createSession(
     request: CreateSessionRequest,
