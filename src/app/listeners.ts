@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { ADMIN_SERVICE_NAME } from '../admin/createAdminService';
 import { startAdminListener, type AdminListener } from '../admin/startAdminListener';
 import type { Config } from '../config/config';
 import { DATABASE_DEPENDENCY_NAME } from '../config/healthDependencies';
@@ -11,6 +12,7 @@ import { DESCRIPTOR_SET } from '../paths';
 import type { DatabasePolicy } from '../resilience/createDatabasePolicy';
 import type { Metrics, StartupScope } from './ServiceDeps';
 import type { DatabaseEndpoints } from './startDatabaseEndpoints';
+import type { ServiceTracing } from './tracing';
 
 export interface Listeners {
   readonly port: number;
@@ -28,6 +30,7 @@ export async function startListeners(
     logger: Logger;
     secrets: SecretRegistry;
     requestContext: RequestContext | undefined;
+    tracing: ServiceTracing;
     /** Several DB_HOST endpoints: listed and chosen on the admin listener. */
     endpoints: DatabaseEndpoints;
   },
@@ -48,6 +51,7 @@ export async function startListeners(
     metrics,
     secrets: parts.secrets,
     ...(parts.requestContext !== undefined && { requestContext: parts.requestContext }),
+    tracer: parts.tracing.rpc(ADMIN_SERVICE_NAME),
   }).catch((error: unknown) => {
     throw new StartupError('listener', `admin listener: ${(error as Error).message}`, { cause: error });
   });
