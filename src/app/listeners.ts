@@ -11,8 +11,8 @@ import { startMetricsServer, type MetricsServer } from '../metrics/startMetricsS
 import { DESCRIPTOR_SET } from '../paths';
 import type { DatabasePolicy } from '../resilience/createDatabasePolicy';
 import type { Metrics, StartupScope } from './ServiceDeps';
-import type { DatabaseEndpoints } from './startDatabaseEndpoints';
 import type { ServiceTracing } from './tracing';
+import type { DatabaseEndpoints } from './startDatabaseEndpoints';
 
 export interface Listeners {
   readonly port: number;

@@ -8,7 +8,7 @@
 export const ERROR_REASONS = {
   // Any RPC of coaching.v1.CoachingService (the service comment lists them).
   INVALID_ARGUMENT: { coaching: '*', health: ['ListHealthEvents'], admin: ['ResetCircuitBreaker', 'IsolateCircuitBreaker', 'ChooseDatabasePrimary'] },
-  NOT_FOUND: { coaching: '*', admin: ['ChooseDatabasePrimary'] },
+  NOT_FOUND: { coaching: '*' },
   ETAG_MISMATCH: { coaching: '*' },
   REQUEST_ID_REUSED: { coaching: '*' },
   DEADLINE_EXCEEDED: { coaching: '*' },
@@ -20,9 +20,8 @@ export const ERROR_REASONS = {
   DATABASE_BUSY: { coaching: '*' },
   CIRCUIT_OPEN: { coaching: '*' },
   CIRCUIT_ISOLATED: { coaching: '*' },
-  // Several database endpoints: no usable primary (writes, and reads that require it).
-  PRIMARY_UNAVAILABLE: { coaching: '*' },
   TRANSACTION_CONFLICT: { coaching: '*' },
+  PRIMARY_UNAVAILABLE: { coaching: '*' },
   // Per RPC.
   EMAIL_TAKEN: { coaching: ['CreateProfile', 'UpdateProfile'] },
   PROFILE_IN_USE: { coaching: ['DeleteProfile'] },
