@@ -1335,7 +1335,7 @@ export const AdminServiceService = {
     responseDeserialize: (value: Buffer): IsolateCircuitBreakerResponse => IsolateCircuitBreakerResponse.decode(value),
   },
   /**
-   * The database endpoints (several DB_HOST entries) and the role this
+   * The database endpoints (several hosts configured) and the role this
    * replica sees for each: primary, standby, fenced (writable but never
    * written to: an old primary), foreign (another cluster), unreachable.
    * Returns OK, UNAUTHENTICATED.
@@ -1400,7 +1400,7 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
    */
   isolateCircuitBreaker: handleUnaryCall<IsolateCircuitBreakerRequest, IsolateCircuitBreakerResponse>;
   /**
-   * The database endpoints (several DB_HOST entries) and the role this
+   * The database endpoints (several hosts configured) and the role this
    * replica sees for each: primary, standby, fenced (writable but never
    * written to: an old primary), foreign (another cluster), unreachable.
    * Returns OK, UNAUTHENTICATED.
@@ -1487,7 +1487,7 @@ export interface AdminServiceClient extends Client {
     callback: (error: ServiceError | null, response: IsolateCircuitBreakerResponse) => void,
   ): ClientUnaryCall;
   /**
-   * The database endpoints (several DB_HOST entries) and the role this
+   * The database endpoints (several hosts configured) and the role this
    * replica sees for each: primary, standby, fenced (writable but never
    * written to: an old primary), foreign (another cluster), unreachable.
    * Returns OK, UNAUTHENTICATED.

@@ -475,7 +475,7 @@ export const AdminService: GenService<{
     output: typeof IsolateCircuitBreakerResponseSchema;
   },
   /**
-   * The database endpoints (several DB_HOST entries) and the role this
+   * The database endpoints (several hosts configured) and the role this
    * replica sees for each: primary, standby, fenced (writable but never
    * written to: an old primary), foreign (another cluster), unreachable.
    * Returns OK, UNAUTHENTICATED.
