@@ -47,7 +47,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     const background = new AbortController();
     const prober = createBreakerProber(config, database.policy, database.gateway, background.signal);
     subscribeDatabaseEvents(database, { metrics, logger, readiness: server.readiness, health: health.monitor, prober });
-    const listeners = await startListeners(config, { grpc: server.grpc, policy: database.policy, metrics, logger, secrets, requestContext }, scope);
+    const listeners = await startListeners(config, { grpc: server.grpc, policy: database.policy, metrics, logger, secrets, requestContext, tracing }, scope);
     reloads.onReload(() => {
       tls.reload();
       listeners.admin?.reload();

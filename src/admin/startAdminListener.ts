@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { AdminConfig, GrpcLimitsConfig } from '../config/config';
 import { createGrpcServer } from '../grpc/createGrpcServer';
 import { createListenerCredentials, reportCertificateLoads } from '../grpc/tls/serverCredentials';
-import { createUnaryWrapper } from '../grpc/wrapUnary';
+import { createUnaryWrapper, type CallTracer } from '../grpc/wrapUnary';
 import type { RequestContext } from '../log/RequestContext';
 import type { ServiceMetrics } from '../metrics/createServiceMetrics';
 import { ADMIN_SERVICE_NAME, createAdminService, expiredIsolationEntry } from './createAdminService';
@@ -21,6 +21,8 @@ export interface AdminListenerDeps {
   readonly metrics: ServiceMetrics;
   readonly secrets: SecretSink;
   readonly requestContext?: RequestContext;
+  /** Server spans of the admin calls (the audit lines they write carry the trace id); absent when tracing is off. */
+  readonly tracer?: CallTracer | undefined;
 }
 
 /** The running admin listener. */
@@ -54,6 +56,7 @@ export async function startAdminListener(deps: AdminListenerDeps): Promise<Admin
     logger: deps.logger.child({ module: 'rpc' }),
     observe: metrics.rpcObserver(ADMIN_SERVICE_NAME),
     requestContext: deps.requestContext,
+    tracer: deps.tracer,
   });
   const grpc = createGrpcServer({
     services: [createAdminService({ operator, token, audit, wrap })],

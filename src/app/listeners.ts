@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { ADMIN_SERVICE_NAME } from '../admin/createAdminService';
 import { startAdminListener, type AdminListener } from '../admin/startAdminListener';
 import type { Config } from '../config/config';
 import { DATABASE_DEPENDENCY_NAME } from '../config/healthDependencies';
@@ -10,6 +11,7 @@ import { startMetricsServer, type MetricsServer } from '../metrics/startMetricsS
 import { DESCRIPTOR_SET } from '../paths';
 import type { DatabasePolicy } from '../resilience/createDatabasePolicy';
 import type { Metrics, StartupScope } from './ServiceDeps';
+import type { ServiceTracing } from './tracing';
 
 export interface Listeners {
   readonly port: number;
@@ -20,7 +22,15 @@ export interface Listeners {
 /** Binds the public gRPC port, then /metrics, then the admin listener; whatever is up closes again if a later one fails. */
 export async function startListeners(
   config: Config,
-  parts: { grpc: GrpcServer; policy: DatabasePolicy; metrics: Metrics; logger: Logger; secrets: SecretRegistry; requestContext: RequestContext | undefined },
+  parts: {
+    grpc: GrpcServer;
+    policy: DatabasePolicy;
+    metrics: Metrics;
+    logger: Logger;
+    secrets: SecretRegistry;
+    requestContext: RequestContext | undefined;
+    tracing: ServiceTracing;
+  },
   scope: StartupScope,
 ): Promise<Listeners> {
   const { grpc, metrics, logger } = parts;
@@ -37,6 +47,7 @@ export async function startListeners(
     metrics,
     secrets: parts.secrets,
     ...(parts.requestContext !== undefined && { requestContext: parts.requestContext }),
+    tracer: parts.tracing.rpc(ADMIN_SERVICE_NAME),
   }).catch((error: unknown) => {
     throw new StartupError('listener', `admin listener: ${(error as Error).message}`, { cause: error });
   });

@@ -5,6 +5,7 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
+import { BREAKER_PROFILES } from './breakerProfiles';
 import { ConfigError } from './ConfigError';
 import { readAdminConfig, readGrpcConfig, type AdminConfig, type GrpcConfig } from './grpcConfig';
 import { parseHealthDependencies, type HealthDependencyConfig } from './healthDependencies';
@@ -93,6 +94,8 @@ export interface ResilienceConfig {
   readonly breakerSamplingDurationMs: number;
   readonly breakerMinimumRps: number;
   readonly breakerHalfOpenAfterMs: number;
+  /** Successes before the breaker closes again (1: the trial alone; more: gradual recovery). */
+  readonly breakerRecoverySuccesses: number;
   /** Concurrent database work allowed: the pool size. */
   readonly bulkheadLimit: number;
   readonly bulkheadQueue: number;
@@ -232,6 +235,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
 
   const maxConnections = r.int('DB_MAX_CONNECTIONS', 25, 1, 1000);
+  const critical = BREAKER_PROFILES.critical;
   const maxIdleConnections = r.int('DB_MAX_IDLE_CONNECTIONS', 5, 0, 1000);
   if (maxIdleConnections > maxConnections) {
     r.problem('DB_MAX_IDLE_CONNECTIONS', `(${maxIdleConnections}) must not exceed DB_MAX_CONNECTIONS (${maxConnections})`);
@@ -330,12 +334,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       retryMaxAttempts: r.int('DB_RETRY_MAX_ATTEMPTS', 2, 0, 10),
       retryInitialDelayMs: r.int('DB_RETRY_INITIAL_DELAY_MS', 50, 1, 60_000),
       retryMaxDelayMs: r.int('DB_RETRY_MAX_DELAY_MS', 1000, 1, 60_000),
-      breakerMode: r.oneOf('DB_BREAKER_MODE', ['consecutive', 'sampling'] as const, 'consecutive'),
-      breakerConsecutiveFailures: r.int('DB_BREAKER_CONSECUTIVE_FAILURES', 5, 1, 1000),
-      breakerFailureRate: r.int('DB_BREAKER_FAILURE_RATE_PERCENT', 50, 1, 100) / 100,
-      breakerSamplingDurationMs: r.int('DB_BREAKER_SAMPLING_DURATION_MS', 10_000, 100, 600_000),
-      breakerMinimumRps: r.int('DB_BREAKER_MINIMUM_RPS', 5, 1, 100_000),
-      breakerHalfOpenAfterMs: r.int('DB_BREAKER_HALF_OPEN_AFTER_MS', 2000, 10, 600_000),
+      // The database is critical: its defaults are the critical profile's.
+      breakerMode: r.oneOf('DB_BREAKER_MODE', ['consecutive', 'sampling'] as const, critical.mode),
+      breakerConsecutiveFailures: r.int('DB_BREAKER_CONSECUTIVE_FAILURES', critical.consecutiveFailures, 1, 1000),
+      breakerFailureRate: r.int('DB_BREAKER_FAILURE_RATE_PERCENT', critical.failureRate * 100, 1, 100) / 100,
+      breakerSamplingDurationMs: r.int('DB_BREAKER_SAMPLING_DURATION_MS', critical.samplingDurationMs, 100, 600_000),
+      breakerMinimumRps: r.int('DB_BREAKER_MINIMUM_RPS', critical.minimumRps, 1, 100_000),
+      breakerHalfOpenAfterMs: r.int('DB_BREAKER_HALF_OPEN_AFTER_MS', critical.halfOpenAfterMs, 10, 600_000),
+      breakerRecoverySuccesses: r.int('DB_BREAKER_RECOVERY_SUCCESSES', critical.recoverySuccesses, 1, 1000),
       bulkheadLimit: maxConnections,
       bulkheadQueue: r.int('DB_BULKHEAD_QUEUE', maxConnections * 2, 0, 100_000),
       bulkheadQueueTimeoutMs: r.int('DB_BULKHEAD_QUEUE_TIMEOUT_MS', 1000, 1, 600_000),

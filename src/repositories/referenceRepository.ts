@@ -1,6 +1,7 @@
 import { sql, type CommonQueryMethods, type FragmentSqlToken, type QuerySqlToken } from 'slonik';
 import { z } from 'zod';
 import type { ReferenceCounts } from '../domain/errors';
+import { REFERENCING_TABLES, type ReferencingTable } from './lockOrder';
 
 /** Rows other rows reference (restrictive foreign keys guard each of them). */
 export type ReferencedKind = 'profile' | 'program' | 'enrollment';
@@ -8,7 +9,7 @@ export type ReferencedKind = 'profile' | 'program' | 'enrollment';
 const counts = z.object({ programs: z.number(), enrollments: z.number(), sessions: z.number() });
 
 /** Locks the rows a statement selects, in id order (see lockOrder.ts). */
-const lockAll = (table: 'programs' | 'enrollments' | 'sessions', where: FragmentSqlToken): QuerySqlToken =>
+const lockAll = (table: ReferencingTable, where: FragmentSqlToken): QuerySqlToken =>
   sql.unsafe`select id from ${sql.identifier([table])} where ${where} order by id for update`;
 
 /**
@@ -25,7 +26,7 @@ const GRAPH: Record<
   ReferencedKind,
   {
     count: (id: string) => QuerySqlToken<typeof counts>;
-    referencing: (id: string) => Partial<Record<'programs' | 'enrollments' | 'sessions', FragmentSqlToken>>;
+    referencing: (id: string) => Partial<Record<ReferencingTable, FragmentSqlToken>>;
   }
 > = {
   profile: {
@@ -75,7 +76,7 @@ export const referenceRepository = {
    */
   async deleteReferencing(db: CommonQueryMethods, kind: ReferencedKind, id: string): Promise<void> {
     const referencing = GRAPH[kind].referencing(id);
-    const tables = (['programs', 'enrollments', 'sessions'] as const).filter((t) => referencing[t] !== undefined);
+    const tables = REFERENCING_TABLES.filter((t) => referencing[t] !== undefined);
     for (const table of tables) await db.query(lockAll(table, referencing[table]!));
     for (const table of [...tables].reverse()) await db.query(sql.unsafe`delete from ${sql.identifier([table])} where ${referencing[table]!}`);
   },
