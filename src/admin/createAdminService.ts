@@ -3,6 +3,7 @@ import { DomainError, UnauthenticatedError, type FieldViolation } from '../domai
 import { instantToWire } from '../domain/instants';
 import { AdminServiceService, CircuitState, type AdminServiceServer, type CircuitBreaker } from '../generated/coaching/admin/v1/admin_service';
 import type { ServiceRegistration } from '../grpc/ServiceRegistration';
+import { methodName } from '../grpc/wrapService';
 import type { CallContext, UnaryWrapper } from '../grpc/wrapUnary';
 import { assertValid, dependencyOf, expiryOf, reasonOf } from './adminRequests';
 import type { AdminToken } from './AdminToken';
@@ -119,7 +120,7 @@ export function createAdminService(deps: AdminServiceDeps): ServiceRegistration 
 
   const implementation: AdminServiceServer = {
     listCircuitBreakers: guarded(
-      'ListCircuitBreakers',
+      methodName(AdminServiceService.listCircuitBreakers),
       'list',
       () => '',
       () => ({
@@ -128,7 +129,7 @@ export function createAdminService(deps: AdminServiceDeps): ServiceRegistration 
       }),
     ),
     resetCircuitBreaker: guarded(
-      'ResetCircuitBreaker',
+      methodName(AdminServiceService.resetCircuitBreaker),
       'reset',
       (r) => r.dependency,
       (request) => {
@@ -140,7 +141,7 @@ export function createAdminService(deps: AdminServiceDeps): ServiceRegistration 
       },
     ),
     isolateCircuitBreaker: guarded(
-      'IsolateCircuitBreaker',
+      methodName(AdminServiceService.isolateCircuitBreaker),
       'isolate',
       (r) => r.dependency,
       (request) => {
