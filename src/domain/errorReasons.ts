@@ -7,7 +7,7 @@
  */
 export const ERROR_REASONS = {
   // Any RPC of coaching.v1.CoachingService (the service comment lists them).
-  INVALID_ARGUMENT: { coaching: '*', health: ['ListHealthEvents'], admin: ['ResetCircuitBreaker', 'IsolateCircuitBreaker'] },
+  INVALID_ARGUMENT: { coaching: '*', health: ['ListHealthEvents'], admin: ['ResetCircuitBreaker', 'IsolateCircuitBreaker', 'ChooseDatabasePrimary'] },
   NOT_FOUND: { coaching: '*' },
   ETAG_MISMATCH: { coaching: '*' },
   REQUEST_ID_REUSED: { coaching: '*' },
@@ -21,6 +21,7 @@ export const ERROR_REASONS = {
   CIRCUIT_OPEN: { coaching: '*' },
   CIRCUIT_ISOLATED: { coaching: '*' },
   TRANSACTION_CONFLICT: { coaching: '*' },
+  PRIMARY_UNAVAILABLE: { coaching: '*' },
   // Per RPC.
   EMAIL_TAKEN: { coaching: ['CreateProfile', 'UpdateProfile'] },
   PROFILE_IN_USE: { coaching: ['DeleteProfile'] },
@@ -41,7 +42,7 @@ export const ERROR_REASONS = {
   SESSION_COMPLETED: { coaching: ['UpdateSession', 'DeleteSession'] },
   SESSION_NOT_SCHEDULED: { coaching: ['CompleteSession'] },
   MOVED_TO_ADMIN_LISTENER: { health: ['ResetCircuitBreaker', 'IsolateCircuitBreaker'] },
-  UNAUTHENTICATED: { admin: ['ListCircuitBreakers', 'ResetCircuitBreaker', 'IsolateCircuitBreaker'] },
+  UNAUTHENTICATED: { admin: ['ListCircuitBreakers', 'ResetCircuitBreaker', 'IsolateCircuitBreaker', 'ListDatabaseEndpoints', 'ChooseDatabasePrimary'] },
 } as const satisfies Record<string, Partial<Record<'coaching' | 'health' | 'admin', '*' | readonly string[]>>>;
 
 export type ErrorReason = keyof typeof ERROR_REASONS;

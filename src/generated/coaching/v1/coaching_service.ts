@@ -4269,7 +4269,10 @@ export const GetProgramProgressResponse: MessageFns<GetProgramProgressResponse> 
  * start), DATABASE_AUTH_FAILED, DATABASE_READ_ONLY (writes, on a read-only
  * database), CIRCUIT_OPEN and CIRCUIT_ISOLATED (UNAVAILABLE: the circuit
  * breaker fails fast), DATABASE_BUSY (RESOURCE_EXHAUSTED: every connection is
- * busy) and TRANSACTION_CONFLICT (ABORTED: retried by the server first).
+ * busy), TRANSACTION_CONFLICT (ABORTED: retried by the server first) and,
+ * with standbys configured, PRIMARY_UNAVAILABLE (UNAVAILABLE with RetryInfo:
+ * a write, or a call sent with `x-require-primary: true`, while no primary
+ * is reachable; reads are then served by a standby).
  *
  * Input rules, checked before any database work (INVALID_ARGUMENT with a
  * BadRequest naming each field that breaks one): text has no NUL or other

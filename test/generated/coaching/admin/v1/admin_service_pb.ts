@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file coaching/admin/v1/admin_service.proto.
  */
 export const file_coaching_admin_v1_admin_service: GenFile = /*@__PURE__*/
-  fileDesc("CiVjb2FjaGluZy9hZG1pbi92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEhFjb2FjaGluZy5hZG1pbi52MSLRAQoOQ2lyY3VpdEJyZWFrZXISEgoKZGVwZW5kZW5jeRgBIAEoCRIuCgVzdGF0ZRgCIAEoDjIfLmNvYWNoaW5nLmFkbWluLnYxLkNpcmN1aXRTdGF0ZRIwCgxpc29sYXRlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2V4cGlyZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBpc29sYXRpb25fcmVhc29uGAUgASgJIhwKGkxpc3RDaXJjdWl0QnJlYWtlcnNSZXF1ZXN0IloKG0xpc3RDaXJjdWl0QnJlYWtlcnNSZXNwb25zZRI7ChBjaXJjdWl0X2JyZWFrZXJzGAEgAygLMiEuY29hY2hpbmcuYWRtaW4udjEuQ2lyY3VpdEJyZWFrZXIiQAoaUmVzZXRDaXJjdWl0QnJlYWtlclJlcXVlc3QSEgoKZGVwZW5kZW5jeRgBIAEoCRIOCgZyZWFzb24YAiABKAkikgEKG1Jlc2V0Q2lyY3VpdEJyZWFrZXJSZXNwb25zZRI6Cg9jaXJjdWl0X2JyZWFrZXIYASABKAsyIS5jb2FjaGluZy5hZG1pbi52MS5DaXJjdWl0QnJlYWtlchI3Cg5wcmV2aW91c19zdGF0ZRgCIAEoDjIfLmNvYWNoaW5nLmFkbWluLnYxLkNpcmN1aXRTdGF0ZSKtAQocSXNvbGF0ZUNpcmN1aXRCcmVha2VyUmVxdWVzdBISCgpkZXBlbmRlbmN5GAEgASgJEjEKC2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEigKA3R0bBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkgAEg4KBnJlYXNvbhgEIAEoCUIMCgpleHBpcmF0aW9uIpQBCh1Jc29sYXRlQ2lyY3VpdEJyZWFrZXJSZXNwb25zZRI6Cg9jaXJjdWl0X2JyZWFrZXIYASABKAsyIS5jb2FjaGluZy5hZG1pbi52MS5DaXJjdWl0QnJlYWtlchI3Cg5wcmV2aW91c19zdGF0ZRgCIAEoDjIfLmNvYWNoaW5nLmFkbWluLnYxLkNpcmN1aXRTdGF0ZSqYAQoMQ2lyY3VpdFN0YXRlEh0KGUNJUkNVSVRfU1RBVEVfVU5TUEVDSUZJRUQQABIYChRDSVJDVUlUX1NUQVRFX0NMT1NFRBABEhYKEkNJUkNVSVRfU1RBVEVfT1BFThACEhsKF0NJUkNVSVRfU1RBVEVfSEFMRl9PUEVOEAMSGgoWQ0lSQ1VJVF9TVEFURV9JU09MQVRFRBAEMvYCCgxBZG1pblNlcnZpY2USdAoTTGlzdENpcmN1aXRCcmVha2VycxItLmNvYWNoaW5nLmFkbWluLnYxLkxpc3RDaXJjdWl0QnJlYWtlcnNSZXF1ZXN0Gi4uY29hY2hpbmcuYWRtaW4udjEuTGlzdENpcmN1aXRCcmVha2Vyc1Jlc3BvbnNlEnQKE1Jlc2V0Q2lyY3VpdEJyZWFrZXISLS5jb2FjaGluZy5hZG1pbi52MS5SZXNldENpcmN1aXRCcmVha2VyUmVxdWVzdBouLmNvYWNoaW5nLmFkbWluLnYxLlJlc2V0Q2lyY3VpdEJyZWFrZXJSZXNwb25zZRJ6ChVJc29sYXRlQ2lyY3VpdEJyZWFrZXISLy5jb2FjaGluZy5hZG1pbi52MS5Jc29sYXRlQ2lyY3VpdEJyZWFrZXJSZXF1ZXN0GjAuY29hY2hpbmcuYWRtaW4udjEuSXNvbGF0ZUNpcmN1aXRCcmVha2VyUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("CiVjb2FjaGluZy9hZG1pbi92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEhFjb2FjaGluZy5hZG1pbi52MSLRAQoOQ2lyY3VpdEJyZWFrZXISEgoKZGVwZW5kZW5jeRgBIAEoCRIuCgVzdGF0ZRgCIAEoDjIfLmNvYWNoaW5nLmFkbWluLnYxLkNpcmN1aXRTdGF0ZRIwCgxpc29sYXRlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2V4cGlyZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBpc29sYXRpb25fcmVhc29uGAUgASgJIhwKGkxpc3RDaXJjdWl0QnJlYWtlcnNSZXF1ZXN0IloKG0xpc3RDaXJjdWl0QnJlYWtlcnNSZXNwb25zZRI7ChBjaXJjdWl0X2JyZWFrZXJzGAEgAygLMiEuY29hY2hpbmcuYWRtaW4udjEuQ2lyY3VpdEJyZWFrZXIiQAoaUmVzZXRDaXJjdWl0QnJlYWtlclJlcXVlc3QSEgoKZGVwZW5kZW5jeRgBIAEoCRIOCgZyZWFzb24YAiABKAkikgEKG1Jlc2V0Q2lyY3VpdEJyZWFrZXJSZXNwb25zZRI6Cg9jaXJjdWl0X2JyZWFrZXIYASABKAsyIS5jb2FjaGluZy5hZG1pbi52MS5DaXJjdWl0QnJlYWtlchI3Cg5wcmV2aW91c19zdGF0ZRgCIAEoDjIfLmNvYWNoaW5nLmFkbWluLnYxLkNpcmN1aXRTdGF0ZSKtAQocSXNvbGF0ZUNpcmN1aXRCcmVha2VyUmVxdWVzdBISCgpkZXBlbmRlbmN5GAEgASgJEjEKC2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEigKA3R0bBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkgAEg4KBnJlYXNvbhgEIAEoCUIMCgpleHBpcmF0aW9uIpQBCh1Jc29sYXRlQ2lyY3VpdEJyZWFrZXJSZXNwb25zZRI6Cg9jaXJjdWl0X2JyZWFrZXIYASABKAsyIS5jb2FjaGluZy5hZG1pbi52MS5DaXJjdWl0QnJlYWtlchI3Cg5wcmV2aW91c19zdGF0ZRgCIAEoDjIfLmNvYWNoaW5nLmFkbWluLnYxLkNpcmN1aXRTdGF0ZSIyChBEYXRhYmFzZUVuZHBvaW50EhAKCGVuZHBvaW50GAEgASgJEgwKBHJvbGUYAiABKAkiHgocTGlzdERhdGFiYXNlRW5kcG9pbnRzUmVxdWVzdCJrCh1MaXN0RGF0YWJhc2VFbmRwb2ludHNSZXNwb25zZRI2CgllbmRwb2ludHMYASADKAsyIy5jb2FjaGluZy5hZG1pbi52MS5EYXRhYmFzZUVuZHBvaW50EhIKCmdlbmVyYXRpb24YAiABKAMiQAocQ2hvb3NlRGF0YWJhc2VQcmltYXJ5UmVxdWVzdBIQCghlbmRwb2ludBgBIAEoCRIOCgZyZWFzb24YAiABKAkiawodQ2hvb3NlRGF0YWJhc2VQcmltYXJ5UmVzcG9uc2USNgoJZW5kcG9pbnRzGAEgAygLMiMuY29hY2hpbmcuYWRtaW4udjEuRGF0YWJhc2VFbmRwb2ludBISCgpnZW5lcmF0aW9uGAIgASgDKpgBCgxDaXJjdWl0U3RhdGUSHQoZQ0lSQ1VJVF9TVEFURV9VTlNQRUNJRklFRBAAEhgKFENJUkNVSVRfU1RBVEVfQ0xPU0VEEAESFgoSQ0lSQ1VJVF9TVEFURV9PUEVOEAISGwoXQ0lSQ1VJVF9TVEFURV9IQUxGX09QRU4QAxIaChZDSVJDVUlUX1NUQVRFX0lTT0xBVEVEEAQy7gQKDEFkbWluU2VydmljZRJ0ChNMaXN0Q2lyY3VpdEJyZWFrZXJzEi0uY29hY2hpbmcuYWRtaW4udjEuTGlzdENpcmN1aXRCcmVha2Vyc1JlcXVlc3QaLi5jb2FjaGluZy5hZG1pbi52MS5MaXN0Q2lyY3VpdEJyZWFrZXJzUmVzcG9uc2USdAoTUmVzZXRDaXJjdWl0QnJlYWtlchItLmNvYWNoaW5nLmFkbWluLnYxLlJlc2V0Q2lyY3VpdEJyZWFrZXJSZXF1ZXN0Gi4uY29hY2hpbmcuYWRtaW4udjEuUmVzZXRDaXJjdWl0QnJlYWtlclJlc3BvbnNlEnoKFUlzb2xhdGVDaXJjdWl0QnJlYWtlchIvLmNvYWNoaW5nLmFkbWluLnYxLklzb2xhdGVDaXJjdWl0QnJlYWtlclJlcXVlc3QaMC5jb2FjaGluZy5hZG1pbi52MS5Jc29sYXRlQ2lyY3VpdEJyZWFrZXJSZXNwb25zZRJ6ChVMaXN0RGF0YWJhc2VFbmRwb2ludHMSLy5jb2FjaGluZy5hZG1pbi52MS5MaXN0RGF0YWJhc2VFbmRwb2ludHNSZXF1ZXN0GjAuY29hY2hpbmcuYWRtaW4udjEuTGlzdERhdGFiYXNlRW5kcG9pbnRzUmVzcG9uc2USegoVQ2hvb3NlRGF0YWJhc2VQcmltYXJ5Ei8uY29hY2hpbmcuYWRtaW4udjEuQ2hvb3NlRGF0YWJhc2VQcmltYXJ5UmVxdWVzdBowLmNvYWNoaW5nLmFkbWluLnYxLkNob29zZURhdGFiYXNlUHJpbWFyeVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * A circuit breaker in front of one dependency.
@@ -237,6 +237,133 @@ export const IsolateCircuitBreakerResponseSchema: GenMessage<IsolateCircuitBreak
   messageDesc(file_coaching_admin_v1_admin_service, 6);
 
 /**
+ * One configured database endpoint as this replica sees it.
+ *
+ * @generated from message coaching.admin.v1.DatabaseEndpoint
+ */
+export type DatabaseEndpoint = Message<"coaching.admin.v1.DatabaseEndpoint"> & {
+  /**
+   * host:port, as configured.
+   *
+   * @generated from field: string endpoint = 1;
+   */
+  endpoint: string;
+
+  /**
+   * primary, standby, fenced, foreign, unreachable or unknown (not probed yet).
+   *
+   * @generated from field: string role = 2;
+   */
+  role: string;
+};
+
+/**
+ * Describes the message coaching.admin.v1.DatabaseEndpoint.
+ * Use `create(DatabaseEndpointSchema)` to create a new message.
+ */
+export const DatabaseEndpointSchema: GenMessage<DatabaseEndpoint> = /*@__PURE__*/
+  messageDesc(file_coaching_admin_v1_admin_service, 7);
+
+/**
+ * Request of AdminService.ListDatabaseEndpoints.
+ *
+ * @generated from message coaching.admin.v1.ListDatabaseEndpointsRequest
+ */
+export type ListDatabaseEndpointsRequest = Message<"coaching.admin.v1.ListDatabaseEndpointsRequest"> & {
+};
+
+/**
+ * Describes the message coaching.admin.v1.ListDatabaseEndpointsRequest.
+ * Use `create(ListDatabaseEndpointsRequestSchema)` to create a new message.
+ */
+export const ListDatabaseEndpointsRequestSchema: GenMessage<ListDatabaseEndpointsRequest> = /*@__PURE__*/
+  messageDesc(file_coaching_admin_v1_admin_service, 8);
+
+/**
+ * Response of AdminService.ListDatabaseEndpoints.
+ *
+ * @generated from message coaching.admin.v1.ListDatabaseEndpointsResponse
+ */
+export type ListDatabaseEndpointsResponse = Message<"coaching.admin.v1.ListDatabaseEndpointsResponse"> & {
+  /**
+   * In configuration order; empty with a single endpoint.
+   *
+   * @generated from field: repeated coaching.admin.v1.DatabaseEndpoint endpoints = 1;
+   */
+  endpoints: DatabaseEndpoint[];
+
+  /**
+   * How many times this replica changed primary (failovers, operator choices).
+   *
+   * @generated from field: int64 generation = 2;
+   */
+  generation: bigint;
+};
+
+/**
+ * Describes the message coaching.admin.v1.ListDatabaseEndpointsResponse.
+ * Use `create(ListDatabaseEndpointsResponseSchema)` to create a new message.
+ */
+export const ListDatabaseEndpointsResponseSchema: GenMessage<ListDatabaseEndpointsResponse> = /*@__PURE__*/
+  messageDesc(file_coaching_admin_v1_admin_service, 9);
+
+/**
+ * Request of AdminService.ChooseDatabasePrimary.
+ *
+ * @generated from message coaching.admin.v1.ChooseDatabasePrimaryRequest
+ */
+export type ChooseDatabasePrimaryRequest = Message<"coaching.admin.v1.ChooseDatabasePrimaryRequest"> & {
+  /**
+   * host:port of a configured endpoint. Required.
+   *
+   * @generated from field: string endpoint = 1;
+   */
+  endpoint: string;
+
+  /**
+   * Why, for the audit log: at most 256 characters, no control characters. Optional.
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message coaching.admin.v1.ChooseDatabasePrimaryRequest.
+ * Use `create(ChooseDatabasePrimaryRequestSchema)` to create a new message.
+ */
+export const ChooseDatabasePrimaryRequestSchema: GenMessage<ChooseDatabasePrimaryRequest> = /*@__PURE__*/
+  messageDesc(file_coaching_admin_v1_admin_service, 10);
+
+/**
+ * Response of AdminService.ChooseDatabasePrimary.
+ *
+ * @generated from message coaching.admin.v1.ChooseDatabasePrimaryResponse
+ */
+export type ChooseDatabasePrimaryResponse = Message<"coaching.admin.v1.ChooseDatabasePrimaryResponse"> & {
+  /**
+   * The endpoints after the choice (roles as of the last probe).
+   *
+   * @generated from field: repeated coaching.admin.v1.DatabaseEndpoint endpoints = 1;
+   */
+  endpoints: DatabaseEndpoint[];
+
+  /**
+   * The generation after the choice.
+   *
+   * @generated from field: int64 generation = 2;
+   */
+  generation: bigint;
+};
+
+/**
+ * Describes the message coaching.admin.v1.ChooseDatabasePrimaryResponse.
+ * Use `create(ChooseDatabasePrimaryResponseSchema)` to create a new message.
+ */
+export const ChooseDatabasePrimaryResponseSchema: GenMessage<ChooseDatabasePrimaryResponse> = /*@__PURE__*/
+  messageDesc(file_coaching_admin_v1_admin_service, 11);
+
+/**
  * State of a circuit breaker.
  *
  * @generated from enum coaching.admin.v1.CircuitState
@@ -346,6 +473,35 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof IsolateCircuitBreakerRequestSchema;
     output: typeof IsolateCircuitBreakerResponseSchema;
+  },
+  /**
+   * The database endpoints (several DB_HOST entries) and the role this
+   * replica sees for each: primary, standby, fenced (writable but never
+   * written to: an old primary), foreign (another cluster), unreachable.
+   * Returns OK, UNAUTHENTICATED.
+   *
+   * @generated from rpc coaching.admin.v1.AdminService.ListDatabaseEndpoints
+   */
+  listDatabaseEndpoints: {
+    methodKind: "unary";
+    input: typeof ListDatabaseEndpointsRequestSchema;
+    output: typeof ListDatabaseEndpointsResponseSchema;
+  },
+  /**
+   * The fencing override: makes `endpoint` the primary of this replica now,
+   * even a fenced old primary, and fences every other writable endpoint.
+   * For when an operator decided which copy of the data wins (README,
+   * failover and fencing). Repeat it against every replica.
+   * Returns OK, INVALID_ARGUMENT (empty endpoint, bad reason), NOT_FOUND (not
+   * a configured endpoint, or the service has a single endpoint),
+   * UNAUTHENTICATED.
+   *
+   * @generated from rpc coaching.admin.v1.AdminService.ChooseDatabasePrimary
+   */
+  chooseDatabasePrimary: {
+    methodKind: "unary";
+    input: typeof ChooseDatabasePrimaryRequestSchema;
+    output: typeof ChooseDatabasePrimaryResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_coaching_admin_v1_admin_service, 0);
