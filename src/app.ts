@@ -62,7 +62,11 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     const readiness = endpoints.readiness(server.readiness, connected);
     endpoints.onChange(() => health.monitor.publish());
     subscribeDatabaseEvents(database, { metrics, logger, readiness, health: health.monitor, prober });
-    const listeners = await startListeners(config, { grpc: server.grpc, policy: database.policy, metrics, logger, secrets, requestContext, tracing, endpoints }, scope);
+    const listeners = await startListeners(
+      config,
+      { grpc: server.grpc, policy: database.policy, metrics, logger, secrets, requestContext, tracing, endpoints },
+      scope,
+    );
     reloads.onReload(() => {
       tls.reload();
       listeners.admin?.reload();
