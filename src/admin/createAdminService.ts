@@ -3,6 +3,7 @@ import { DomainError, NotFoundError, UnauthenticatedError, type FieldViolation }
 import { instantToWire } from '../domain/instants';
 import { AdminServiceService, CircuitState, type AdminServiceServer, type CircuitBreaker } from '../generated/coaching/admin/v1/admin_service';
 import type { ServiceRegistration } from '../grpc/ServiceRegistration';
+import { methodName } from '../grpc/wrapService';
 import type { CallContext, UnaryWrapper } from '../grpc/wrapUnary';
 import { assertValid, dependencyOf, endpointOf, expiryOf, reasonOf } from './adminRequests';
 import type { AdminToken } from './AdminToken';
@@ -132,7 +133,7 @@ export function createAdminService(deps: AdminServiceDeps): ServiceRegistration 
 
   const implementation: AdminServiceServer = {
     listCircuitBreakers: guarded(
-      'ListCircuitBreakers',
+      methodName(AdminServiceService.listCircuitBreakers),
       'list',
       () => '',
       () => ({
@@ -141,7 +142,7 @@ export function createAdminService(deps: AdminServiceDeps): ServiceRegistration 
       }),
     ),
     resetCircuitBreaker: guarded(
-      'ResetCircuitBreaker',
+      methodName(AdminServiceService.resetCircuitBreaker),
       'reset',
       (r) => r.dependency,
       (request) => {
@@ -153,7 +154,7 @@ export function createAdminService(deps: AdminServiceDeps): ServiceRegistration 
       },
     ),
     isolateCircuitBreaker: guarded(
-      'IsolateCircuitBreaker',
+      methodName(AdminServiceService.isolateCircuitBreaker),
       'isolate',
       (r) => r.dependency,
       (request) => {
