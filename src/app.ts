@@ -35,6 +35,9 @@ import { createEnrollmentService } from './services/enrollmentService';
 import { createProfileService } from './services/profileService';
 import { createProgramService } from './services/programService';
 import { createSessionService } from './services/sessionService';
+import { createOutboxChangeLog } from './events/createOutboxChangeLog';
+import { createEventHandlers } from './grpc/handlers/eventHandlers';
+import { createEventService } from './services/eventService';
 import { sql } from 'slonik';
 
 export const COACHING_SERVICE_NAME = 'coaching.v1.CoachingService';
@@ -202,11 +205,13 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     }
   };
 
-  const serviceDeps = { db, pageTokens: new PageTokenCodec(config.pageTokenSecret) };
+  const changes = createOutboxChangeLog({ traceId: () => deps.requestContext?.correlationId() });
+  const serviceDeps = { db, pageTokens: new PageTokenCodec(config.pageTokenSecret), changes };
   const profiles = createProfileHandlers(createProfileService(serviceDeps));
   const programs = createProgramHandlers(createProgramService(serviceDeps));
   const enrollments = createEnrollmentHandlers(createEnrollmentService(serviceDeps));
   const sessions = createSessionHandlers(createSessionService(serviceDeps));
+  const events = createEventHandlers(createEventService(serviceDeps));
   const wrap = createUnaryWrapper({
     logger: logger.child({ module: 'rpc' }),
     observe: metrics.rpcObserver(COACHING_SERVICE_NAME),
@@ -235,6 +240,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     updateSession: wrap('UpdateSession', sessions.updateSession),
     deleteSession: wrap('DeleteSession', sessions.deleteSession),
     completeSession: wrap('CompleteSession', sessions.completeSession),
+    listEvents: wrap('ListEvents', events.listEvents),
   };
   const health = createHealthModule({
     config,

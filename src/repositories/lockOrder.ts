@@ -9,7 +9,11 @@ import type { ProfileRole } from '../domain/profile';
  *   1. the idempotency key (claimed by the transaction's first statement),
  *   2. profiles, 3. programs, 4. enrollments, 5. sessions (the hierarchy of
  *      the foreign keys: a row's parents come before it),
- *   and within one table, ascending id (one `... order by id for ...`).
+ *   and within one table, ascending id (one `... order by id for ...`),
+ *   6. the outbox sequence counter (outbox_counters), taken by the
+ *      transaction's last step, appending its events: after it the
+ *      transaction only stores its idempotent response (its own row) and
+ *      commits, so it never waits while holding the counter.
  *
  * A transaction never asks for a lock of a lower level than one it holds:
  * - a parent the write needs (for a precondition, or that a foreign-key
@@ -31,7 +35,7 @@ import type { ProfileRole } from '../domain/profile';
  *   email now, with its own row, in id order (the unique index would make
  *   two profiles swapping emails wait for each other).
  */
-export const LOCK_ORDER = ['idempotency_keys', 'profiles', 'programs', 'enrollments', 'sessions'] as const;
+export const LOCK_ORDER = ['idempotency_keys', 'profiles', 'programs', 'enrollments', 'sessions', 'outbox_counters'] as const;
 
 const person = z.object({ id: z.string(), role: z.enum(['COACH', 'PARTICIPANT']) });
 

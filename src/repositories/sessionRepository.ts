@@ -125,4 +125,5 @@ export const sessionRepository = {
   },
 
   delete: table.delete,
+  deleteWhere: table.deleteWhere,
 };
