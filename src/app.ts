@@ -36,6 +36,7 @@ import { createProfileService } from './services/profileService';
 import { createProgramService } from './services/programService';
 import { createSessionService } from './services/sessionService';
 import { createOutboxChangeLog } from './events/createOutboxChangeLog';
+import { createEventJobs, type EventJobs } from './events/startEventJobs';
 import { createEventHandlers } from './grpc/handlers/eventHandlers';
 import { createEventService } from './services/eventService';
 import { sql } from 'slonik';
@@ -56,6 +57,8 @@ export interface RunningService {
   /** The admin listener (coaching.admin.v1.AdminService); undefined when ADMIN_GRPC_ENABLED=false. */
   readonly admin: AdminListener | undefined;
   readonly adminPort: number | undefined;
+  /** Domain events: relay, dead letters, retention (src/events). */
+  readonly events: EventJobs;
   /** The configuration in force (the start one, with the database settings of the latest applied reload). */
   configInForce(): Config;
   /**
@@ -242,6 +245,13 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     completeSession: wrap('CompleteSession', sessions.completeSession),
     listEvents: wrap('ListEvents', events.listEvents),
   };
+  const eventJobs = createEventJobs({
+    config: config.events,
+    db,
+    logger,
+    metrics: metrics.events,
+    probe: { intervalMs: config.db.healthCheckIntervalMs, timeoutMs: config.db.pingTimeoutMs },
+  });
   const health = createHealthModule({
     config,
     database: () => reloads.current().db,
@@ -253,6 +263,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     metrics,
     sanitize: (text) => deps.secrets.scrub(text),
     requestContext: deps.requestContext,
+    extraChecks: eventJobs.healthChecks,
   });
   late.health = health;
   const grpc = createGrpcServer({
@@ -282,6 +293,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     limits: config.grpc.limits,
     descriptorSetPath: DESCRIPTOR_SET,
     breakers: new Map([[DATABASE_DEPENDENCY_NAME, policy]]),
+    ...(eventJobs.deadLetters !== undefined && { deadLetters: eventJobs.deadLetters }),
     logger,
     metrics,
     secrets: deps.secrets,
@@ -291,10 +303,12 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     grpc.server.forceShutdown();
     publicTls.close();
     await metricsServer?.close();
+    await eventJobs.stop();
     await pools.close();
     throw new StartupError('listener', `admin listener: ${(error as Error).message}`, { cause: error });
   });
   await health.start(gate);
+  eventJobs.start();
 
   if (!connected) {
     const reconnect = retry(handleWhen(isUnreachable), {
@@ -360,6 +374,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     metricsPort: metricsServer?.port,
     admin,
     adminPort: admin?.port,
+    events: eventJobs,
     configInForce: () => reloads.current(),
     reload,
     async stop() {
@@ -372,6 +387,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
       const [how] = await Promise.all([grpc.shutdown(config.shutdownTimeoutMs), admin?.stop(config.shutdownTimeoutMs)]);
       publicTls.close();
       health.stop();
+      await eventJobs.stop();
       await metricsServer?.close();
       await reloads.settled();
       await pools.close();

@@ -130,7 +130,7 @@ it('an isolation with a ttl ends by itself, audited as an action of the service 
 it('names the field of every invalid request, answers NOT_FOUND for an unknown breaker, and changes nothing', async () => {
   const admin = adminApi(svc.service.adminPort!);
   try {
-    const cases: [Parameters<typeof admin.call>[1], string][] = [
+    const cases: [Parameters<typeof admin.call<'resetCircuitBreaker'>>[1], string][] = [
       [{ dependency: '', reason: '' }, 'dependency'],
       [{ dependency: 'Postgresql Primary!', reason: '' }, 'dependency'],
       [{ dependency: 'postgresql-primary', reason: 'x'.repeat(257) }, 'reason'],

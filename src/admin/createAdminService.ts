@@ -9,6 +9,8 @@ import type { AdminToken } from './AdminToken';
 import type { AuditEntry, AuditLog } from './auditLog';
 import { callerOf } from './caller';
 import type { BreakerChange, BreakerView, CircuitBreakerOperator } from './CircuitBreakerOperator';
+import type { DeadLetters } from '../events/createDeadLetters';
+import { deadLetterHandlers } from './deadLetterHandlers';
 
 export const ADMIN_SERVICE_NAME = 'coaching.admin.v1.AdminService';
 
@@ -31,7 +33,7 @@ function breakerToProto(view: BreakerView): CircuitBreaker {
 }
 
 /** What an audited action reports besides its response. */
-interface Done<Res> {
+export interface Done<Res> {
   readonly response: Res;
   readonly audit: Omit<AuditEntry, 'caller' | 'outcome' | 'action'>;
 }
@@ -48,10 +50,12 @@ function changed(
   };
 }
 
-type AdminHandler<Req, Res> = (request: Req, context: CallContext) => Done<Res>;
+export type AdminHandler<Req, Res> = (request: Req, context: CallContext) => Done<Res> | Promise<Done<Res>>;
 
 export interface AdminServiceDeps {
   readonly operator: CircuitBreakerOperator;
+  /** The event stream's dead letters; undefined without REDIS_URL. */
+  readonly deadLetters: DeadLetters | undefined;
   readonly token: AdminToken;
   readonly audit: AuditLog;
   /** The unary wrapper (correlation id, call log, metrics, error mapping). */
@@ -67,13 +71,17 @@ export function createAdminService(deps: AdminServiceDeps): ServiceRegistration 
   const { operator, token, audit } = deps;
 
   /** Authorises, runs and audits one call; the caller is read from the call itself (peer, certificate, token). */
-  const guarded = <Req, Res>(method: string, action: string, target: (request: Req) => string, handler: AdminHandler<Req, Res>): handleUnaryCall<Req, Res> => {
+  const guarded = <Req, Res>(
+    method: string,
+    action: string,
+    target: (request: Req) => string,
+    handler: AdminHandler<Req, Res>,
+    // Which request targets may be logged: by default, the names of known breakers.
+    loggable: (name: string) => string | undefined = (name) => (operator.has(name) ? name : undefined),
+  ): handleUnaryCall<Req, Res> => {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
       const { caller, token: presented } = callerOf(call);
-      const known = (request: Req): string | undefined => {
-        const name = target(request);
-        return operator.has(name) ? name : undefined;
-      };
+      const known = (request: Req): string | undefined => loggable(target(request));
       const run = async (request: Req, context: CallContext): Promise<Res> => {
         if (!token.accepts(presented)) {
           audit({ action, target: known(request), outcome: 'denied', caller });
@@ -82,9 +90,9 @@ export function createAdminService(deps: AdminServiceDeps): ServiceRegistration 
           );
         }
         try {
-          const done = handler(request, context);
+          const done = await handler(request, context);
           audit({ action, outcome: 'ok', caller, ...done.audit });
-          return Promise.resolve(done.response);
+          return done.response;
         } catch (error) {
           audit({
             action,
@@ -136,6 +144,7 @@ export function createAdminService(deps: AdminServiceDeps): ServiceRegistration 
         return changed(dependency, change, { reason, expireTime: until?.toISOString() ?? null });
       },
     ),
+    ...deadLetterHandlers(deps.deadLetters, guarded),
   };
   return { name: ADMIN_SERVICE_NAME, definition: AdminServiceService, implementation };
 }

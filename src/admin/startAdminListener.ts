@@ -7,6 +7,7 @@ import type { RequestContext } from '../log/RequestContext';
 import type { ServiceMetrics } from '../metrics/createServiceMetrics';
 import { ADMIN_SERVICE_NAME, createAdminService, expiredIsolationEntry } from './createAdminService';
 import { AdminToken, type SecretSink } from './AdminToken';
+import type { DeadLetters } from '../events/createDeadLetters';
 import { createAuditLog } from './auditLog';
 import { CircuitBreakerOperator, type OperableBreaker } from './CircuitBreakerOperator';
 
@@ -17,6 +18,8 @@ export interface AdminListenerDeps {
   readonly descriptorSetPath: string;
   /** Circuit breakers operators may reset or isolate, by dependency name. */
   readonly breakers: ReadonlyMap<string, OperableBreaker>;
+  /** The event stream's dead letters; undefined without REDIS_URL. */
+  readonly deadLetters?: DeadLetters;
   readonly logger: Logger;
   readonly metrics: ServiceMetrics;
   readonly secrets: SecretSink;
@@ -56,7 +59,7 @@ export async function startAdminListener(deps: AdminListenerDeps): Promise<Admin
     requestContext: deps.requestContext,
   });
   const grpc = createGrpcServer({
-    services: [createAdminService({ operator, token, audit, wrap })],
+    services: [createAdminService({ operator, deadLetters: deps.deadLetters, token, audit, wrap })],
     descriptorSetPath: deps.descriptorSetPath,
     limits: deps.limits,
     credentials: tls.credentials,

@@ -38,6 +38,8 @@ export interface HealthModuleDeps {
   /** Scrubs secrets (registered by the root: config.secretValues) from probe errors. */
   readonly sanitize: (text: string) => string;
   readonly requestContext: RequestContext | undefined;
+  /** Checks other modules contribute (the events module's `redis`). */
+  readonly extraChecks?: readonly DependencyCheck[];
 }
 
 /** Where the module reports whether the critical dependencies allow serving (app.ts: the readiness gate). */
@@ -132,6 +134,7 @@ export function createHealthModule(deps: HealthModuleDeps): HealthModule {
       circuitState: deps.databaseCircuitState,
     }),
     ...config.health.dependencies.map(createCheck),
+    ...(deps.extraChecks ?? []),
   ];
   const onError = (error: unknown): void => logger.error({ err: error }, 'recording a health probe failed');
   const monitors = checks.map(

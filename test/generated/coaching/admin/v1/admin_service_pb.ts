@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file coaching/admin/v1/admin_service.proto.
  */
 export const file_coaching_admin_v1_admin_service: GenFile = /*@__PURE__*/
-  fileDesc("CiVjb2FjaGluZy9hZG1pbi92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEhFjb2FjaGluZy5hZG1pbi52MSLRAQoOQ2lyY3VpdEJyZWFrZXISEgoKZGVwZW5kZW5jeRgBIAEoCRIuCgVzdGF0ZRgCIAEoDjIfLmNvYWNoaW5nLmFkbWluLnYxLkNpcmN1aXRTdGF0ZRIwCgxpc29sYXRlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2V4cGlyZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBpc29sYXRpb25fcmVhc29uGAUgASgJIhwKGkxpc3RDaXJjdWl0QnJlYWtlcnNSZXF1ZXN0IloKG0xpc3RDaXJjdWl0QnJlYWtlcnNSZXNwb25zZRI7ChBjaXJjdWl0X2JyZWFrZXJzGAEgAygLMiEuY29hY2hpbmcuYWRtaW4udjEuQ2lyY3VpdEJyZWFrZXIiQAoaUmVzZXRDaXJjdWl0QnJlYWtlclJlcXVlc3QSEgoKZGVwZW5kZW5jeRgBIAEoCRIOCgZyZWFzb24YAiABKAkikgEKG1Jlc2V0Q2lyY3VpdEJyZWFrZXJSZXNwb25zZRI6Cg9jaXJjdWl0X2JyZWFrZXIYASABKAsyIS5jb2FjaGluZy5hZG1pbi52MS5DaXJjdWl0QnJlYWtlchI3Cg5wcmV2aW91c19zdGF0ZRgCIAEoDjIfLmNvYWNoaW5nLmFkbWluLnYxLkNpcmN1aXRTdGF0ZSKtAQocSXNvbGF0ZUNpcmN1aXRCcmVha2VyUmVxdWVzdBISCgpkZXBlbmRlbmN5GAEgASgJEjEKC2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEigKA3R0bBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkgAEg4KBnJlYXNvbhgEIAEoCUIMCgpleHBpcmF0aW9uIpQBCh1Jc29sYXRlQ2lyY3VpdEJyZWFrZXJSZXNwb25zZRI6Cg9jaXJjdWl0X2JyZWFrZXIYASABKAsyIS5jb2FjaGluZy5hZG1pbi52MS5DaXJjdWl0QnJlYWtlchI3Cg5wcmV2aW91c19zdGF0ZRgCIAEoDjIfLmNvYWNoaW5nLmFkbWluLnYxLkNpcmN1aXRTdGF0ZSqYAQoMQ2lyY3VpdFN0YXRlEh0KGUNJUkNVSVRfU1RBVEVfVU5TUEVDSUZJRUQQABIYChRDSVJDVUlUX1NUQVRFX0NMT1NFRBABEhYKEkNJUkNVSVRfU1RBVEVfT1BFThACEhsKF0NJUkNVSVRfU1RBVEVfSEFMRl9PUEVOEAMSGgoWQ0lSQ1VJVF9TVEFURV9JU09MQVRFRBAEMvYCCgxBZG1pblNlcnZpY2USdAoTTGlzdENpcmN1aXRCcmVha2VycxItLmNvYWNoaW5nLmFkbWluLnYxLkxpc3RDaXJjdWl0QnJlYWtlcnNSZXF1ZXN0Gi4uY29hY2hpbmcuYWRtaW4udjEuTGlzdENpcmN1aXRCcmVha2Vyc1Jlc3BvbnNlEnQKE1Jlc2V0Q2lyY3VpdEJyZWFrZXISLS5jb2FjaGluZy5hZG1pbi52MS5SZXNldENpcmN1aXRCcmVha2VyUmVxdWVzdBouLmNvYWNoaW5nLmFkbWluLnYxLlJlc2V0Q2lyY3VpdEJyZWFrZXJSZXNwb25zZRJ6ChVJc29sYXRlQ2lyY3VpdEJyZWFrZXISLy5jb2FjaGluZy5hZG1pbi52MS5Jc29sYXRlQ2lyY3VpdEJyZWFrZXJSZXF1ZXN0GjAuY29hY2hpbmcuYWRtaW4udjEuSXNvbGF0ZUNpcmN1aXRCcmVha2VyUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("CiVjb2FjaGluZy9hZG1pbi92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEhFjb2FjaGluZy5hZG1pbi52MSLRAQoOQ2lyY3VpdEJyZWFrZXISEgoKZGVwZW5kZW5jeRgBIAEoCRIuCgVzdGF0ZRgCIAEoDjIfLmNvYWNoaW5nLmFkbWluLnYxLkNpcmN1aXRTdGF0ZRIwCgxpc29sYXRlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2V4cGlyZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBpc29sYXRpb25fcmVhc29uGAUgASgJIhwKGkxpc3RDaXJjdWl0QnJlYWtlcnNSZXF1ZXN0IloKG0xpc3RDaXJjdWl0QnJlYWtlcnNSZXNwb25zZRI7ChBjaXJjdWl0X2JyZWFrZXJzGAEgAygLMiEuY29hY2hpbmcuYWRtaW4udjEuQ2lyY3VpdEJyZWFrZXIiQAoaUmVzZXRDaXJjdWl0QnJlYWtlclJlcXVlc3QSEgoKZGVwZW5kZW5jeRgBIAEoCRIOCgZyZWFzb24YAiABKAkikgEKG1Jlc2V0Q2lyY3VpdEJyZWFrZXJSZXNwb25zZRI6Cg9jaXJjdWl0X2JyZWFrZXIYASABKAsyIS5jb2FjaGluZy5hZG1pbi52MS5DaXJjdWl0QnJlYWtlchI3Cg5wcmV2aW91c19zdGF0ZRgCIAEoDjIfLmNvYWNoaW5nLmFkbWluLnYxLkNpcmN1aXRTdGF0ZSKtAQocSXNvbGF0ZUNpcmN1aXRCcmVha2VyUmVxdWVzdBISCgpkZXBlbmRlbmN5GAEgASgJEjEKC2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEigKA3R0bBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkgAEg4KBnJlYXNvbhgEIAEoCUIMCgpleHBpcmF0aW9uIpQBCh1Jc29sYXRlQ2lyY3VpdEJyZWFrZXJSZXNwb25zZRI6Cg9jaXJjdWl0X2JyZWFrZXIYASABKAsyIS5jb2FjaGluZy5hZG1pbi52MS5DaXJjdWl0QnJlYWtlchI3Cg5wcmV2aW91c19zdGF0ZRgCIAEoDjIfLmNvYWNoaW5nLmFkbWluLnYxLkNpcmN1aXRTdGF0ZSKPAgoKRGVhZExldHRlchIKCgJpZBgBIAEoCRINCgVncm91cBgCIAEoCRIWCg5kZWxpdmVyeV9jb3VudBgDIAEoAxIVCg1sYXN0X2NvbnN1bWVyGAQgASgJEhcKD3NvdXJjZV9lbnRyeV9pZBgFIAEoCRI0ChBkZWFkX2xldHRlcl90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI5CgZmaWVsZHMYByADKAsyKS5jb2FjaGluZy5hZG1pbi52MS5EZWFkTGV0dGVyLkZpZWxkc0VudHJ5Gi0KC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiPwoWTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJnChdMaXN0RGVhZExldHRlcnNSZXNwb25zZRIzCgxkZWFkX2xldHRlcnMYASADKAsyHS5jb2FjaGluZy5hZG1pbi52MS5EZWFkTGV0dGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI1ChdSZXBsYXlEZWFkTGV0dGVyUmVxdWVzdBIKCgJpZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiYAoYUmVwbGF5RGVhZExldHRlclJlc3BvbnNlEjIKC2RlYWRfbGV0dGVyGAEgASgLMh0uY29hY2hpbmcuYWRtaW4udjEuRGVhZExldHRlchIQCghlbnRyeV9pZBgCIAEoCSI2ChhEaXNjYXJkRGVhZExldHRlclJlcXVlc3QSCgoCaWQYASABKAkSDgoGcmVhc29uGAIgASgJIk8KGURpc2NhcmREZWFkTGV0dGVyUmVzcG9uc2USMgoLZGVhZF9sZXR0ZXIYASABKAsyHS5jb2FjaGluZy5hZG1pbi52MS5EZWFkTGV0dGVyKpgBCgxDaXJjdWl0U3RhdGUSHQoZQ0lSQ1VJVF9TVEFURV9VTlNQRUNJRklFRBAAEhgKFENJUkNVSVRfU1RBVEVfQ0xPU0VEEAESFgoSQ0lSQ1VJVF9TVEFURV9PUEVOEAISGwoXQ0lSQ1VJVF9TVEFURV9IQUxGX09QRU4QAxIaChZDSVJDVUlUX1NUQVRFX0lTT0xBVEVEEAQyvQUKDEFkbWluU2VydmljZRJ0ChNMaXN0Q2lyY3VpdEJyZWFrZXJzEi0uY29hY2hpbmcuYWRtaW4udjEuTGlzdENpcmN1aXRCcmVha2Vyc1JlcXVlc3QaLi5jb2FjaGluZy5hZG1pbi52MS5MaXN0Q2lyY3VpdEJyZWFrZXJzUmVzcG9uc2USdAoTUmVzZXRDaXJjdWl0QnJlYWtlchItLmNvYWNoaW5nLmFkbWluLnYxLlJlc2V0Q2lyY3VpdEJyZWFrZXJSZXF1ZXN0Gi4uY29hY2hpbmcuYWRtaW4udjEuUmVzZXRDaXJjdWl0QnJlYWtlclJlc3BvbnNlEnoKFUlzb2xhdGVDaXJjdWl0QnJlYWtlchIvLmNvYWNoaW5nLmFkbWluLnYxLklzb2xhdGVDaXJjdWl0QnJlYWtlclJlcXVlc3QaMC5jb2FjaGluZy5hZG1pbi52MS5Jc29sYXRlQ2lyY3VpdEJyZWFrZXJSZXNwb25zZRJoCg9MaXN0RGVhZExldHRlcnMSKS5jb2FjaGluZy5hZG1pbi52MS5MaXN0RGVhZExldHRlcnNSZXF1ZXN0GiouY29hY2hpbmcuYWRtaW4udjEuTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2USawoQUmVwbGF5RGVhZExldHRlchIqLmNvYWNoaW5nLmFkbWluLnYxLlJlcGxheURlYWRMZXR0ZXJSZXF1ZXN0GisuY29hY2hpbmcuYWRtaW4udjEuUmVwbGF5RGVhZExldHRlclJlc3BvbnNlEm4KEURpc2NhcmREZWFkTGV0dGVyEisuY29hY2hpbmcuYWRtaW4udjEuRGlzY2FyZERlYWRMZXR0ZXJSZXF1ZXN0GiwuY29hY2hpbmcuYWRtaW4udjEuRGlzY2FyZERlYWRMZXR0ZXJSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * A circuit breaker in front of one dependency.
@@ -237,6 +237,231 @@ export const IsolateCircuitBreakerResponseSchema: GenMessage<IsolateCircuitBreak
   messageDesc(file_coaching_admin_v1_admin_service, 6);
 
 /**
+ * An event a consumer group gave up on, in the dead-letter stream.
+ *
+ * @generated from message coaching.admin.v1.DeadLetter
+ */
+export type DeadLetter = Message<"coaching.admin.v1.DeadLetter"> & {
+  /**
+   * ID of the dead-letter entry, e.g. "1733050000000-0".
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The consumer group that did not acknowledge it.
+   *
+   * @generated from field: string group = 2;
+   */
+  group: string;
+
+  /**
+   * How many times it was delivered to the group.
+   *
+   * @generated from field: int64 delivery_count = 3;
+   */
+  deliveryCount: bigint;
+
+  /**
+   * The consumer it was last delivered to.
+   *
+   * @generated from field: string last_consumer = 4;
+   */
+  lastConsumer: string;
+
+  /**
+   * ID of the entry in the event stream (`<sequence>-0` for relayed events).
+   *
+   * @generated from field: string source_entry_id = 5;
+   */
+  sourceEntryId: string;
+
+  /**
+   * When the sweeper moved it.
+   *
+   * @generated from field: google.protobuf.Timestamp dead_letter_time = 6;
+   */
+  deadLetterTime?: Timestamp | undefined;
+
+  /**
+   * The original entry's fields: the envelope attributes (id, type,
+   * subject, sequence, ...) and `data`.
+   *
+   * @generated from field: map<string, string> fields = 7;
+   */
+  fields: { [key: string]: string };
+};
+
+/**
+ * Describes the message coaching.admin.v1.DeadLetter.
+ * Use `create(DeadLetterSchema)` to create a new message.
+ */
+export const DeadLetterSchema: GenMessage<DeadLetter> = /*@__PURE__*/
+  messageDesc(file_coaching_admin_v1_admin_service, 7);
+
+/**
+ * Request of AdminService.ListDeadLetters.
+ *
+ * @generated from message coaching.admin.v1.ListDeadLettersRequest
+ */
+export type ListDeadLettersRequest = Message<"coaching.admin.v1.ListDeadLettersRequest"> & {
+  /**
+   * At most this many: 0 means 50, values above 100 count as 100.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * next_page_token of the previous page; empty for the first.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message coaching.admin.v1.ListDeadLettersRequest.
+ * Use `create(ListDeadLettersRequestSchema)` to create a new message.
+ */
+export const ListDeadLettersRequestSchema: GenMessage<ListDeadLettersRequest> = /*@__PURE__*/
+  messageDesc(file_coaching_admin_v1_admin_service, 8);
+
+/**
+ * Response of AdminService.ListDeadLetters.
+ *
+ * @generated from message coaching.admin.v1.ListDeadLettersResponse
+ */
+export type ListDeadLettersResponse = Message<"coaching.admin.v1.ListDeadLettersResponse"> & {
+  /**
+   * Dead letters, oldest first.
+   *
+   * @generated from field: repeated coaching.admin.v1.DeadLetter dead_letters = 1;
+   */
+  deadLetters: DeadLetter[];
+
+  /**
+   * Token of the next page; empty on the last.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message coaching.admin.v1.ListDeadLettersResponse.
+ * Use `create(ListDeadLettersResponseSchema)` to create a new message.
+ */
+export const ListDeadLettersResponseSchema: GenMessage<ListDeadLettersResponse> = /*@__PURE__*/
+  messageDesc(file_coaching_admin_v1_admin_service, 9);
+
+/**
+ * Request of AdminService.ReplayDeadLetter.
+ *
+ * @generated from message coaching.admin.v1.ReplayDeadLetterRequest
+ */
+export type ReplayDeadLetterRequest = Message<"coaching.admin.v1.ReplayDeadLetterRequest"> & {
+  /**
+   * ID of the dead letter (DeadLetter.id). Required.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Why, for the audit log: at most 256 characters, no control characters. Optional.
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message coaching.admin.v1.ReplayDeadLetterRequest.
+ * Use `create(ReplayDeadLetterRequestSchema)` to create a new message.
+ */
+export const ReplayDeadLetterRequestSchema: GenMessage<ReplayDeadLetterRequest> = /*@__PURE__*/
+  messageDesc(file_coaching_admin_v1_admin_service, 10);
+
+/**
+ * Response of AdminService.ReplayDeadLetter.
+ *
+ * @generated from message coaching.admin.v1.ReplayDeadLetterResponse
+ */
+export type ReplayDeadLetterResponse = Message<"coaching.admin.v1.ReplayDeadLetterResponse"> & {
+  /**
+   * The dead letter as it was.
+   *
+   * @generated from field: coaching.admin.v1.DeadLetter dead_letter = 1;
+   */
+  deadLetter?: DeadLetter | undefined;
+
+  /**
+   * ID of the new entry on the event stream.
+   *
+   * @generated from field: string entry_id = 2;
+   */
+  entryId: string;
+};
+
+/**
+ * Describes the message coaching.admin.v1.ReplayDeadLetterResponse.
+ * Use `create(ReplayDeadLetterResponseSchema)` to create a new message.
+ */
+export const ReplayDeadLetterResponseSchema: GenMessage<ReplayDeadLetterResponse> = /*@__PURE__*/
+  messageDesc(file_coaching_admin_v1_admin_service, 11);
+
+/**
+ * Request of AdminService.DiscardDeadLetter.
+ *
+ * @generated from message coaching.admin.v1.DiscardDeadLetterRequest
+ */
+export type DiscardDeadLetterRequest = Message<"coaching.admin.v1.DiscardDeadLetterRequest"> & {
+  /**
+   * ID of the dead letter (DeadLetter.id). Required.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Why, for the audit log: at most 256 characters, no control characters. Optional.
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message coaching.admin.v1.DiscardDeadLetterRequest.
+ * Use `create(DiscardDeadLetterRequestSchema)` to create a new message.
+ */
+export const DiscardDeadLetterRequestSchema: GenMessage<DiscardDeadLetterRequest> = /*@__PURE__*/
+  messageDesc(file_coaching_admin_v1_admin_service, 12);
+
+/**
+ * Response of AdminService.DiscardDeadLetter.
+ *
+ * @generated from message coaching.admin.v1.DiscardDeadLetterResponse
+ */
+export type DiscardDeadLetterResponse = Message<"coaching.admin.v1.DiscardDeadLetterResponse"> & {
+  /**
+   * The dead letter as it was.
+   *
+   * @generated from field: coaching.admin.v1.DeadLetter dead_letter = 1;
+   */
+  deadLetter?: DeadLetter | undefined;
+};
+
+/**
+ * Describes the message coaching.admin.v1.DiscardDeadLetterResponse.
+ * Use `create(DiscardDeadLetterResponseSchema)` to create a new message.
+ */
+export const DiscardDeadLetterResponseSchema: GenMessage<DiscardDeadLetterResponse> = /*@__PURE__*/
+  messageDesc(file_coaching_admin_v1_admin_service, 13);
+
+/**
  * State of a circuit breaker.
  *
  * @generated from enum coaching.admin.v1.CircuitState
@@ -346,6 +571,52 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof IsolateCircuitBreakerRequestSchema;
     output: typeof IsolateCircuitBreakerResponseSchema;
+  },
+  /**
+   * The dead letters of the event stream (`<EVENTS_STREAM>.dead-letter`),
+   * oldest first: entries a consumer group failed to process (README,
+   * "Events"). Dead letters live in Redis, shared by every replica.
+   * Returns OK, INVALID_ARGUMENT (negative page_size, bad page_token),
+   * FAILED_PRECONDITION reason EVENTS_STREAM_NOT_CONFIGURED (no REDIS_URL),
+   * UNAVAILABLE reason REDIS_UNAVAILABLE, UNAUTHENTICATED.
+   *
+   * @generated from rpc coaching.admin.v1.AdminService.ListDeadLetters
+   */
+  listDeadLetters: {
+    methodKind: "unary";
+    input: typeof ListDeadLettersRequestSchema;
+    output: typeof ListDeadLettersResponseSchema;
+  },
+  /**
+   * Puts a dead letter back on the event stream for its group, as a new entry
+   * with the original fields and `replaygroup` set to the group (other groups
+   * acknowledge it unprocessed), and removes it from the dead-letter stream.
+   * Returns OK, INVALID_ARGUMENT (id not a stream entry id, bad reason),
+   * NOT_FOUND (no such dead letter), FAILED_PRECONDITION reason
+   * EVENTS_STREAM_NOT_CONFIGURED, UNAVAILABLE reason REDIS_UNAVAILABLE,
+   * UNAUTHENTICATED.
+   *
+   * @generated from rpc coaching.admin.v1.AdminService.ReplayDeadLetter
+   */
+  replayDeadLetter: {
+    methodKind: "unary";
+    input: typeof ReplayDeadLetterRequestSchema;
+    output: typeof ReplayDeadLetterResponseSchema;
+  },
+  /**
+   * Deletes a dead letter for good (the event stays in the outbox until
+   * retention, and ListEvents still has it).
+   * Returns OK, INVALID_ARGUMENT (id not a stream entry id, bad reason),
+   * NOT_FOUND (no such dead letter), FAILED_PRECONDITION reason
+   * EVENTS_STREAM_NOT_CONFIGURED, UNAVAILABLE reason REDIS_UNAVAILABLE,
+   * UNAUTHENTICATED.
+   *
+   * @generated from rpc coaching.admin.v1.AdminService.DiscardDeadLetter
+   */
+  discardDeadLetter: {
+    methodKind: "unary";
+    input: typeof DiscardDeadLetterRequestSchema;
+    output: typeof DiscardDeadLetterResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_coaching_admin_v1_admin_service, 0);
