@@ -139,7 +139,8 @@ export function createDeadLetters(deps: {
   const stopping = new AbortController();
   const loop = async (): Promise<void> => {
     while (!stopping.signal.aborted) {
-      if (breaker.state !== CircuitState.Open && breaker.state !== CircuitState.Isolated) {
+      if (breaker.state !== CircuitState.Isolated) {
+        // Through the breaker: fails fast while it is open, and is its half-open trial after that.
         await sweepOnce().catch((error: unknown) => logger.debug({ err: error }, 'dead-letter sweep failed; retried at the next interval'));
       }
       await delay(config.sweepIntervalMs, undefined, { signal: stopping.signal }).catch(() => undefined);

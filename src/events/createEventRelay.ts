@@ -59,19 +59,19 @@ export function createEventRelay(deps: EventRelayDeps) {
   const loop = async (): Promise<void> => {
     while (!stopping.signal.aborted) {
       let moved = 0;
-      if (breaker.state !== CircuitState.Open && breaker.state !== CircuitState.Isolated) {
-        try {
-          moved = await round();
-          if (failing) logger.info('event relay publishing again');
-          failing = false;
-        } catch (error) {
-          metrics.relayFailed();
-          // One line per outage; an open breaker is the outage already reported.
-          if (!failing && !(error instanceof BrokenCircuitError) && !(error instanceof IsolatedCircuitError)) {
-            logger.warn({ err: error }, 'event relay round failed; events stay in the outbox and are retried');
-          }
-          failing = true;
+      try {
+        // An open breaker goes half-open only when asked: a PING is the trial (or fails fast), before any transaction is opened.
+        if (breaker.state === CircuitState.Open) await breaker.execute(() => redis.ping());
+        moved = await round();
+        if (failing) logger.info('event relay publishing again');
+        failing = false;
+      } catch (error) {
+        metrics.relayFailed();
+        // One line per outage; an open or isolated breaker is the outage already reported.
+        if (!failing && !(error instanceof BrokenCircuitError) && !(error instanceof IsolatedCircuitError)) {
+          logger.warn({ err: error }, 'event relay round failed; events stay in the outbox and are retried');
         }
+        failing = true;
       }
       // A full batch means more may wait: go on at once.
       if (moved < batchSize) await delay(intervalMs, undefined, { signal: stopping.signal }).catch(() => undefined);
