@@ -1,4 +1,5 @@
 import type Redis from 'ioredis';
+import { ServiceStatus } from '../../src/generated/coaching/health/v1/dependency_health';
 import { eventsAfter } from '../support/events';
 import { streamEntries, streamProblems, testRedis } from '../support/eventStream';
 import { coachingApi } from '../support/grpcClient';
@@ -106,10 +107,11 @@ describeWithTools(['redis-server'], 'the relay to Redis Streams', () => {
       const degraded = await waitFor('GetHealth to show redis down', async () => {
         const report = await health.ok('getHealth', {});
         const dep = report.dependencies.find((d) => d.name === 'redis');
-        return dep !== undefined && dep.status !== 1 && report.dependencies.length > 1 ? { report, dep } : undefined;
+        return dep !== undefined && dep.status !== ServiceStatus.SERVICE_STATUS_HEALTHY && report.dependencies.length > 1 ? { report, dep } : undefined;
       });
       expect(degraded.dep.isCritical).toBe(false);
-      expect(degraded.report.status).toBe(2); // DEGRADED
+      expect(degraded.report.status).toBe(ServiceStatus.SERVICE_STATUS_DEGRADED);
+      expect(degraded.dep.status).toBe(ServiceStatus.SERVICE_STATUS_UNHEALTHY);
       await waitFor('writes during the outage', () => writes >= during + 10);
       await redisServer.start();
     } finally {

@@ -21,7 +21,7 @@ export function testRedis(url: string): Redis {
 
 /** Every entry of the stream, in order. */
 export async function streamEntries(redis: Redis, stream: string): Promise<StreamEntry[]> {
-  return toEntries((await redis.xrange(stream, '-', '+')) as [string, string[]][]);
+  return toEntries(await redis.xrange(stream, '-', '+'));
 }
 
 /** Failures of "every event once, in order": duplicate ids, sequences out of order, entry ids not derived from the sequence. */
