@@ -60,7 +60,8 @@ export async function startRedisServer(): Promise<RedisServer> {
     url: `redis://127.0.0.1:${port}`,
     async start() {
       await mustRun(toolCommand('redis-server'), args, { timeoutMs: 10_000 });
-      await waitFor(`redis-server on port ${port}`, () => isListening(port), 10_000);
+      // redis-server writes its pid file after it starts listening: wait for both.
+      await waitFor(`redis-server on port ${port}`, async () => (await isListening(port)) && pidFromFile(pidFile) !== undefined, 10_000);
     },
     async stop() {
       const pid = pidFromFile(pidFile);
