@@ -1,4 +1,4 @@
-import { createOutboxChangeLog } from '../src/events/createOutboxChangeLog';
+import { outboxChangeLog } from '../src/app/events';
 import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import pino from 'pino';
@@ -107,7 +107,7 @@ describe('one consistent snapshot', () => {
     const service = createEnrollmentService({
       db: interleaving(mode, () => complete(first)),
       pageTokens: new PageTokenCodec('test-secret-0123456789'),
-      changes: createOutboxChangeLog({ traceId: () => undefined }),
+      changes: outboxChangeLog(),
     });
     const progress = await service.progress(participant.id, program.id);
     // The completion did commit in between.

@@ -2,8 +2,9 @@ import type { handleUnaryCall, ServerUnaryCall, sendUnaryData } from '@grpc/grpc
 import { DomainError, UnauthenticatedError, type FieldViolation } from '../domain/errors';
 import { instantToWire } from '../domain/instants';
 import { AdminServiceService, CircuitState, type AdminServiceServer, type CircuitBreaker } from '../generated/coaching/admin/v1/admin_service';
-import type { ServiceRegistration } from '../grpc/createGrpcServer';
+import type { ServiceRegistration } from '../grpc/ServiceRegistration';
 import type { CallContext, UnaryWrapper } from '../grpc/wrapUnary';
+import type { AdminHandler, Done } from './AdminHandler';
 import { assertValid, dependencyOf, expiryOf, reasonOf } from './adminRequests';
 import type { AdminToken } from './AdminToken';
 import type { AuditEntry, AuditLog } from './auditLog';
@@ -32,12 +33,6 @@ function breakerToProto(view: BreakerView): CircuitBreaker {
   };
 }
 
-/** What an audited action reports besides its response. */
-export interface Done<Res> {
-  readonly response: Res;
-  readonly audit: Omit<AuditEntry, 'caller' | 'outcome' | 'action'>;
-}
-
 /** The response and audit of an action that changed a breaker. */
 function changed(
   dependency: string,
@@ -49,8 +44,6 @@ function changed(
     audit: { target: dependency, before: change.before.state, after: change.after.state, details },
   };
 }
-
-export type AdminHandler<Req, Res> = (request: Req, context: CallContext) => Done<Res> | Promise<Done<Res>>;
 
 export interface AdminServiceDeps {
   readonly operator: CircuitBreakerOperator;

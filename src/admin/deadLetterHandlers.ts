@@ -3,7 +3,7 @@ import type { FieldViolation } from '../domain/errors';
 import type { DeadLetters } from '../events/createDeadLetters';
 import type { AdminServiceServer } from '../generated/coaching/admin/v1/admin_service';
 import { assertValid, reasonOf } from './adminRequests';
-import type { AdminHandler } from './createAdminService';
+import type { AdminHandler } from './AdminHandler';
 import { auditableId, deadLetterNotFound, deadLetterToProto, entryIdOf, onRedis, pageOf, requireDeadLetters } from './deadLetterRequests';
 
 /** createAdminService's authorising, auditing wrapper. */

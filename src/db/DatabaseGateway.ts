@@ -1,8 +1,10 @@
 import { sql, type CommonQueryMethods, type DatabasePool } from 'slonik';
+import { EventEmitter, type Event } from 'cockatiel';
 import type { Logger } from 'pino';
 import { DomainError, UnavailableError } from '../domain/errors';
 import type { DatabasePolicy, WorkKind } from '../resilience/createDatabasePolicy';
 import { translateDriverError } from './driverErrors';
+import { databaseFailureCode } from './failureCode';
 
 /** Options of one unit of database work. */
 export interface WorkOptions {
@@ -34,8 +36,14 @@ export interface PoolHolder {
   current(): DatabasePool;
 }
 
-/** Observes every attempt of a unit of work (metrics hook); `error` is what the attempt threw, before translation. */
-export type QueryObserver = (operation: string, durationMs: number, error?: unknown) => void;
+/** A failed attempt as observers see it: what it threw (before translation) and its stable failure code. */
+export interface QueryFailure {
+  readonly error: unknown;
+  readonly code: string;
+}
+
+/** Observes every attempt of a unit of work (metrics hook); `failure` is set when the attempt threw. */
+export type QueryObserver = (operation: string, durationMs: number, failure?: QueryFailure) => void;
 
 export interface DatabaseGatewayDeps {
   readonly pools: PoolHolder;
@@ -44,12 +52,17 @@ export interface DatabaseGatewayDeps {
   /** The pool's own statement timeout: work with at least this budget needs no per-call limit. */
   readonly statementTimeoutMs: number;
   readonly observe?: QueryObserver;
-  /** The database refused or lost a connection (or is read-only) during this work: the prober may want to look now. */
-  readonly onUnavailable?: (error: UnavailableError) => void;
 }
 
-export function createDatabaseGateway(deps: DatabaseGatewayDeps): DatabaseGateway {
-  const { pools, policy, logger, statementTimeoutMs, observe, onUnavailable } = deps;
+/** What the gateway reports; subscribed by the composition root. */
+export interface DatabaseGatewayEvents {
+  /** The database refused or lost a connection (or is read-only) during some work: the prober may want to look now. */
+  readonly onUnavailable: Event<UnavailableError>;
+}
+
+export function createDatabaseGateway(deps: DatabaseGatewayDeps): DatabaseGateway & DatabaseGatewayEvents {
+  const { pools, policy, logger, statementTimeoutMs, observe } = deps;
+  const unavailable = new EventEmitter<UnavailableError>();
 
   /** Runs `work` in a transaction whose statements stop after `budgetMs`; `snapshot` makes it REPEATABLE READ, READ ONLY. */
   const inTransaction = <T>(budgetMs: number, work: (tx: CommonQueryMethods) => Promise<T>, snapshot = false): Promise<T> =>
@@ -71,18 +84,19 @@ export function createDatabaseGateway(deps: DatabaseGatewayDeps): DatabaseGatewa
         observe?.(operation, performance.now() - started);
         return result;
       } catch (error) {
-        observe?.(operation, performance.now() - started, error);
+        observe?.(operation, performance.now() - started, { error, code: databaseFailureCode(error) });
         if (error instanceof DomainError) throw error;
         const translated = translateDriverError(error);
         if (translated === undefined) throw error;
         logger.warn({ operation, reason: translated.reason, err: error }, 'database operation failed');
-        if (translated instanceof UnavailableError) onUnavailable?.(translated);
+        if (translated instanceof UnavailableError) unavailable.emit(translated);
         throw translated;
       }
     });
   };
 
   return {
+    onUnavailable: unavailable.addListener,
     read: (operation, work, options) =>
       // A short deadline needs a transaction to carry SET LOCAL statement_timeout; otherwise one round trip on the pool.
       run('read', operation, options, (budgetMs) => (budgetMs < statementTimeoutMs ? inTransaction(budgetMs, work) : work(pools.current()))),

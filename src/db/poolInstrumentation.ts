@@ -1,12 +1,13 @@
 import { createPgDriverFactory } from '@slonik/pg-driver';
 import type { DatabasePool, DriverFactory, Interceptor } from 'slonik';
+import { databaseFailureCode } from './failureCode';
 
 /** What the pool reports about connection acquisition and establishment. */
 export interface PoolObserver {
   /** A caller got a connection after `waitMs`; `queued` when the pool was full and it had to wait for a release. */
   acquired(waitMs: number, queued: boolean): void;
-  /** A new physical connection was opened (or failed to open) in `durationMs`. */
-  connected(durationMs: number, error?: unknown): void;
+  /** A new physical connection was opened (or failed to open, with its stable failure code) in `durationMs`. */
+  connected(durationMs: number, failureCode?: string): void;
 }
 
 /** A point-in-time view of a pool, for health and metrics. */
@@ -85,7 +86,7 @@ export function createPoolInstrumentation(observer: PoolObserver): PoolInstrumen
           observer.connected(performance.now() - at);
           return client;
         } catch (error) {
-          observer.connected(performance.now() - at, error);
+          observer.connected(performance.now() - at, databaseFailureCode(error));
           throw error;
         }
       },

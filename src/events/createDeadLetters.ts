@@ -3,7 +3,7 @@ import { CircuitState, type CircuitBreakerPolicy } from 'cockatiel';
 import type Redis from 'ioredis';
 import type { Logger } from 'pino';
 import type { EventsConfig } from '../config/config';
-import type { EventMetrics } from '../metrics/createEventMetrics';
+import type { EventMetricsSink as EventMetrics } from './EventMetricsSink';
 import { DEAD_LETTER_SCRIPT, REPLAY_SCRIPT } from './redis/deadLetterScripts';
 
 /** One entry of the dead-letter stream. */

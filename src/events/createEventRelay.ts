@@ -3,7 +3,7 @@ import { BrokenCircuitError, CircuitState, IsolatedCircuitError, type CircuitBre
 import type Redis from 'ioredis';
 import type { Logger } from 'pino';
 import type { DatabaseGateway } from '../db/DatabaseGateway';
-import type { EventMetrics } from '../metrics/createEventMetrics';
+import type { EventMetricsSink as EventMetrics } from './EventMetricsSink';
 import { jobLeases } from '../repositories/jobLeases';
 import { outboxRepository } from '../repositories/outboxRepository';
 import { PUBLISH_SCRIPT } from './redis/publishScript';
@@ -40,7 +40,10 @@ export function createEventRelay(deps: EventRelayDeps) {
     db.write('events.relay', async (tx) => {
       if (!(await jobLeases.tryTake(tx, 'events-relay'))) return 0;
       const batch = await outboxRepository.unpublished(tx, batchSize);
-      if (batch.length === 0) return 0;
+      if (batch.length === 0) {
+        metrics.backlog(0, 0);
+        return 0;
+      }
       const args = batch.flatMap((event) => {
         const fields = streamFields(event);
         return [event.sequence, String(fields.length), ...fields];
@@ -51,6 +54,9 @@ export function createEventRelay(deps: EventRelayDeps) {
         batch.map((e) => e.sequence),
       );
       metrics.published(added, skipped);
+      // What still waits after this round (the backlog metrics; cheap: a partial index holds only unpublished rows).
+      const left = await outboxRepository.backlog(tx);
+      metrics.backlog(left.count, left.oldestAgeSeconds);
       return batch.length;
     });
 

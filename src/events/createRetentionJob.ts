@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { CommonQueryMethods } from 'slonik';
 import type { DatabaseGateway } from '../db/DatabaseGateway';
-import type { EventMetrics } from '../metrics/createEventMetrics';
+import type { EventMetricsSink as EventMetrics } from './EventMetricsSink';
 import { idempotencyRepository } from '../repositories/idempotencyRepository';
 import { jobLeases } from '../repositories/jobLeases';
 import { outboxRepository } from '../repositories/outboxRepository';
@@ -53,17 +53,21 @@ export function createRetentionJob(deps: RetentionJobDeps) {
     return total;
   };
 
-  /** One run over both tables. */
-  const runOnce = async (): Promise<Record<Table, number | undefined>> => ({
-    outbox: await purge('outbox'),
-    idempotency_keys: await purge('idempotency_keys'),
-  });
+  /** One run over both tables; it also samples the outbox backlog (the relay samples it after each round it publishes). */
+  const runOnce = async (): Promise<Record<Table, number | undefined>> => {
+    const result = { outbox: await purge('outbox'), idempotency_keys: await purge('idempotency_keys') };
+    const { count, oldestAgeSeconds } = await db.read('events.backlog', (c) => outboxRepository.backlog(c));
+    metrics.backlog(count, oldestAgeSeconds);
+    return result;
+  };
 
   const stopping = new AbortController();
   const loop = async (): Promise<void> => {
     while (!stopping.signal.aborted) {
-      await runOnce().catch((error: unknown) => logger.warn({ err: error }, 'retention run failed; retried at the next interval'));
+      // The first run comes one interval after start: replicas that start together do not all purge at once.
       await delay(deps.intervalMs, undefined, { signal: stopping.signal }).catch(() => undefined);
+      if (stopping.signal.aborted) break;
+      await runOnce().catch((error: unknown) => logger.warn({ err: error }, 'retention run failed; retried at the next interval'));
     }
   };
 

@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleAll } from 'cockatiel';
 import type Redis from 'ioredis';
 import type { Logger } from 'pino';
@@ -6,8 +5,7 @@ import type { EventsConfig } from '../config/config';
 import type { DatabaseGateway } from '../db/DatabaseGateway';
 import { createRedisCheck } from '../health/checks/redisCheck';
 import type { DependencyCheck } from '../health/types';
-import type { EventMetrics } from '../metrics/createEventMetrics';
-import { outboxRepository } from '../repositories/outboxRepository';
+import type { EventMetricsSink as EventMetrics } from './EventMetricsSink';
 import { createDeadLetters, type DeadLetters } from './createDeadLetters';
 import { createEventRelay } from './createEventRelay';
 import { createRetentionJob } from './createRetentionJob';
@@ -47,9 +45,6 @@ const CIRCUIT_STATE_NAMES: Record<CircuitState, string> = {
   [CircuitState.Isolated]: 'isolated',
 };
 
-/** How often the outbox backlog metrics are sampled. */
-const BACKLOG_SAMPLE_MS = 5000;
-
 /**
  * The lifecycle of domain events (README, "Events"): with REDIS_URL, a Redis
  * connection behind its own circuit breaker, the relay and the dead-letter
@@ -80,18 +75,6 @@ export function createEventJobs(deps: EventJobsDeps): EventJobs {
   });
   metrics.relayEnabled(redis !== undefined);
 
-  const stopping = new AbortController();
-  const sampleBacklog = async (): Promise<void> => {
-    while (!stopping.signal.aborted) {
-      await db
-        .read('events.backlog', (c) => outboxRepository.backlog(c))
-        .then(({ count, oldestAgeSeconds }) => metrics.backlog(count, oldestAgeSeconds))
-        .catch(() => undefined); // the database's own health reports that
-      await delay(BACKLOG_SAMPLE_MS, undefined, { signal: stopping.signal }).catch(() => undefined);
-    }
-  };
-  let sampler: Promise<void> | undefined;
-
   const healthChecks: DependencyCheck[] = [];
   if (redis !== undefined && redisConfig !== undefined) {
     const url = new URL(redisConfig.url);
@@ -119,11 +102,9 @@ export function createEventJobs(deps: EventJobsDeps): EventJobs {
       relay?.start();
       deadLetters?.startSweeper();
       retention.start();
-      sampler ??= sampleBacklog();
     },
     async stop() {
-      stopping.abort();
-      await Promise.all([relay?.stop(), deadLetters?.stopSweeper(), retention.stop(), sampler]);
+      await Promise.all([relay?.stop(), deadLetters?.stopSweeper(), retention.stop()]);
       redis?.disconnect();
     },
   };

@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../domain/storedEvent';
-import { EVENT_SOURCE, STREAM_DATA_CONTENT_TYPE } from './envelope';
+import { EVENT_SOURCE, STREAM_DATA_CONTENT_TYPE } from '../domain/eventEnvelope';
 
 /**
  * The fields of an event's stream entry: the CloudEvents attributes

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Server, ServerCredentials, type ServerOptions, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type ServerOptions } from '@grpc/grpc-js';
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import type { GrpcLimitsConfig } from '../config/config';
 import { createHealthService, GRPC_HEALTH_SERVICE_NAME, type HealthServiceHandle } from './createHealthService';
@@ -7,13 +7,10 @@ import { onHttp2Sessions } from './http2Sessions';
 import { enforcePingPolicy } from './pingPolicy';
 import { guardRequestDecoding } from './requestDecoding';
 import { addReflection } from './reflection/reflectionService';
+import type { ServiceRegistration } from './ServiceRegistration';
 import { ServingStatus } from './ServingStatus';
 
-export interface ServiceRegistration {
-  readonly name: string;
-  readonly definition: ServiceDefinition;
-  readonly implementation: UntypedServiceImplementation;
-}
+export type { ServiceRegistration } from './ServiceRegistration';
 
 export interface GrpcServerOptions {
   readonly services: readonly ServiceRegistration[];

@@ -6,7 +6,7 @@ import {
   type HealthCheckResponse,
   type HealthServer,
 } from '../generated/grpc/health/v1/health';
-import type { ServiceRegistration } from './createGrpcServer';
+import type { ServiceRegistration } from './ServiceRegistration';
 import type { HealthState, ServingStatus } from './ServingStatus';
 
 export const GRPC_HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';

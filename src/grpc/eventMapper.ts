@@ -1,5 +1,5 @@
-import { EVENT_SOURCE, RPC_DATA_CONTENT_TYPE } from '../events/envelope';
-import { EVENT_MESSAGES, EVENTS_PACKAGE, snakeCase } from '../events/eventOf';
+import { EVENT_SOURCE, EVENTS_PACKAGE, RPC_DATA_CONTENT_TYPE } from '../domain/eventEnvelope';
+import { EVENT_MESSAGES, snakeCase } from './eventOf';
 import type { StoredEvent } from '../domain/storedEvent';
 import type { Event } from '../generated/coaching/v1/event';
 import { timestampOf } from './timestamps';

@@ -1,13 +1,11 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { QueryObserver } from '../db/DatabaseGateway';
-import { databaseFailureCode } from '../db/failureCode';
 import type { PoolObserver, PoolSnapshot } from '../db/poolInstrumentation';
 import { DeadlineExceededError, DomainError, ResourceExhaustedError, UnavailableError } from '../domain/errors';
 import { LATENCY_BUCKETS, seconds } from './buckets';
 
 /** ok; rejected: the work ended in a business outcome (not found, conflict); error: the database failed. */
-function outcomeOf(error: unknown): 'ok' | 'rejected' | 'error' {
-  if (error === undefined) return 'ok';
+function outcomeOf(error: unknown): 'rejected' | 'error' {
   const failure =
     !(error instanceof DomainError) || error instanceof UnavailableError || error instanceof DeadlineExceededError || error instanceof ResourceExhaustedError;
   return failure ? 'error' : 'rejected';
@@ -66,19 +64,19 @@ export function createDatabaseMetrics(registry: Registry) {
   poolGauge('coaching_db_pool_waiting_clients', 'Callers queued for a pooled connection.', (s) => s.waiting);
   poolGauge('coaching_db_pool_utilization_ratio', 'Active connections divided by the pool maximum (0 to 1).', (s) => s.active / s.max);
 
-  const observeQuery: QueryObserver = (operation, durationMs, error) => {
-    const outcome = outcomeOf(error);
+  const observeQuery: QueryObserver = (operation, durationMs, failure) => {
+    const outcome = failure === undefined ? 'ok' : outcomeOf(failure.error);
     querySeconds.observe({ operation, outcome }, seconds(durationMs));
-    if (outcome === 'error') dbErrors.inc({ stage: 'query', type: databaseFailureCode(error) });
+    if (failure !== undefined && outcome === 'error') dbErrors.inc({ stage: 'query', type: failure.code });
   };
   const poolObserver: PoolObserver = {
     acquired(waitMs, queued) {
       acquireSeconds.observe(seconds(waitMs));
       if (queued) poolWaits.inc();
     },
-    connected(durationMs, error) {
-      connectSeconds.observe({ outcome: error === undefined ? 'ok' : 'error' }, seconds(durationMs));
-      if (error !== undefined) dbErrors.inc({ stage: 'connect', type: databaseFailureCode(error) });
+    connected(durationMs, failureCode) {
+      connectSeconds.observe({ outcome: failureCode === undefined ? 'ok' : 'error' }, seconds(durationMs));
+      if (failureCode !== undefined) dbErrors.inc({ stage: 'connect', type: failureCode });
     },
   };
   return {

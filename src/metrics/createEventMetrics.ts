@@ -1,7 +1,8 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { EventMetricsSink } from '../events/EventMetricsSink';
 
 /** Metrics of the outbox, the relay, the stream and its consumer groups, dead letters and the retention jobs. */
-export function createEventMetrics(registry: Registry) {
+export function createEventMetrics(registry: Registry): { events: EventMetricsSink } {
   const registers = [registry];
   const relayEnabled = new Gauge({ name: 'coaching_events_relay_enabled', help: '1 when REDIS_URL is set and the relay runs, 0 otherwise.', registers });
   const backlog = new Gauge({ name: 'coaching_events_outbox_backlog', help: 'Outbox events not yet published to the stream.', registers });
@@ -81,5 +82,3 @@ export function createEventMetrics(registry: Registry) {
     },
   };
 }
-
-export type EventMetrics = ReturnType<typeof createEventMetrics>['events'];

@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { ProbeRecord } from '../health/DependencyMonitor';
+import type { HealthSink } from '../health/HealthSink';
 import type { HealthStatus } from '../health/types';
 import { LATENCY_BUCKETS, seconds } from './buckets';
 
@@ -16,7 +18,7 @@ export interface ProbeSample {
 }
 
 /** Per-dependency probe results, overall health and readiness, outage alerts and their webhook. */
-export function createHealthMetrics(registry: Registry) {
+export function createHealthMetrics(registry: Registry): HealthMetrics {
   const registers = [registry];
   const dependencyUp = new Gauge({
     name: 'coaching_health_dependency_up',
@@ -75,14 +77,28 @@ export function createHealthMetrics(registry: Registry) {
     registers,
   });
 
+  const probe = (sample: ProbeSample): void => {
+    const { dependency } = sample;
+    dependencyUp.set({ dependency, type: sample.type, critical: String(sample.critical) }, sample.status === 'UNHEALTHY' ? 0 : 1);
+    for (const status of STATUSES) dependencyStatus.set({ dependency, status }, status === sample.status ? 1 : 0);
+    consecutiveFailures.set({ dependency }, sample.consecutiveFailures);
+    probeSeconds.observe({ dependency }, seconds(sample.durationMs));
+    if (sample.errorCode !== '') probeFailures.inc({ dependency, type: sample.errorCode });
+  };
+
   return {
-    probe(sample: ProbeSample): void {
-      const { dependency } = sample;
-      dependencyUp.set({ dependency, type: sample.type, critical: String(sample.critical) }, sample.status === 'UNHEALTHY' ? 0 : 1);
-      for (const status of STATUSES) dependencyStatus.set({ dependency, status }, status === sample.status ? 1 : 0);
-      consecutiveFailures.set({ dependency }, sample.consecutiveFailures);
-      probeSeconds.observe({ dependency }, seconds(sample.durationMs));
-      if (sample.errorCode !== '') probeFailures.inc({ dependency, type: sample.errorCode });
+    probe,
+    /** The HealthSink side: one probe record as metrics. */
+    probed({ check, current, durationMs }: ProbeRecord): void {
+      probe({
+        dependency: check.name,
+        type: check.type,
+        critical: check.critical,
+        status: current.status!,
+        durationMs,
+        errorCode: current.errorCode,
+        consecutiveFailures: current.consecutiveFailures,
+      });
     },
     overall(status: HealthStatus, isReady: boolean): void {
       for (const s of STATUSES) overallStatus.set({ status: s }, s === status ? 1 : 0);
@@ -96,4 +112,11 @@ export function createHealthMetrics(registry: Registry) {
       webhookDeliveries.inc({ outcome });
     },
   };
+}
+
+/** The health metrics: a HealthSink (probe records, overall status) plus the alerting counters. */
+export interface HealthMetrics extends Required<HealthSink> {
+  probe(sample: ProbeSample): void;
+  alert(dependency: string, state: 'firing' | 'resolved'): void;
+  webhookDelivery(outcome: 'delivered' | 'retried' | 'failed'): void;
 }

@@ -11,7 +11,9 @@ import {
   retry,
   SamplingBreaker,
   CircuitState,
+  EventEmitter,
   type CircuitBreakerPolicy,
+  type Event,
   type IDisposable,
 } from 'cockatiel';
 import type { ResilienceConfig } from '../config/config';
@@ -26,15 +28,24 @@ export type WorkKind = 'read' | 'idempotent-write' | 'write';
 
 export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
 
-/** What the policies report, for logs, metrics and health. */
+export type BulkheadRejection = 'queue-full' | 'queue-timeout';
+
+/** One retry of database work: the reason of the failure, the attempt number (1 = first retry) and the wait before it. */
+export interface RetryEvent {
+  readonly reason: string;
+  readonly attempt: number;
+  readonly delayMs: number;
+}
+
+/** What the policies report, for logs, metrics and health: subscribed by the composition root once everything exists. */
 export interface PolicyEvents {
-  breakerStateChanged?(state: BreakerState): void;
-  retried?(reason: string, attempt: number, delayMs: number): void;
-  bulkheadRejected?(reason: 'queue-full' | 'queue-timeout'): void;
+  readonly onBreakerStateChange: Event<BreakerState>;
+  readonly onRetry: Event<RetryEvent>;
+  readonly onBulkheadRejected: Event<BulkheadRejection>;
 }
 
 /** The resilience policies of one dependency (the database), declared once. */
-export interface DatabasePolicy {
+export interface DatabasePolicy extends PolicyEvents {
   /** Runs `work` with the time left until `deadline` (ms since epoch) as its budget. */
   execute<T>(kind: WorkKind, deadline: number, work: (budgetMs: number) => Promise<T>): Promise<T>;
   breakerState(): BreakerState;
@@ -75,7 +86,10 @@ const STATE_NAMES: Record<CircuitState, BreakerState> = {
  * (infrastructure failures only) → bulkhead (pool size plus a small queue with
  * a bounded wait) → the work, bounded by the remaining budget.
  */
-export function createDatabasePolicy(config: ResilienceConfig, events: PolicyEvents = {}): DatabasePolicy {
+export function createDatabasePolicy(config: ResilienceConfig): DatabasePolicy {
+  const breakerChanged = new EventEmitter<BreakerState>();
+  const retried = new EventEmitter<RetryEvent>();
+  const rejected = new EventEmitter<BulkheadRejection>();
   let breaker: CircuitBreakerPolicy;
   let isolation: IDisposable | undefined;
   let openedAt = 0;
@@ -91,7 +105,7 @@ export function createDatabasePolicy(config: ResilienceConfig, events: PolicyEve
     policy.onBreak(() => {
       openedAt = Date.now();
     });
-    policy.onStateChange((state) => events.breakerStateChanged?.(STATE_NAMES[state]));
+    policy.onStateChange((state) => breakerChanged.emit(STATE_NAMES[state]));
     return policy;
   };
   breaker = buildBreaker();
@@ -114,7 +128,7 @@ export function createDatabasePolicy(config: ResilienceConfig, events: PolicyEve
     policy.onRetry((event) => {
       const reason =
         'error' in event && (event.error instanceof UnavailableError || event.error instanceof TransactionConflictError) ? event.error.reason : 'unknown';
-      events.retried?.(reason, event.attempt, event.delay);
+      retried.emit({ reason, attempt: event.attempt, delayMs: event.delay });
     });
   }
 
@@ -125,7 +139,7 @@ export function createDatabasePolicy(config: ResilienceConfig, events: PolicyEve
   const withSlot = <T>(work: () => Promise<T>): Promise<T> => {
     if (limiter.executionSlots > 0) return limiter.execute(work);
     if (limiter.queueSlots === 0) {
-      events.bulkheadRejected?.('queue-full');
+      rejected.emit('queue-full');
       return Promise.reject(busy('the wait queue is full'));
     }
     const abandon = new AbortController();
@@ -141,7 +155,7 @@ export function createDatabasePolicy(config: ResilienceConfig, events: PolicyEve
       leaveQueue();
       // An aborted queue entry is skipped by the bulkhead when its turn comes.
       abandon.abort();
-      events.bulkheadRejected?.('queue-timeout');
+      rejected.emit('queue-timeout');
       rejectWait(busy(`none freed up within ${config.bulkheadQueueTimeoutMs} ms`));
     }, config.bulkheadQueueTimeoutMs);
     let rejectWait: (error: Error) => void = () => undefined;
@@ -196,6 +210,9 @@ export function createDatabasePolicy(config: ResilienceConfig, events: PolicyEve
   };
 
   return {
+    onBreakerStateChange: breakerChanged.addListener,
+    onRetry: retried.addListener,
+    onBulkheadRejected: rejected.addListener,
     async execute(kind, deadline, work) {
       const retryPolicy = kind === 'write' ? retryNotExecuted : retryAnyTransient;
       try {
@@ -217,7 +234,7 @@ export function createDatabasePolicy(config: ResilienceConfig, events: PolicyEve
       isolation = undefined;
       if (breaker.state !== CircuitState.Closed) {
         breaker = buildBreaker();
-        events.breakerStateChanged?.('closed');
+        breakerChanged.emit('closed');
       }
     },
     load: () => ({ running: config.bulkheadLimit - limiter.executionSlots, queued }),

@@ -7,7 +7,6 @@ import type { ProfileRecord } from '../domain/profile';
 import type { ProgramRecord } from '../domain/program';
 import { profileRepository } from '../repositories/profileRepository';
 import { createEnrollmentService } from '../services/enrollmentService';
-import { createOutboxChangeLog } from '../events/createOutboxChangeLog';
 import type { ChangeLog } from '../services/changeLog';
 import { createProfileService } from '../services/profileService';
 import { createProgramService } from '../services/programService';
@@ -41,7 +40,7 @@ export async function seedDevelopmentData(
   db: DatabaseGateway,
   logger: Logger,
   // Seeded writes produce their events like any other write.
-  changes: ChangeLog = createOutboxChangeLog({ traceId: () => undefined }),
+  changes: ChangeLog,
 ): Promise<SeedSummary> {
   // The seed never lists, so its page tokens are never issued.
   const deps = { db, pageTokens: new PageTokenCodec('seed-issues-no-page-tokens'), changes };

@@ -43,11 +43,10 @@ function policyFrom(env: Record<string, string> = {}): { policy: DatabasePolicy;
     },
   });
   const reported: Reported = { breaker: [], retries: [], rejected: [] };
-  const policy = createDatabasePolicy(config.resilience, {
-    breakerStateChanged: (state) => reported.breaker.push(state),
-    retried: (reason, attempt) => reported.retries.push({ reason, attempt }),
-    bulkheadRejected: (reason) => reported.rejected.push(reason),
-  });
+  const policy = createDatabasePolicy(config.resilience);
+  policy.onBreakerStateChange((state) => reported.breaker.push(state));
+  policy.onRetry(({ reason, attempt }) => reported.retries.push({ reason, attempt }));
+  policy.onBulkheadRejected((reason) => reported.rejected.push(reason));
   return { policy, reported };
 }
 

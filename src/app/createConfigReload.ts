@@ -1,3 +1,4 @@
+import { EventEmitter, type Event } from 'cockatiel';
 import type { Logger } from 'pino';
 import { secretValues, type Config } from '../config/config';
 import type { PoolManager, ReloadOutcome } from '../db/PoolManager';
@@ -17,8 +18,6 @@ export interface ConfigReloadDeps {
   readonly applied?: (config: Config) => void;
   /** Counts reload outcomes. */
   readonly counted?: (outcome: 'applied' | 'refused') => void;
-  /** Re-reads files that are not part of the configuration (TLS certificates, admin token). */
-  readonly rereadFiles?: () => void;
 }
 
 /** The configuration in force and the serialised reload that replaces it. */
@@ -28,6 +27,8 @@ export interface ConfigReload {
   reload(): Promise<ReloadOutcome>;
   /** Resolves when the reload under way (if any) has finished. */
   settled(): Promise<void>;
+  /** Fires as each reload starts: files that are not part of the configuration (TLS certificates, admin token) are re-read then. */
+  readonly onReload: Event<void>;
 }
 
 /**
@@ -39,6 +40,7 @@ export interface ConfigReload {
  */
 export function createConfigReload(deps: ConfigReloadDeps): ConfigReload {
   let inForce = deps.initial;
+  const starting = new EventEmitter<void>();
   let reloading: Promise<ReloadOutcome> = Promise.resolve({ ok: true, at: new Date() });
   deps.applied?.(inForce);
 
@@ -49,7 +51,7 @@ export function createConfigReload(deps: ConfigReloadDeps): ConfigReload {
       deps.logger.warn({ changed }, 'reload applies the database settings only; these changed settings take effect at the next restart');
     }
     for (const value of secretValues(next)) deps.secrets.add(value);
-    deps.rereadFiles?.();
+    starting.emit();
     const candidate: Config = Object.freeze({ ...inForce, db: next.db });
     const outcome = await deps.pools.reload(
       candidate.db,
@@ -65,6 +67,7 @@ export function createConfigReload(deps: ConfigReloadDeps): ConfigReload {
   };
 
   return {
+    onReload: starting.addListener,
     current: () => inForce,
     reload: () => {
       reloading = reloading.then(reloadOnce, reloadOnce);

@@ -7,10 +7,8 @@ import { enrollmentToProto } from '../grpc/enrollmentMapper';
 import { profileToProto } from '../grpc/profileMapper';
 import { programToProto } from '../grpc/programMapper';
 import { sessionToProto } from '../grpc/sessionMapper';
-import type { Change } from '../services/changeLog';
-
-/** The protobuf package of the event messages; an event's `type` is `<package>.<message>`. */
-export const EVENTS_PACKAGE = 'coaching.events.v1';
+import type { Change, EncodedEvent } from '../domain/change';
+import { EVENTS_PACKAGE } from '../domain/eventEnvelope';
 
 /** What ts-proto generates for every message, as far as events need it. */
 interface MessageCodec {
@@ -38,13 +36,6 @@ export const EVENT_MESSAGES: Readonly<Record<string, MessageCodec>> = {
   SessionCompleted: events.SessionCompleted,
   SessionDeleted: events.SessionDeleted,
 };
-
-/** One event ready for the outbox: its type, the resource id and the event message as protobuf JSON. */
-export interface OutboxEvent {
-  readonly type: string;
-  readonly subject: string;
-  readonly data: unknown;
-}
 
 interface ResourceEvents<Rec> {
   /** The event message's field holding the resource. */
@@ -104,7 +95,7 @@ function changedFields(before: Record<string, unknown>, after: Record<string, un
 }
 
 /** The event a committed change produces (coaching.events.v1), as protobuf JSON. */
-export function eventOf(change: Change): OutboxEvent {
+export function eventOf(change: Change): EncodedEvent {
   const spec = RESOURCES[change.kind] as ResourceEvents<never>;
   const { before, after } = change as { before?: never; after?: never };
   const record = after ?? before;
