@@ -4,7 +4,7 @@ import type { DeadLetters } from '../events/createDeadLetters';
 import type { AdminServiceServer } from '../generated/coaching/admin/v1/admin_service';
 import { assertValid, reasonOf } from './adminRequests';
 import type { AdminHandler } from './AdminHandler';
-import { auditableId, deadLetterNotFound, deadLetterToProto, entryIdOf, onRedis, pageOf, requireDeadLetters } from './deadLetterRequests';
+import { deadLetterNotFound, deadLetterToProto, entryIdOf, onRedis, pageOf, requireDeadLetters } from './deadLetterRequests';
 
 /** createAdminService's authorising, auditing wrapper. */
 type Guard = <Req, Res>(
@@ -15,7 +15,12 @@ type Guard = <Req, Res>(
   loggable?: (name: string) => string | undefined,
 ) => handleUnaryCall<Req, Res>;
 
-/** ListDeadLetters, ReplayDeadLetter, DiscardDeadLetter: validate, act on the dead-letter stream, map; audited like every admin call. */
+/**
+ * ListDeadLetters, ReplayDeadLetter, DiscardDeadLetter: validate, act on the
+ * dead-letter stream, map; audited like every admin call. The audit target is
+ * the dead-letter stream (a bounded metric label); the entry id is a detail of
+ * the log line.
+ */
 export function deadLetterHandlers(
   deadLetters: DeadLetters | undefined,
   guarded: Guard,
@@ -53,14 +58,14 @@ export function deadLetterHandlers(
         return {
           response: { deadLetter: deadLetterToProto(replayed.letter), entryId: replayed.entryId },
           audit: {
-            target: id,
+            target: store.key,
             before: 'dead-letter',
             after: 'replayed',
-            details: { reason, group: replayed.letter.group, eventId: replayed.letter.fields.id ?? '', entryId: replayed.entryId },
+            details: { deadLetterId: id, reason, group: replayed.letter.group, eventId: replayed.letter.fields.id ?? '', entryId: replayed.entryId },
           },
         };
       },
-      auditableId,
+      () => undefined,
     ),
     discardDeadLetter: guarded(
       'DiscardDeadLetter',
@@ -76,10 +81,15 @@ export function deadLetterHandlers(
         if (discarded === undefined) throw deadLetterNotFound(id);
         return {
           response: { deadLetter: deadLetterToProto(discarded) },
-          audit: { target: id, before: 'dead-letter', after: 'discarded', details: { reason, group: discarded.group, eventId: discarded.fields.id ?? '' } },
+          audit: {
+            target: store.key,
+            before: 'dead-letter',
+            after: 'discarded',
+            details: { deadLetterId: id, reason, group: discarded.group, eventId: discarded.fields.id ?? '' },
+          },
         };
       },
-      auditableId,
+      () => undefined,
     ),
   };
 }

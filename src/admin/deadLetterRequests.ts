@@ -14,9 +14,6 @@ export function entryIdOf(field: string, value: string, violations: FieldViolati
   return value;
 }
 
-/** The id as an audit target, when it is well-formed (safe to log). */
-export const auditableId = (value: string): string | undefined => (ENTRY_ID.test(value) ? value : undefined);
-
 export function pageOf(request: { pageSize: number; pageToken: string }, violations: FieldViolation[]): { limit: number; after: string } {
   if (request.pageSize < 0) violations.push({ field: 'page_size', description: 'must not be negative' });
   if (request.pageToken !== '' && !ENTRY_ID.test(request.pageToken))

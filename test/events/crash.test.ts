@@ -1,7 +1,8 @@
 import { createServer } from 'node:net';
 import { Client } from 'pg';
 import type Redis from 'ioredis';
-import { streamEntries, streamProblems, testRedis } from '../support/eventStream';
+import { renderTable } from '../chaos/support/summary';
+import { lostAndDuplicated, streamEntries, streamProblems, testRedis } from '../support/eventStream';
 import { coachingApi, coachingClient } from '../support/grpcClient';
 import { childEnv, ensureBuilt, startNode, type NodeProcess } from '../support/processes';
 import { startRedisServer, type RedisServer } from '../support/redisServer';
@@ -103,6 +104,8 @@ describeWithTools(['redis-server'], 'the service killed between publish and mark
       expect(after.slice(0, 5)).toEqual(before);
       expect(after).toHaveLength(6);
       const outboxIds = (await db.query<{ id: string }>('select id from outbox order by sequence')).map((r) => r.id);
+      const row = { scenario: 'service SIGKILL between XADD and mark, restarted', calls: 6, failedByCode: {}, ...lostAndDuplicated(after, outboxIds) };
+      process.stdout.write(`\nChaos summary (events)\n${renderTable([row])}\n`);
       expect(after.map((e) => e.fields.id)).toEqual(outboxIds);
     } finally {
       client2.close();

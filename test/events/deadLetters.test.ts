@@ -99,7 +99,9 @@ describeWithTools(['redis-server'], 'dead letters', () => {
     const got = toEntries(read[0]?.[1] ?? []);
     expect(got.map((e) => e.entryId)).toEqual([replayed.entryId]);
     await redis.xack(STREAM, GROUP, replayed.entryId);
-    expect(audits('replay-dead-letter')).toEqual([expect.objectContaining({ outcome: 'ok', target: letterId, before: 'dead-letter', after: 'replayed' })]);
+    expect(audits('replay-dead-letter')).toEqual([
+      expect.objectContaining({ outcome: 'ok', target: DEAD, deadLetterId: letterId, before: 'dead-letter', after: 'replayed', reason: 'fixed the template' }),
+    ]);
 
     // The relay goes on above the replayed entry.
     await poisoned();
@@ -109,7 +111,7 @@ describeWithTools(['redis-server'], 'dead letters', () => {
     const discarded = await admin.ok('discardDeadLetter', { id: second!, reason: '' });
     expect(discarded.deadLetter!.id).toBe(second);
     expect(await deadLetterIds()).toEqual([]);
-    expect(audits('discard-dead-letter')).toEqual([expect.objectContaining({ outcome: 'ok', target: second })]);
+    expect(audits('discard-dead-letter')).toEqual([expect.objectContaining({ outcome: 'ok', target: DEAD, deadLetterId: second, after: 'discarded' })]);
     expectError(await admin.call('discardDeadLetter', { id: second!, reason: '' }), status.NOT_FOUND, 'NOT_FOUND');
     expectError(await admin.call('replayDeadLetter', { id: second!, reason: '' }), status.NOT_FOUND, 'NOT_FOUND');
   });

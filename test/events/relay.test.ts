@@ -1,7 +1,8 @@
 import type Redis from 'ioredis';
 import { ServiceStatus } from '../../src/generated/coaching/health/v1/dependency_health';
 import { eventsAfter } from '../support/events';
-import { streamEntries, streamProblems, testRedis } from '../support/eventStream';
+import { renderTable, type ChaosRow } from '../chaos/support/summary';
+import { lostAndDuplicated, streamEntries, streamProblems, testRedis } from '../support/eventStream';
 import { coachingApi } from '../support/grpcClient';
 import { healthApi } from '../support/healthClient';
 import { startRedisServer, type RedisServer } from '../support/redisServer';
@@ -33,7 +34,10 @@ describeWithTools(['redis-server'], 'the relay to Redis Streams', () => {
     redis = testRedis(redisServer.url);
     svc = await startTestService(db.config(env()));
   });
+  // Rows of the chaos summary table (README "Quick start": the chaos suite's table; these are the event stream's).
+  const rows: ChaosRow[] = [];
   afterAll(async () => {
+    if (rows.length > 0) process.stdout.write(`\nChaos summary (events)\n${renderTable(rows)}\n`);
     await svc?.stop();
     redis?.disconnect();
     await redisServer?.stop();
@@ -91,6 +95,9 @@ describeWithTools(['redis-server'], 'the relay to Redis Streams', () => {
     const w = world(api());
     const failures: string[] = [];
     let writes = 0;
+    let stoppedAt = 0;
+    let detectedAt = 0;
+    let restartedAt = 0;
     let stop = false;
     const load = (async () => {
       while (!stop) {
@@ -103,6 +110,7 @@ describeWithTools(['redis-server'], 'the relay to Redis Streams', () => {
     try {
       await waitFor('writes before the outage', () => writes >= 5);
       await redisServer.stop();
+      stoppedAt = Date.now();
       const during = writes;
       const degraded = await waitFor('GetHealth to show redis down', async () => {
         const report = await health.ok('getHealth', {});
@@ -110,20 +118,31 @@ describeWithTools(['redis-server'], 'the relay to Redis Streams', () => {
         return dep !== undefined && dep.status !== ServiceStatus.SERVICE_STATUS_HEALTHY && report.dependencies.length > 1 ? { report, dep } : undefined;
       });
       expect(degraded.dep.isCritical).toBe(false);
+      detectedAt = Date.now();
       expect(degraded.report.status).toBe(ServiceStatus.SERVICE_STATUS_DEGRADED);
       expect(degraded.dep.status).toBe(ServiceStatus.SERVICE_STATUS_UNHEALTHY);
       await waitFor('writes during the outage', () => writes >= during + 10);
       await redisServer.start();
+      restartedAt = Date.now();
     } finally {
       stop = true;
       await load;
       health.client.close();
     }
-    expect(failures).toEqual([]);
     await drained();
+    const drainedAt = Date.now();
     const entries = await streamEntries(redis, STREAM);
-    expect(streamProblems(entries)).toEqual([]);
     const outboxIds = (await db.query<{ id: string }>('select id from outbox order by sequence')).map((r) => r.id);
+    rows.push({
+      scenario: 'Redis stopped under write load + restarted',
+      calls: writes + failures.length,
+      detectS: (detectedAt - stoppedAt) / 1000,
+      recoverS: (drainedAt - restartedAt) / 1000,
+      failedByCode: failures.length === 0 ? {} : { FAILED: failures.length },
+      ...lostAndDuplicated(entries, outboxIds),
+    });
+    expect(failures).toEqual([]);
+    expect(streamProblems(entries)).toEqual([]);
     expect(entries.map((e) => e.fields.id)).toEqual(outboxIds);
   });
 
@@ -137,6 +156,8 @@ describeWithTools(['redis-server'], 'the relay to Redis Streams', () => {
       await db.query('update outbox set published_time = null');
       await drained();
       const entries = await streamEntries(redis, STREAM);
+      const outboxIds = (await db.query<{ id: string }>('select id from outbox order by sequence')).map((r) => r.id);
+      rows.push({ scenario: 'two relaying instances (+ unmarked backlog)', calls: 6, failedByCode: {}, ...lostAndDuplicated(entries, outboxIds) });
       expect(streamProblems(entries)).toEqual([]);
       expect(entries).toHaveLength(await outboxCount());
     } finally {

@@ -24,6 +24,16 @@ export async function streamEntries(redis: Redis, stream: string): Promise<Strea
   return toEntries(await redis.xrange(stream, '-', '+'));
 }
 
+/** Chaos-table counts of a stream against the outbox: outbox events missing from the stream, and event ids on it more than once. */
+export function lostAndDuplicated(entries: readonly StreamEntry[], outboxIds: readonly string[]): { lost: number; duplicated: number } {
+  const seen = new Map<string, number>();
+  for (const e of entries) if (e.fields.replaygroup === undefined) seen.set(e.fields.id!, (seen.get(e.fields.id!) ?? 0) + 1);
+  return {
+    lost: outboxIds.filter((id) => !seen.has(id)).length,
+    duplicated: [...seen.values()].reduce((sum, n) => sum + n - 1, 0),
+  };
+}
+
 /** Failures of "every event once, in order": duplicate ids, sequences out of order, entry ids not derived from the sequence. */
 export function streamProblems(entries: readonly StreamEntry[]): string[] {
   const problems: string[] = [];

@@ -43,7 +43,8 @@ export interface Event {
   datacontenttype: string;
   /**
    * Position in the service's total order of events: strictly increasing in
-   * commit order, with gaps. Per resource, the order of its changes.
+   * commit order (do not rely on it having no gaps). Per resource, the order
+   * of its changes.
    */
   sequence: string;
   /**

@@ -72,7 +72,8 @@ export type Event = Message<"coaching.v1.Event"> & {
 
   /**
    * Position in the service's total order of events: strictly increasing in
-   * commit order, with gaps. Per resource, the order of its changes.
+   * commit order (do not rely on it having no gaps). Per resource, the order
+   * of its changes.
    *
    * @generated from field: int64 sequence = 7;
    */
