@@ -31,7 +31,7 @@ async function freePort(): Promise<number> {
  * each test file its own server). It daemonizes with a pid file there, so the
  * global teardown stops it even when the test file dies.
  */
-export async function startRedisServer(): Promise<RedisServer> {
+export async function startRedisServer(options: { password?: string } = {}): Promise<RedisServer> {
   const dir = serverFolder('redis');
   const port = await freePort();
   const pidFile = join(dir, 'redis.pid');
@@ -54,6 +54,7 @@ export async function startRedisServer(): Promise<RedisServer> {
     'yes',
     '--appendfsync',
     'always',
+    ...(options.password === undefined ? [] : ['--requirepass', options.password]),
   ];
   const server: RedisServer = {
     port,
