@@ -91,6 +91,23 @@ describe('the transactional outbox', () => {
     expect(shape(deletedSession)).toEqual([['SessionDeleted', s2.id]]);
     expect(deletedSession[0]!.data.session).toMatchObject({ id: s2.id, status: 'SESSION_STATUS_CANCELLED' });
 
+    // A reschedule, a reactivation, a plain program delete.
+    const fourth = await h.w.enrolled(3);
+    const s4 = await fourth.book(at(30));
+    const rescheduled = await eventsOf(() => h.api.ok('updateSession', { session: { ...s4, scheduledStart: at(31) }, updateMask: ['scheduled_start'] }));
+    expect(shape(rescheduled)).toEqual([['SessionUpdated', s4.id]]);
+    expect(rescheduled[0]!.data.changedFields).toBe('scheduled_start');
+    const w4 = (
+      await h.api.ok('updateEnrollment', { enrollment: { ...fourth.enrollment, status: EnrollmentStatus.ENROLLMENT_STATUS_WITHDRAWN }, updateMask: ['status'] })
+    ).enrollment!;
+    const reactivated = await eventsOf(() =>
+      h.api.ok('updateEnrollment', { enrollment: { ...w4, status: EnrollmentStatus.ENROLLMENT_STATUS_ACTIVE }, updateMask: ['status'] }),
+    );
+    expect(shape(reactivated)).toEqual([['EnrollmentUpdated', fourth.enrollment.id]]);
+    const lonely = await h.w.program(fourth.coach.id);
+    const programDeleted = await eventsOf(() => h.api.ok('deleteProgram', { id: lonely.id, etag: lonely.etag, force: false }));
+    expect(shape(programDeleted)).toEqual([['ProgramDeleted', lonely.id]]);
+
     // A forced delete: what it took along first (sessions, enrollments, programs), the root last.
     const third = await h.w.enrolled(3);
     const s3 = await third.book(at(20));
