@@ -21,6 +21,7 @@ const LAYERS = {
   seed: 5,
   events: 5,
   metrics: 6,
+  tracing: 6,
   admin: 7,
 };
 /** The composition root: main.ts, app.ts and its lifecycle modules, the CLI commands (each its own small root), process setup. */

@@ -1,3 +1,5 @@
+import { parseTracingModes, type TracingMode } from './tracing';
+
 /** How a bench invocation was asked to run (`npm run bench -- [flags]`). */
 export interface BenchOptions {
   readonly mode: 'full' | 'smoke' | 'soak';
@@ -22,6 +24,8 @@ export interface BenchOptions {
   readonly serviceDir: string | undefined;
   /** Extra node flags for the service process (e.g. --max-semi-space-size=8). */
   readonly serviceNodeFlags: readonly string[];
+  /** Tracing variants of the service: off (always run) and sampling ratios (bench/tracing.ts). */
+  readonly tracing: readonly TracingMode[];
 }
 
 export const USAGE = `npm run bench -- [--smoke | --soak] [options]
@@ -40,6 +44,7 @@ export const USAGE = `npm run bench -- [--smoke | --soak] [options]
   --out=DIR               keep results.jsonl, results.md, logs and profiles in DIR
   --service-dir=DIR       run the service built in DIR (DIR/dist/src/main.js) instead of this checkout's
   --service-node-flags=F  extra node flags for the service, space-separated (e.g. --max-semi-space-size=8)
+  --tracing=off,1,0.01    also run the service with tracing on at these sampling ratios (OTLP to a local sink), against off
   BENCH_DATABASE_URL      use this PostgreSQL (a role that may create databases) instead of an embedded one`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -70,6 +75,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     'soak-minutes',
     'service-dir',
     'service-node-flags',
+    'tracing',
   ];
   for (const key of flags.keys()) if (!known.includes(key)) throw new Error(`unknown flag --${key}\n${USAGE}`);
   const number = (key: string, fallback: number): number => {
@@ -100,6 +106,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     out: flags.get('out'),
     serviceDir: flags.get('service-dir'),
     serviceNodeFlags: (flags.get('service-node-flags') ?? '').split(' ').filter((f) => f !== ''),
+    tracing: parseTracingModes(flags.get('tracing')),
     databaseUrl: process.env.BENCH_DATABASE_URL === '' ? undefined : process.env.BENCH_DATABASE_URL,
   };
 }

@@ -23,6 +23,7 @@ import { childEnv, runScript, serviceEnv, startServer, type ServerProcess } from
 import { runSoak } from './soak';
 import { scheduledSessionCount, volumeAt, type Volume } from './volume';
 import { WORKLOADS } from './workloads';
+import { startOtlpSink, tracingEnv, tracingTable, tracingTarget } from './tracing';
 
 const GRPC_TARGETS: readonly Target[] = ['service', 'bare', 'raw-pg', 'raw-pg-prepared'];
 
@@ -87,10 +88,12 @@ async function main(): Promise<number> {
   const pgbenchBinary = options.pgbench && options.mode !== 'soak' ? findPgbench() : undefined;
   const scripts = pgbenchScripts(volume);
   // Service + bare + raw pools, plus pgbench's clients, with room to spare.
-  const maxConnections = options.poolSize * 3 + Math.max(...options.concurrencies) + 20;
+  const tracingRatios = options.tracing.filter((m): m is number => m !== 'off');
+  const maxConnections = options.poolSize * (3 + tracingRatios.length) + Math.max(...options.concurrencies) + 20;
 
   const db = await startBenchDatabase({ externalUrl: options.databaseUrl, maxConnections });
   const servers: ServerProcess[] = [];
+  const sink = tracingRatios.length === 0 ? undefined : await startOtlpSink();
   let broken = false;
   try {
     emit(await describeEnvironment(db.description, pgbenchBinary === undefined ? undefined : pgbenchVersion(pgbenchBinary)));
@@ -120,6 +123,26 @@ async function main(): Promise<number> {
       return soak.result.calls === 0 ? 1 : 0;
     }
 
+    // One service process per tracing ratio, exporting to the sink (bench/tracing.ts).
+    const traced = new Map<number, ServerProcess>();
+    for (const ratio of tracingRatios) {
+      const variant = await startServer({
+        name: `service-tracing-${ratio}`,
+        script: 'dist/src/main.js',
+        env: (port, metricsPort) => ({
+          ...serviceEnv({ databaseUrl: db.url, grpcPort: port, metricsPort, poolSize: options.poolSize }),
+          ...tracingEnv(ratio, sink!.port),
+        }),
+        logDir: outDir,
+        nodeFlags: options.serviceNodeFlags,
+        hasMetrics: true,
+        ...(options.serviceDir !== undefined && { root: options.serviceDir }),
+      });
+      servers.push(variant);
+      traced.set(ratio, variant);
+      log(`service with tracing at ${ratio * 100} % pid ${variant.pid} on port ${variant.port}`);
+    }
+
     const bare = await startServer({
       name: 'bare',
       script: 'dist/bench/baseline/server.js',
@@ -132,7 +155,9 @@ async function main(): Promise<number> {
     const records: RunRecord[] = [];
     let completeCursor = 0;
     let slotCursor = 0;
-    const runs = plan(options, pgbenchBinary !== undefined, scripts);
+    const runs: (Planned & { tracing?: number })[] = plan(options, pgbenchBinary !== undefined, scripts).flatMap((run) =>
+      run.target === 'service' ? [run, ...tracingRatios.map((ratio) => ({ ...run, tracing: ratio }))] : [run],
+    );
     log(`${runs.length} runs of ${(options.warmupMs + options.durationMs) / 1000} s each; results in ${outDir}`);
     for (const [i, run] of runs.entries()) {
       let record: RunRecord;
@@ -148,7 +173,8 @@ async function main(): Promise<number> {
           postmasterPid: db.postmasterPid,
         });
       } else {
-        const server = run.target === 'service' ? service : run.target === 'bare' ? bare : undefined;
+        const ratio = run.tracing;
+        const server = ratio !== undefined ? traced.get(ratio) : run.target === 'service' ? service : run.target === 'bare' ? bare : undefined;
         const spec: RunSpec = {
           target: run.target,
           workload: run.workload,
@@ -173,6 +199,7 @@ async function main(): Promise<number> {
           const wait = quantileBetween(histogramBuckets(before, POOL_ACQUIRE_HISTOGRAM), histogramBuckets(after, POOL_ACQUIRE_HISTOGRAM), 0.99);
           if (wait !== undefined) record = { ...record, poolAcquireWait: { p99Ms: wait.ms, count: wait.count } };
         }
+        if (ratio !== undefined) record = { ...record, target: tracingTarget(ratio) };
         completeCursor += record.result.consumed.completions;
         slotCursor += record.result.consumed.slots;
         if (server?.exited() === true) throw new Error(`${server.name} exited during ${run.workload}; see ${server.logFile}`);
@@ -181,7 +208,7 @@ async function main(): Promise<number> {
       emit(record);
       const r = record.result;
       log(
-        `[${i + 1}/${runs.length}] ${run.workload} ${run.target} @${run.concurrency}: ${r.perSecond}/s p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} ms, ${r.calls - r.ok} errors${r.errorSample === undefined ? '' : ` (${r.errorSample})`}`,
+        `[${i + 1}/${runs.length}] ${run.workload} ${record.target} @${run.concurrency}: ${r.perSecond}/s p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} ms, ${r.calls - r.ok} errors${r.errorSample === undefined ? '' : ` (${r.errorSample})`}`,
       );
       if (r.calls === 0) broken = true;
     }
@@ -197,6 +224,9 @@ async function main(): Promise<number> {
       '## Targets',
       targetsTable(checkTargets(records, { listWorkload, ...poolWaitAt64(records) })),
       `Machine busy after the runs (1 s sample, bench stopped): ${busyAfter} %.`,
+      ...(tracingRatios.length === 0
+        ? []
+        : [`## Tracing cost (OTLP/HTTP to a local sink, ${sink!.bytes()} bytes exported)`, tracingTable(records, options.tracing)]),
     ];
     if (options.profile) {
       const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
@@ -217,6 +247,7 @@ async function main(): Promise<number> {
     return broken ? 1 : 0;
   } finally {
     for (const server of servers) await server.stop().catch(() => undefined);
+    await sink?.close();
     await db.stop();
   }
 }

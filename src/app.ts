@@ -17,6 +17,7 @@ import type { RunningService } from './app/RunningService';
 import { StartupScope, type ServiceDeps } from './app/ServiceDeps';
 import { logServing } from './app/servingLine';
 import { createShutdown } from './app/shutdown';
+import { createTracing } from './app/tracing';
 
 export { COACHING_SERVICE_NAME } from './app/coachingApi';
 export type { RunningService } from './app/RunningService';
@@ -36,12 +37,14 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
   const scope = new StartupScope();
   try {
     const tls = openPublicTls(config, logger, metrics, scope);
-    const database = createDatabase(config, logger, metrics, scope);
+    // Reads the database settings in force lazily (statement spans), so it can come before the reload.
+    const tracing = createTracing(config, { metrics, logger, secrets, database: () => reloads.current().db }, scope);
+    const database = createDatabase(config, logger, metrics, scope, tracing.database);
     const reloads = createReload(config, deps, database, metrics);
     const connected = await connectAtStart(config, database, reloads, logger);
     const events = createEvents(config, { db: database.gateway, logger, metrics, requestContext }, scope);
-    const api = createCoachingApi(config, database.gateway, events.changes, logger, metrics, requestContext);
-    const health = createHealth(config, { database, reloads, metrics, logger, secrets, requestContext, extraChecks: events.jobs.healthChecks });
+    const api = createCoachingApi(config, database.gateway, events.changes, logger, metrics, requestContext, tracing.rpc);
+    const health = createHealth(config, { database, reloads, metrics, logger, secrets, requestContext, tracing, extraChecks: events.jobs.healthChecks });
     const server = createPublicServer(config, { services: [api, health.service], tls, metrics, logger, connected });
     const background = new AbortController();
     const prober = createBreakerProber(config, database.policy, database.gateway, background.signal);
@@ -75,7 +78,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
       changes: events.changes,
       configInForce: () => reloads.current(),
       reload: () => reloads.reload(),
-      stop: createShutdown(config, { server, listeners, tls, health, events: events.jobs, reloads, database, background, unwatch, logger }),
+      stop: createShutdown(config, { server, listeners, tls, health, events: events.jobs, reloads, database, tracing, background, unwatch, logger }),
     };
   } catch (error) {
     await scope.unwind();

@@ -69,7 +69,7 @@ describe('defaults', () => {
       tls: undefined,
       limits: {
         maxConcurrentStreams: 100,
-        maxReceiveMessageBytes: 4 * 1024 * 1024,
+        maxReceiveMessageBytes: 256 * 1024,
         maxSendMessageBytes: 4 * 1024 * 1024,
         keepaliveTimeMs: 60_000,
         keepaliveTimeoutMs: 20_000,
@@ -81,6 +81,11 @@ describe('defaults', () => {
         maxConnectionAgeGraceMs: 30_000,
         healthWatchMaxStreams: 1000,
         healthWatchMaxStreamsPerConnection: 10,
+        healthWatchMaxStreamsPerPeer: 100,
+        maxConnections: 2000,
+        handshakeTimeoutMs: 10_000,
+        maxConnectionBufferedBytes: 64 * 1024 * 1024,
+        requestMessageTimeoutMs: 30_000,
       },
     });
     // APP_ENV=test: a free port, so that test services never collide.

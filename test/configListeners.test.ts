@@ -134,6 +134,11 @@ describe('gRPC limits', () => {
       GRPC_MAX_CONNECTION_AGE_GRACE_MS: '0',
       GRPC_HEALTH_WATCH_MAX_STREAMS: '5',
       GRPC_HEALTH_WATCH_MAX_STREAMS_PER_CONNECTION: '2',
+      GRPC_HEALTH_WATCH_MAX_STREAMS_PER_PEER: '3',
+      GRPC_MAX_CONNECTIONS: '0',
+      GRPC_HANDSHAKE_TIMEOUT_MS: '700',
+      GRPC_MAX_CONNECTION_BUFFERED_BYTES: '65536',
+      GRPC_REQUEST_MESSAGE_TIMEOUT_MS: '900',
     }).grpc;
     expect(limits).toEqual({
       maxConcurrentStreams: 7,
@@ -148,6 +153,11 @@ describe('gRPC limits', () => {
       maxConnectionAgeMs: 0,
       maxConnectionAgeGraceMs: 0,
       healthWatchMaxStreams: 5,
+      healthWatchMaxStreamsPerPeer: 3,
+      maxConnections: 0,
+      handshakeTimeoutMs: 700,
+      maxConnectionBufferedBytes: 65536,
+      requestMessageTimeoutMs: 900,
       healthWatchMaxStreamsPerConnection: 2,
     });
   });

@@ -4,6 +4,7 @@ import { createFileRegistry, fromBinary, type DescService } from '@bufbuild/prot
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { status } from '@grpc/grpc-js';
 import { DESCRIPTOR_SET } from '../src/paths';
+import { adminApi } from './support/adminClient';
 import { encode, garbledBytes, messageArbitrary } from './support/fuzz/wireArbitrary';
 import { check, probeClient } from './support/healthClient';
 import { useHarness } from './support/harness';
@@ -23,7 +24,13 @@ import { ts } from './support/timestamps';
  *   this port), both accepted;
  * - the reply comes before the deadline (never DEADLINE_EXCEEDED);
  * - the process is alive: grpc.health.v1 `liveness` answers SERVING;
- * - a refusal (any code but OK) wrote nothing: the table counts are unchanged.
+ * - a refusal (any code but OK) wrote nothing: the table counts are unchanged,
+ *   and for the admin RPCs the circuit breaker's state is unchanged too.
+ *
+ * coaching.admin.v1.AdminService is fuzzed on the admin listener, where it is
+ * served (the public port answers it UNIMPLEMENTED); a case that isolated or
+ * reset the breaker is undone before the next one, so later cases of every
+ * RPC still reach the database.
  *
  * CI runs a few hundred cases per RPC with a fixed seed. `npm run fuzz` runs
  * a long campaign with a random seed, printed for replay:
@@ -43,6 +50,8 @@ const methods = services.flatMap((service) => service.methods.map((method) => ({
 
 const h = useHarness();
 let raw: ReturnType<typeof rawClient>;
+let rawAdmin: ReturnType<typeof rawClient>;
+let admin: ReturnType<typeof adminApi>;
 let probe: ReturnType<typeof probeClient>;
 let knownStrings: string[] = [];
 let counts: Record<string, number>;
@@ -52,6 +61,8 @@ const seen = new Map<string, Map<string, number>>();
 beforeAll(async () => {
   process.stdout.write(`fuzz: seed ${SEED}, ${STRUCTURED_RUNS} structured and ${GARBLED_RUNS} garbled cases per RPC (replay: FUZZ_SEED=${SEED})\n`);
   raw = rawClient(h.svc.service.port);
+  rawAdmin = rawClient(h.svc.service.adminPort!);
+  admin = adminApi(h.svc.service.adminPort!);
   probe = probeClient(h.svc.service.port);
   // Rows to aim at, so that cases reach past "not found" into the writes.
   const { coach, participant, program, enrollment, book } = await h.w.enrolled(2);
@@ -65,6 +76,8 @@ afterAll(() => {
   const lines = [...seen].map(([path, codes]) => `  ${path}: ${[...codes].map(([code, n]) => `${code} ${n}`).join(', ')}`);
   process.stdout.write(`fuzz: codes by RPC\n${lines.join('\n')}\n`);
   raw?.close();
+  rawAdmin?.close();
+  admin?.client.close();
   probe?.close();
 });
 
@@ -82,7 +95,7 @@ function hints(fieldName: string): fc.Arbitrary<string> | undefined {
   if (fieldName === 'email') return fc.tuple(fc.stringMatching(/^[a-z]{1,10}$/), fc.nat()).map(([name, n]) => `${name}.${n}@example.com`);
   if (fieldName === 'timezone') return fc.constantFrom('Europe/Berlin', 'Asia/Kolkata', 'UTC', 'Etc/GMT+5', 'US/Eastern');
   if (fieldName === 'page_token') return fc.constantFrom('', ...knownStrings.filter((s) => s.includes('.')));
-  if (fieldName === 'dependency') return fc.constantFrom('', 'unknown-dependency');
+  if (fieldName === 'dependency') return fc.constantFrom('', 'unknown-dependency', 'postgresql-primary');
   // google.protobuf.FieldMask: snake_case names of fields a resource may have.
   if (fieldName === 'paths')
     return fc.constantFrom(
@@ -103,7 +116,9 @@ function hints(fieldName: string): fc.Arbitrary<string> | undefined {
 
 /** Sends one case and checks every property; throws (failing the property) when one breaks. */
 async function exercise(path: string, bytes: Uint8Array): Promise<void> {
-  const result = await raw.call(path, bytes, DEADLINE_MS);
+  const onAdmin = path.startsWith('/coaching.admin.');
+  const breakerBefore = h.svc.service.policy.breakerState();
+  const result = await (onAdmin ? rawAdmin : raw).call(path, bytes, DEADLINE_MS);
   const tally = seen.get(path) ?? new Map<string, number>();
   tally.set(status[result.code], (tally.get(status[result.code]) ?? 0) + 1);
   seen.set(path, tally);
@@ -116,6 +131,11 @@ async function exercise(path: string, bytes: Uint8Array): Promise<void> {
     throw new Error(`${path} refused with ${status[result.code]} but wrote: ${JSON.stringify(counts)} -> ${JSON.stringify(now)}`);
   }
   counts = now;
+  const breakerAfter = h.svc.service.policy.breakerState();
+  if (result.code !== status.OK && breakerAfter !== breakerBefore) {
+    throw new Error(`${path} refused with ${status[result.code]} but moved the breaker: ${breakerBefore} -> ${breakerAfter}`);
+  }
+  if (breakerAfter !== 'closed') await admin.ok('resetCircuitBreaker', { dependency: 'postgresql-primary', reason: 'fuzz: undo the case' });
 }
 
 const parameters = (numRuns: number): fc.Parameters<unknown> => ({
@@ -130,7 +150,9 @@ const TEST_TIMEOUT_MS = LONG ? 3_600_000 : 120_000;
 
 describe('fuzzing', () => {
   it('covers every RPC of the coaching services, all of them unary', () => {
-    expect(services.map((s) => s.typeName).sort()).toEqual(expect.arrayContaining(['coaching.health.v1.HealthService', 'coaching.v1.CoachingService']));
+    expect(services.map((s) => s.typeName).sort()).toEqual(
+      expect.arrayContaining(['coaching.admin.v1.AdminService', 'coaching.health.v1.HealthService', 'coaching.v1.CoachingService']),
+    );
     expect(methods.length).toBeGreaterThanOrEqual(26);
     // A streaming RPC needs its own driver here: fail loudly rather than leave it unfuzzed.
     expect(methods.filter(({ method }) => method.methodKind !== 'unary').map(({ name }) => name)).toEqual([]);

@@ -7,7 +7,7 @@ import { coachingApi, coachingClient } from './support/grpcClient';
 import { check, healthApi, probeClient } from './support/healthClient';
 import { waitUntilServing } from './support/serving';
 import { freePort } from './support/postgresServer';
-import { childEnv, ensureBuilt, jsonLines, startNode, type NodeProcess } from './support/processes';
+import { ensureBuilt, jsonLines, serviceProcessEnv, startNode, stopIfRunning, type NodeProcess } from './support/processes';
 import { newProfile } from './support/profiles';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase';
 import { waitFor } from './support/waitFor';
@@ -43,19 +43,17 @@ beforeAll(async () => {
   ensureBuilt();
   db = await createTestDatabase();
   port = await freePort();
+  // Above the 256 KiB default receive limit, so the few hundred KB below reach the rules (as when an operator raises it).
   service = startNode(
     'dist/src/main.js',
     [],
-    childEnv({ APP_ENV: 'test', LOG_LEVEL: 'info', GRPC_HOST: '127.0.0.1', GRPC_PORT: String(port), DATABASE_URL: db.url, SHUTDOWN_TIMEOUT: '5' }),
+    serviceProcessEnv(port, db.url, { GRPC_MAX_RECEIVE_MESSAGE_BYTES: String(8 * 1024 * 1024) }),
   );
   await waitUntilServing(service, port);
 });
 
 afterAll(async () => {
-  if (service !== undefined && service.child.exitCode === null) {
-    service.child.kill('SIGTERM');
-    await service.exited(20_000).catch(() => undefined);
-  }
+  await stopIfRunning(service);
   await db?.drop();
 });
 

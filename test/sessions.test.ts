@@ -95,6 +95,22 @@ describe('who may be booked', () => {
     expect(await h.counts()).toEqual(before);
   });
 
+  it('refuses to book into a COMPLETED enrollment (FAILED_PRECONDITION, ENROLLMENT_COMPLETED), and writes nothing', async () => {
+    const { coach, participant, program, book } = await h.w.enrolled(1);
+    const only = await book(at(20));
+    await h.api.ok('completeSession', { id: only.id, etag: only.etag, requestId: '', notes: '' });
+    const progress = await h.api.ok('getProgramProgress', { participantId: participant.id, programId: program.id });
+    expect(progress.progress?.enrollment?.status).toBe(EnrollmentStatus.ENROLLMENT_STATUS_COMPLETED);
+    const before = await h.counts();
+    const result = await h.api.call('createSession', {
+      session: Session.fromPartial({ programId: program.id, coachId: coach.id, participantId: participant.id, scheduledStart: at(21), durationMinutes: 30 }),
+      requestId: '',
+    });
+    const { errorInfo } = expectError(result, status.FAILED_PRECONDITION, 'ENROLLMENT_COMPLETED');
+    expect(errorInfo?.metadata).toMatchObject({ enrollment_id: progress.progress!.enrollment!.id });
+    expect(await h.counts()).toEqual(before);
+  });
+
   it('has the database refuse a session outside an enrollment or with a non-coach, whatever the service checks', async () => {
     const { coach, participant, program } = await h.w.enrolled();
     const stranger = await h.w.participant();

@@ -10,7 +10,7 @@ import { Role } from '../src/generated/coaching/v1/profile';
 import { coachingApi, coachingClient } from './support/grpcClient';
 import { serviceConnections } from './support/healthClient';
 import { freePort, startEmbeddedTestPostgres } from './support/postgresServer';
-import { childEnv, ensureBuilt, isListening, jsonLines, runNode, startNode } from './support/processes';
+import { childEnv, ensureBuilt, isListening, jsonLines, runNode, serviceProcessEnv, startNode } from './support/processes';
 import { adminUrl, createTestDatabase, serviceEnv, type TestDatabase } from './support/testDatabase';
 import { LogCapture } from './support/testService';
 import { waitFor } from './support/waitFor';
@@ -248,19 +248,7 @@ describe('the built service as a process', () => {
   it('serves on a good database, then on SIGTERM stops, closes the pool and exits 0', async () => {
     const db = await database();
     const port = await freePort();
-    const service = startNode(
-      'dist/src/main.js',
-      [],
-      childEnv({
-        APP_ENV: 'test',
-        LOG_LEVEL: 'info',
-        GRPC_HOST: '127.0.0.1',
-        GRPC_PORT: String(port),
-        DATABASE_URL: db.url,
-        SHUTDOWN_TIMEOUT: '5',
-        DB_MAX_CONNECTIONS: '7',
-      }),
-    );
+    const service = startNode('dist/src/main.js', [], serviceProcessEnv(port, db.url, { DB_MAX_CONNECTIONS: '7' }));
     const client = coachingClient(port);
     try {
       await waitUntilServing(service, port);

@@ -8,7 +8,8 @@ import type { AdminHandler, Done } from './AdminHandler';
 import { assertValid, dependencyOf, expiryOf, reasonOf } from './adminRequests';
 import type { AdminToken } from './AdminToken';
 import type { AuditEntry, AuditLog } from './auditLog';
-import { callerOf } from './caller';
+import { callerOf, type Caller } from './caller';
+import { isUndecodable } from '../grpc/requestDecoding';
 import type { BreakerChange, BreakerView, CircuitBreakerOperator } from './CircuitBreakerOperator';
 import type { DeadLetters } from '../events/createDeadLetters';
 import { deadLetterHandlers } from './deadLetterHandlers';
@@ -74,10 +75,26 @@ export function createAdminService(deps: AdminServiceDeps): ServiceRegistration 
   ): handleUnaryCall<Req, Res> => {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
       const { caller, token: presented } = callerOf(call);
+      if (isUndecodable(call.request)) {
+        // Refused by the wrapper before any handler runs (INVALID_ARGUMENT), but audited like any other attempt.
+        const authorised = token.accepts(presented);
+        audit({
+          action,
+          target: undefined,
+          outcome: authorised ? 'failed' : 'denied',
+          caller,
+          details: {
+            errorReason: 'INVALID_ARGUMENT',
+            refusal: authorised ? 'the request did not decode' : `the request did not decode; ${tokenRefusal(caller)}`,
+          },
+        });
+        deps.wrap(method, () => Promise.reject(new Error('unreachable: the wrapper refuses undecodable requests first')))(call, callback);
+        return;
+      }
       const known = (request: Req): string | undefined => loggable(target(request));
       const run = async (request: Req, context: CallContext): Promise<Res> => {
         if (!token.accepts(presented)) {
-          audit({ action, target: known(request), outcome: 'denied', caller });
+          audit({ action, target: known(request), outcome: 'denied', caller, details: { errorReason: 'UNAUTHENTICATED', refusal: tokenRefusal(caller) } });
           throw new UnauthenticatedError(
             caller.tokenPresented ? 'the admin token is not the one configured' : 'this listener requires an admin token: send "authorization: Bearer <token>"',
           );
@@ -140,6 +157,11 @@ export function createAdminService(deps: AdminServiceDeps): ServiceRegistration 
     ...deadLetterHandlers(deps.deadLetters, guarded),
   };
   return { name: ADMIN_SERVICE_NAME, definition: AdminServiceService, implementation };
+}
+
+/** Why a call's token was refused, for the audit (never the token itself). */
+function tokenRefusal(caller: Caller): string {
+  return caller.tokenPresented ? 'wrong admin token' : 'no admin token';
 }
 
 /** The audit entry of an isolation that ended by itself (no caller: the service did it). */

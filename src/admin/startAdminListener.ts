@@ -64,6 +64,7 @@ export async function startAdminListener(deps: AdminListenerDeps): Promise<Admin
     limits: deps.limits,
     credentials: tls.credentials,
     onPingViolation: () => metrics.pingViolation('admin'),
+    onConnectionPolicy: (reason) => metrics.connectionPolicy('admin', reason),
   });
   grpc.status.set('', 'SERVING');
   grpc.status.set(ADMIN_SERVICE_NAME, 'SERVING');

@@ -10,6 +10,10 @@ export interface WebhookNotifierOptions {
   readonly maxBackoffMs?: number;
   readonly logger: Logger;
   readonly onAttempt?: (outcome: 'delivered' | 'retried' | 'failed') => void;
+  /** Each attempt a client span whose trace context goes out in the request headers (absent when tracing is off). */
+  readonly tracing?: {
+    call<T>(name: string, attributes: Record<string, string | number>, run: (headers: Record<string, string>) => Promise<T>): Promise<T>;
+  };
 }
 
 export interface WebhookNotifier {
@@ -49,12 +53,20 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
       let problem: string;
       let again: boolean;
       try {
-        const response = await fetch(options.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body,
-          signal: AbortSignal.any([AbortSignal.timeout(options.timeoutMs), closing.signal]),
-        });
+        const post = (traceHeaders: Record<string, string>): Promise<Response> =>
+          fetch(options.url, {
+            method: 'POST',
+            headers: { ...traceHeaders, 'content-type': 'application/json' },
+            body,
+            signal: AbortSignal.any([AbortSignal.timeout(options.timeoutMs), closing.signal]),
+          });
+        const response = await (options.tracing === undefined
+          ? post({})
+          : options.tracing.call(
+              'alert.webhook POST',
+              { 'http.request.method': 'POST', 'server.address': new URL(options.url).hostname, 'alert.attempt': attempt },
+              post,
+            ));
         await response.body?.cancel();
         if (response.ok) {
           options.onAttempt?.('delivered');

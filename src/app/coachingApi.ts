@@ -14,6 +14,7 @@ import { createSessionHandlers } from '../grpc/handlers/sessionHandlers';
 import { wrapService } from '../grpc/wrapService';
 import { createUnaryWrapper } from '../grpc/wrapUnary';
 import type { RequestContext } from '../log/RequestContext';
+import type { ServiceTracing } from '../tracing/startTracing';
 import { createEnrollmentService } from '../services/enrollmentService';
 import { createProfileService } from '../services/profileService';
 import { createProgramService } from '../services/programService';
@@ -30,6 +31,7 @@ export function createCoachingApi(
   logger: Logger,
   metrics: Metrics,
   requestContext: RequestContext | undefined,
+  tracer: ServiceTracing['rpc'],
 ): ServiceRegistration {
   const serviceDeps = { db, pageTokens: new PageTokenCodec(config.pageTokenSecret), changes };
   const handlers = {
@@ -39,6 +41,11 @@ export function createCoachingApi(
     ...createSessionHandlers(createSessionService(serviceDeps)),
     ...createEventHandlers(createEventService(serviceDeps)),
   };
-  const wrap = createUnaryWrapper({ logger: logger.child({ module: 'rpc' }), observe: metrics.rpcObserver(COACHING_SERVICE_NAME), requestContext });
+  const wrap = createUnaryWrapper({
+    logger: logger.child({ module: 'rpc' }),
+    observe: metrics.rpcObserver(COACHING_SERVICE_NAME),
+    requestContext,
+    tracer: tracer(COACHING_SERVICE_NAME),
+  });
   return { name: COACHING_SERVICE_NAME, definition: CoachingServiceService, implementation: wrapService(CoachingServiceService, handlers, wrap) };
 }

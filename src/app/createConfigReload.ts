@@ -2,6 +2,7 @@ import { EventEmitter, type Event } from 'cockatiel';
 import type { Logger } from 'pino';
 import { secretValues, type Config } from '../config/config';
 import type { PoolManager, ReloadOutcome } from '../db/PoolManager';
+import { changedKeys, passwordFingerprint } from './changedKeys';
 
 export interface ConfigReloadDeps {
   readonly initial: Config;
@@ -18,6 +19,8 @@ export interface ConfigReloadDeps {
   readonly applied?: (config: Config) => void;
   /** Counts reload outcomes. */
   readonly counted?: (outcome: 'applied' | 'refused') => void;
+  /** Counts each changed key of a reload (by name) with what became of it. */
+  readonly keyChanged?: (key: string, outcome: 'applied' | 'refused' | 'needs-restart') => void;
 }
 
 /** The configuration in force and the serialised reload that replaces it. */
@@ -40,13 +43,20 @@ export interface ConfigReload {
  */
 export function createConfigReload(deps: ConfigReloadDeps): ConfigReload {
   let inForce = deps.initial;
+  let passwordInForce = passwordFingerprint(inForce);
   const starting = new EventEmitter<void>();
   let reloading: Promise<ReloadOutcome> = Promise.resolve({ ok: true, at: new Date() });
   deps.applied?.(inForce);
 
   const reloadOnce = async (): Promise<ReloadOutcome> => {
     const next = deps.loadNext?.() ?? inForce;
-    const changed = (Object.keys(next) as (keyof Config)[]).filter((key) => key !== 'db' && JSON.stringify(next[key]) !== JSON.stringify(inForce[key]));
+    // Names only, never values (README: audit trail).
+    const nextPassword = passwordFingerprint(next);
+    const keys = changedKeys(inForce, next);
+    if (nextPassword !== passwordInForce && !keys.some((key) => key.startsWith('db.password'))) keys.push('db.password');
+    const databaseKeys = keys.filter((key) => key.startsWith('db.'));
+    const restartKeys = keys.filter((key) => !key.startsWith('db.'));
+    const changed = [...new Set(restartKeys.map((key) => key.split('.')[0]!))];
     if (changed.length > 0) {
       deps.logger.warn({ changed }, 'reload applies the database settings only; these changed settings take effect at the next restart');
     }
@@ -60,9 +70,26 @@ export function createConfigReload(deps: ConfigReloadDeps): ConfigReload {
     );
     if (outcome.ok) {
       inForce = candidate;
+      passwordInForce = nextPassword;
       deps.applied?.(inForce);
     }
     deps.counted?.(outcome.ok ? 'applied' : 'refused');
+    const result = outcome.ok ? 'applied' : 'refused';
+    for (const key of databaseKeys) deps.keyChanged?.(key, result);
+    for (const key of restartKeys) deps.keyChanged?.(key, 'needs-restart');
+    deps.logger.warn(
+      {
+        audit: true,
+        action: 'config-reload',
+        outcome: result,
+        changedKeys: databaseKeys,
+        needsRestart: restartKeys,
+        ...(outcome.error !== undefined && { reason: outcome.error }),
+      },
+      outcome.ok
+        ? `configuration reload applied (${databaseKeys.length === 0 ? 'no database setting changed' : `changed: ${databaseKeys.join(', ')}`})`
+        : `configuration reload refused, the configuration in force stays: ${outcome.error ?? 'unknown reason'}`,
+    );
     return outcome;
   };
 

@@ -7,6 +7,7 @@ import { PoolManager } from '../db/PoolManager';
 import { explainConnectFailure, prepareDatabase } from '../db/prepareDatabase';
 import { MIGRATIONS_DIR } from '../paths';
 import { createDatabasePolicy, type DatabasePolicy } from '../resilience/createDatabasePolicy';
+import type { ServiceTracing } from '../tracing/startTracing';
 import type { Metrics, StartupScope } from './ServiceDeps';
 
 /** The database dependency: pools (swapped by reloads), their instrumentation, the policy and the gateway in front. */
@@ -21,14 +22,18 @@ export interface Database {
   connect(target: Config): Promise<void>;
 }
 
-/** Builds the database parts; nothing connects yet (see `connect`). */
-export function createDatabase(config: Config, logger: Logger, metrics: Metrics, scope: StartupScope): Database {
+/** Builds the database parts; nothing connects yet (see `connect`). With tracing, attempts, transactions, statements and pool waits are spans. */
+export function createDatabase(config: Config, logger: Logger, metrics: Metrics, scope: StartupScope, tracing?: ServiceTracing['database']): Database {
   const dbLogger = logger.child({ module: 'db' });
   // Follows the pool in service, also across reloads.
   const instrumentation = createPoolInstrumentation(metrics.poolObserver);
   metrics.trackPool(instrumentation.snapshot);
   const pools = new PoolManager({
-    createPool: async (db) => createDatabasePool(db, instrumentation.poolOptions),
+    createPool: async (db) =>
+      createDatabasePool(db, {
+        ...instrumentation.poolOptions,
+        interceptors: [...instrumentation.poolOptions.interceptors, ...(tracing === undefined ? [] : [tracing.interceptor])],
+      }),
     onSwap: (pool) => instrumentation.attach(pool),
     logger: dbLogger,
   });
@@ -40,6 +45,7 @@ export function createDatabase(config: Config, logger: Logger, metrics: Metrics,
     logger: dbLogger,
     statementTimeoutMs: config.db.statementTimeoutMs,
     observe: metrics.observeQuery,
+    tracer: tracing?.work,
   });
   const check = (target: Config): Promise<void> => prepareDatabase(target, { migrate: target.db.migrateOnStart, migrationsDir: MIGRATIONS_DIR });
   return {

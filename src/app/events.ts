@@ -5,12 +5,17 @@ import { createOutboxChangeLog } from '../events/createOutboxChangeLog';
 import { createEventJobs, type EventJobs } from '../events/startEventJobs';
 import { eventOf } from '../grpc/eventOf';
 import type { RequestContext } from '../log/RequestContext';
+import { activeTraceFields } from '../log/traceFields';
 import type { ChangeLog } from '../services/changeLog';
 import type { Metrics, StartupScope } from './ServiceDeps';
 
-/** The outbox ChangeLog the services write through: events as coaching.events.v1 protobuf JSON, tagged with the request's correlation id. */
+/**
+ * The outbox ChangeLog the services write through: events as coaching.events.v1
+ * protobuf JSON, tagged with the trace id of the request's trace (OpenTelemetry,
+ * when tracing is on) or else its correlation id.
+ */
 export function outboxChangeLog(requestContext?: RequestContext): ChangeLog {
-  return createOutboxChangeLog({ encode: eventOf, traceId: () => requestContext?.correlationId() });
+  return createOutboxChangeLog({ encode: eventOf, traceId: () => activeTraceFields()?.trace_id ?? requestContext?.correlationId() });
 }
 
 export interface Events {

@@ -10,12 +10,13 @@ import { createDatabaseCheck } from '../health/checks/databaseCheck';
 import { createGrpcServiceCheck } from '../health/checks/grpcServiceCheck';
 import { createHttpServiceCheck } from '../health/checks/httpServiceCheck';
 import { createHealthMonitor, type HealthMonitor } from '../health/createHealthMonitor';
-import type { DependencyCheck } from '../health/types';
+import type { DependencyCheck, ProbeTracing } from '../health/types';
 import type { RequestContext } from '../log/RequestContext';
 import type { SecretRegistry } from '../log/SecretRegistry';
 import { MIGRATIONS_DIR } from '../paths';
 import type { ConfigReload } from './createConfigReload';
 import type { Database } from './database';
+import type { ServiceTracing } from '../tracing/startTracing';
 import type { Metrics } from './ServiceDeps';
 
 export interface Health {
@@ -26,8 +27,13 @@ export interface Health {
   stop(): void;
 }
 
-function createCheck(dep: HealthDependencyConfig): DependencyCheck {
-  return dep.type === 'GRPC_SERVICE' ? createGrpcServiceCheck(dep) : createHttpServiceCheck(dep);
+function createCheck(dep: HealthDependencyConfig, inject: ProbeTracing['inject'] | undefined): DependencyCheck {
+  return dep.type === 'GRPC_SERVICE' ? createGrpcServiceCheck(dep, inject) : createHttpServiceCheck(dep, inject);
+}
+
+/** With tracing, each probe is the root span of its own trace. */
+function traced(check: DependencyCheck, probes: ProbeTracing | undefined): DependencyCheck {
+  return probes === undefined ? check : { ...check, probe: (signal) => probes.probe(check, () => check.probe(signal)) };
 }
 
 /** The dependency monitor (database first, then HEALTH_DEPENDENCIES), its sinks (metrics, the outage alerter and its webhook) and its gRPC API. */
@@ -40,11 +46,13 @@ export function createHealth(
     logger: Logger;
     secrets: SecretRegistry;
     requestContext: RequestContext | undefined;
+    tracing: ServiceTracing;
     /** Checks other lifecycle modules contribute (events: `redis`, non-critical). */
     extraChecks?: readonly DependencyCheck[];
   },
 ): Health {
   const { database, metrics, logger } = parts;
+  const { probes } = parts.tracing;
   const alertLogger = logger.child({ module: 'alerting' });
   const { webhookUrl } = config.alerting;
   const webhook =
@@ -56,6 +64,7 @@ export function createHealth(
           maxAttempts: config.alerting.webhookMaxAttempts,
           logger: alertLogger,
           onAttempt: (outcome) => metrics.webhookDelivery(outcome),
+          ...(probes !== undefined && { tracing: probes }),
         });
   const alerter = createOutageAlerter({
     threshold: config.health.alertAfterFailures,
@@ -73,9 +82,12 @@ export function createHealth(
         expectedSchemaVersion: loadMigrations(MIGRATIONS_DIR).length,
         circuitState: () => database.policy.breakerState(),
       }),
-      ...config.health.dependencies.map(createCheck),
+      ...config.health.dependencies.map((dep) => createCheck(dep, probes?.inject)),
+      // The OTLP collector (non-critical), when tracing is on.
+      ...(parts.tracing.collectorCheck === undefined ? [] : [parts.tracing.collectorCheck]),
+      // Checks of other lifecycle modules (events: `redis`, non-critical).
       ...(parts.extraChecks ?? []),
-    ],
+    ].map((check) => traced(check, probes)),
     environment: config.appEnv,
     historySize: config.health.historySize,
     failingCheckIntervalMs: config.health.failingCheckIntervalMs,
@@ -87,6 +99,7 @@ export function createHealth(
     logger: logger.child({ module: 'rpc' }),
     observe: metrics.rpcObserver(HEALTH_SERVICE_NAME),
     requestContext: parts.requestContext,
+    tracer: parts.tracing.rpc(HEALTH_SERVICE_NAME),
   });
   return {
     monitor,

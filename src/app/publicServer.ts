@@ -30,6 +30,7 @@ export function createPublicServer(
     limits: config.grpc.limits,
     credentials: parts.tls.credentials,
     onPingViolation: () => metrics.pingViolation('public'),
+    onConnectionPolicy: (reason) => metrics.connectionPolicy('public', reason),
   });
   metrics.trackWatches('public', () => grpc.health.openWatches());
   grpc.status.set('liveness', 'SERVING');

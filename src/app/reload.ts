@@ -20,6 +20,7 @@ export function createReload(config: Config, deps: ServiceDeps, database: Databa
     logger: deps.logger,
     applied: metrics.configInForce,
     counted: metrics.configReloaded,
+    keyChanged: metrics.configKeyChanged,
   });
 }
 

@@ -9,6 +9,7 @@ import type { Health } from './health';
 import type { EventJobs } from '../events/startEventJobs';
 import type { Listeners } from './listeners';
 import type { PublicServer } from './publicServer';
+import type { ServiceTracing } from './tracing';
 
 export interface ShutdownParts {
   readonly server: PublicServer;
@@ -18,6 +19,7 @@ export interface ShutdownParts {
   readonly events: EventJobs;
   readonly reloads: ConfigReload;
   readonly database: Database;
+  readonly tracing: ServiceTracing;
   /** Aborted once the drain delay is over: ends the reconnect loop and the breaker prober. */
   readonly background: AbortController;
   /** Stops the file watches of the running service (the password file). */
@@ -30,7 +32,7 @@ export interface ShutdownParts {
  * balancers notice), background work ends, listeners stop accepting and let
  * in-flight calls finish (bounded), probes and /metrics stop, a reload under
  * way settles, the event jobs (relay, sweeper, retention) stop, the pool
- * closes last.
+ * closes, queued spans are flushed last.
  */
 export function createShutdown(config: Config, parts: ShutdownParts): () => Promise<void> {
   const { server, listeners, logger } = parts;
@@ -48,6 +50,8 @@ export function createShutdown(config: Config, parts: ShutdownParts): () => Prom
     await listeners.metricsServer?.close();
     await parts.reloads.settled();
     await parts.database.pools.close();
+    // Flushes the spans still queued (bounded by the exporter's timeout).
+    await parts.tracing.shutdown();
     logger.info({ shutdown: how }, 'coaching-service stopped');
   };
 }

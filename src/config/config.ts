@@ -10,9 +10,11 @@ import { readEventsConfig, type EventsConfig } from './eventsConfig';
 import { readAdminConfig, readGrpcConfig, type AdminConfig, type GrpcConfig } from './grpcConfig';
 import { parseHealthDependencies, type HealthDependencyConfig } from './healthDependencies';
 import { createReader } from './reader';
+import { readTracingConfig, type TracingConfig } from './tracingConfig';
 
 export type { HealthDependencyConfig } from './healthDependencies';
 export type { EventsConfig, RedisConfig } from './eventsConfig';
+export type { TracingConfig } from './tracingConfig';
 export type { AdminConfig, ClientAuth, GrpcConfig, GrpcLimitsConfig, TlsServerConfig } from './grpcConfig';
 
 export const APP_ENVS = ['development', 'test', 'staging', 'production'] as const;
@@ -143,6 +145,8 @@ export interface Config {
   readonly health: HealthConfig;
   readonly alerting: AlertingConfig;
   readonly metrics: MetricsConfig;
+  /** OpenTelemetry tracing (OTEL_* variables); off until an OTLP endpoint is configured. */
+  readonly tracing: TracingConfig;
   readonly shutdownTimeoutMs: number;
   /** How long readiness reports NOT_SERVING before the server stops accepting (load balancers catch up). */
   readonly shutdownDrainDelayMs: number;
@@ -321,6 +325,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     health,
     alerting,
     metrics,
+    tracing: readTracingConfig(r),
     shutdownTimeoutMs: seconds('SHUTDOWN_TIMEOUT', 30, 1, 3600),
     shutdownDrainDelayMs: r.int('SHUTDOWN_DRAIN_DELAY_MS', appEnv === 'test' ? 0 : 5000, 0, 600_000),
     resilience: {
@@ -411,6 +416,8 @@ export function secretValues(config: Config): string[] {
     if (redis.passwordFile !== undefined) values.push(readFileSync(redis.passwordFile, 'utf8').trim());
   }
   if (config.db.direct !== undefined) values.push(readPassword(config.db.direct.password));
+  // OTLP headers usually carry the collector's API key.
+  values.push(...Object.values(config.tracing.export?.headers ?? {}));
   for (const dep of config.health.dependencies) {
     if (dep.type !== 'HTTP_SERVICE') continue;
     const url = new URL(dep.url);

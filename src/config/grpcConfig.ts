@@ -49,6 +49,16 @@ export interface GrpcLimitsConfig {
   /** grpc.health.v1 Watch streams open at once on the listener, and on one connection. */
   readonly healthWatchMaxStreams: number;
   readonly healthWatchMaxStreamsPerConnection: number;
+  /** Watch streams from one client IP address, over all its connections. */
+  readonly healthWatchMaxStreamsPerPeer: number;
+  /** Connections open at once on the listener (0: no bound). */
+  readonly maxConnections: number;
+  /** From TCP accept to the client's HTTP/2 preface (TLS handshake included). */
+  readonly handshakeTimeoutMs: number;
+  /** Response bytes one connection may have queued unsent before it is closed. */
+  readonly maxConnectionBufferedBytes: number;
+  /** Time a unary or server-streaming call's client has to send its whole request message. */
+  readonly requestMessageTimeoutMs: number;
 }
 
 /** The public gRPC listener. */
@@ -113,7 +123,8 @@ function readLimits(r: Reader): GrpcLimitsConfig {
   const day = 86_400_000;
   const limits: GrpcLimitsConfig = {
     maxConcurrentStreams: r.int('GRPC_MAX_CONCURRENT_STREAMS', 100, 1, 10_000),
-    maxReceiveMessageBytes: r.int('GRPC_MAX_RECEIVE_MESSAGE_BYTES', 4 * mib, 1024, 64 * mib),
+    // About ten times the largest valid request (see test/grpcConnectionLimits.test.ts); README "Connection and stream limits".
+    maxReceiveMessageBytes: r.int('GRPC_MAX_RECEIVE_MESSAGE_BYTES', 256 * 1024, 1024, 64 * mib),
     maxSendMessageBytes: r.int('GRPC_MAX_SEND_MESSAGE_BYTES', 4 * mib, 1024, 64 * mib),
     keepaliveTimeMs: r.int('GRPC_KEEPALIVE_TIME_MS', 60_000, 100, day),
     keepaliveTimeoutMs: r.int('GRPC_KEEPALIVE_TIMEOUT_MS', 20_000, 100, 600_000),
@@ -125,9 +136,20 @@ function readLimits(r: Reader): GrpcLimitsConfig {
     maxConnectionAgeGraceMs: r.int('GRPC_MAX_CONNECTION_AGE_GRACE_MS', 30_000, 0, day),
     healthWatchMaxStreams: r.int('GRPC_HEALTH_WATCH_MAX_STREAMS', 1000, 1, 100_000),
     healthWatchMaxStreamsPerConnection: r.int('GRPC_HEALTH_WATCH_MAX_STREAMS_PER_CONNECTION', 10, 1, 10_000),
+    healthWatchMaxStreamsPerPeer: r.int('GRPC_HEALTH_WATCH_MAX_STREAMS_PER_PEER', 100, 1, 100_000),
+    maxConnections: r.int('GRPC_MAX_CONNECTIONS', 2000, 0, 1_000_000),
+    handshakeTimeoutMs: r.int('GRPC_HANDSHAKE_TIMEOUT_MS', 10_000, 100, 600_000),
+    maxConnectionBufferedBytes: r.int('GRPC_MAX_CONNECTION_BUFFERED_BYTES', 64 * mib, 64 * 1024, 1024 * mib),
+    requestMessageTimeoutMs: r.int('GRPC_REQUEST_MESSAGE_TIMEOUT_MS', 30_000, 100, 600_000),
   };
   if (limits.healthWatchMaxStreamsPerConnection > limits.healthWatchMaxStreams) {
     r.problem('GRPC_HEALTH_WATCH_MAX_STREAMS_PER_CONNECTION', `must not exceed GRPC_HEALTH_WATCH_MAX_STREAMS (${limits.healthWatchMaxStreams})`);
+  }
+  if (limits.healthWatchMaxStreamsPerConnection > limits.healthWatchMaxStreamsPerPeer) {
+    r.problem(
+      'GRPC_HEALTH_WATCH_MAX_STREAMS_PER_CONNECTION',
+      `must not exceed GRPC_HEALTH_WATCH_MAX_STREAMS_PER_PEER (${limits.healthWatchMaxStreamsPerPeer})`,
+    );
   }
   if (limits.healthWatchMaxStreamsPerConnection > limits.maxConcurrentStreams) {
     r.problem('GRPC_HEALTH_WATCH_MAX_STREAMS_PER_CONNECTION', `must not exceed GRPC_MAX_CONCURRENT_STREAMS (${limits.maxConcurrentStreams})`);

@@ -45,6 +45,16 @@ export interface QueryFailure {
 /** Observes every attempt of a unit of work (metrics hook); `failure` is set when the attempt threw. */
 export type QueryObserver = (operation: string, durationMs: number, failure?: QueryFailure) => void;
 
+/** Spans for the gateway's work (src/tracing implements it; absent when tracing is off). */
+export interface WorkTracer {
+  /** One policy attempt (1 for the first): its own span, child of the caller's. */
+  attempt<T>(operation: string, kind: WorkKind, attempt: number, work: () => Promise<T>): Promise<T>;
+  /** One transaction: statements and the pool acquisition inside it are its children. */
+  transaction<T>(work: () => Promise<T>): Promise<T>;
+  /** An event on the caller's span: a retry with its backoff, or work refused before any attempt (breaker, bulkhead, budget). */
+  event(name: string, attributes: Record<string, string | number>): void;
+}
+
 export interface DatabaseGatewayDeps {
   readonly pools: PoolHolder;
   readonly policy: DatabasePolicy;
@@ -52,6 +62,7 @@ export interface DatabaseGatewayDeps {
   /** The pool's own statement timeout: work with at least this budget needs no per-call limit. */
   readonly statementTimeoutMs: number;
   readonly observe?: QueryObserver;
+  readonly tracer?: WorkTracer | undefined;
 }
 
 /** What the gateway reports; subscribed by the composition root. */
@@ -61,11 +72,13 @@ export interface DatabaseGatewayEvents {
 }
 
 export function createDatabaseGateway(deps: DatabaseGatewayDeps): DatabaseGateway & DatabaseGatewayEvents {
-  const { pools, policy, logger, statementTimeoutMs, observe } = deps;
+  const { pools, policy, logger, statementTimeoutMs, observe, tracer } = deps;
   const unavailable = new EventEmitter<UnavailableError>();
 
   /** Runs `work` in a transaction whose statements stop after `budgetMs`; `snapshot` makes it REPEATABLE READ, READ ONLY. */
   const inTransaction = <T>(budgetMs: number, work: (tx: CommonQueryMethods) => Promise<T>, snapshot = false): Promise<T> =>
+    tracer === undefined ? transaction(budgetMs, work, snapshot) : tracer.transaction(() => transaction(budgetMs, work, snapshot));
+  const transaction = <T>(budgetMs: number, work: (tx: CommonQueryMethods) => Promise<T>, snapshot: boolean): Promise<T> =>
     pools.current().transaction(async (tx) => {
       // Must be the transaction's first statement: the snapshot is taken by the next query.
       if (snapshot) await tx.query(sql.unsafe`set transaction isolation level repeatable read, read only`);
@@ -77,22 +90,55 @@ export function createDatabaseGateway(deps: DatabaseGatewayDeps): DatabaseGatewa
 
   const run = async <T>(kind: WorkKind, operation: string, options: WorkOptions | undefined, work: (budgetMs: number) => Promise<T>): Promise<T> => {
     const deadline = options?.deadline?.getTime() ?? Date.now() + statementTimeoutMs;
-    return policy.execute(kind, deadline, async (budgetMs) => {
-      const started = performance.now();
-      try {
-        const result = await work(budgetMs);
-        observe?.(operation, performance.now() - started);
-        return result;
-      } catch (error) {
-        observe?.(operation, performance.now() - started, { error, code: databaseFailureCode(error) });
-        if (error instanceof DomainError) throw error;
-        const translated = translateDriverError(error);
-        if (translated === undefined) throw error;
-        logger.warn({ operation, reason: translated.reason, err: error }, 'database operation failed');
-        if (translated instanceof UnavailableError) unavailable.emit(translated);
-        throw translated;
-      }
-    });
+    if (tracer !== undefined) return traced(tracer, kind, operation, deadline, work);
+    return policy.execute(kind, deadline, (budgetMs) => attempt(operation, work, budgetMs));
+  };
+
+  /** Each attempt its own span; the gap before a retry (the policy's backoff) an event on the caller's span. */
+  const traced = async <T>(tracer: WorkTracer, kind: WorkKind, operation: string, deadline: number, work: (budgetMs: number) => Promise<T>): Promise<T> => {
+    let attempts = 0;
+    let lastEnd = 0;
+    let lastReason = '';
+    try {
+      return await policy.execute(kind, deadline, (budgetMs) => {
+        attempts += 1;
+        if (attempts > 1)
+          tracer.event('db.retry', {
+            'db.operation': operation,
+            'retry.attempt': attempts,
+            'retry.backoff_ms': Math.round(performance.now() - lastEnd),
+            'retry.reason': lastReason,
+          });
+        return tracer
+          .attempt(operation, kind, attempts, () => attempt(operation, work, budgetMs))
+          .catch((error: unknown) => {
+            lastEnd = performance.now();
+            lastReason = error instanceof DomainError ? error.reason : 'UNKNOWN';
+            throw error;
+          });
+      });
+    } catch (error) {
+      if (attempts === 0) tracer.event('db.rejected', { 'db.operation': operation, reason: error instanceof DomainError ? error.reason : 'UNKNOWN' });
+      throw error;
+    }
+  };
+
+  /** One attempt: timed for the metrics, driver failures translated. */
+  const attempt = async <T>(operation: string, work: (budgetMs: number) => Promise<T>, budgetMs: number): Promise<T> => {
+    const started = performance.now();
+    try {
+      const result = await work(budgetMs);
+      observe?.(operation, performance.now() - started);
+      return result;
+    } catch (error) {
+      observe?.(operation, performance.now() - started, { error, code: databaseFailureCode(error) });
+      if (error instanceof DomainError) throw error;
+      const translated = translateDriverError(error);
+      if (translated === undefined) throw error;
+      logger.warn({ operation, reason: translated.reason, err: error }, 'database operation failed');
+      if (translated instanceof UnavailableError) unavailable.emit(translated);
+      throw translated;
+    }
   };
 
   return {

@@ -90,6 +90,10 @@ export function translateDriverError(error: unknown): DomainError | undefined {
   }
   if (code === '40001' || code === '40P01') return new TransactionConflictError({ cause: error });
   if (code !== undefined && /^22[0-9A-Z]{3}$/.test(code)) return dataException(code, error);
+  // slonik's driver rethrows 22P02 (invalid text representation) as an InvalidInputError that keeps neither
+  // the code nor the cause, and its sql tag raises the same class for a value it cannot bind (NUL or a lone
+  // surrogate in JSON): both are input the request rules should have refused, so a data exception too.
+  if (hasErrorNamed(error, 'InvalidInputError')) return dataException('22P02', error);
   if (code === '57014' || hasErrorNamed(error, 'StatementTimeoutError')) {
     return new DeadlineExceededError('the database did not answer within the time left for this call', { cause: error });
   }

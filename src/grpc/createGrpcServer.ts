@@ -3,7 +3,8 @@ import { Server, ServerCredentials, type ServerOptions } from '@grpc/grpc-js';
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import type { GrpcLimitsConfig } from '../config/config';
 import { createHealthService, GRPC_HEALTH_SERVICE_NAME, type HealthServiceHandle } from './createHealthService';
-import { onHttp2Sessions } from './http2Sessions';
+import { applyConnectionPolicy, type ConnectionPolicyEvent } from './connectionPolicy';
+import { http2ServersOf, onHttp2Sessions } from './http2Sessions';
 import { enforcePingPolicy } from './pingPolicy';
 import { guardRequestDecoding } from './requestDecoding';
 import { addReflection } from './reflection/reflectionService';
@@ -20,6 +21,8 @@ export interface GrpcServerOptions {
   readonly credentials?: ServerCredentials;
   /** A client broke the ping policy and its connection is being closed (metrics). */
   readonly onPingViolation?: () => void;
+  /** The connection policy closed or refused something (metrics). */
+  readonly onConnectionPolicy?: (event: ConnectionPolicyEvent) => void;
 }
 
 export interface GrpcServer {
@@ -29,7 +32,7 @@ export interface GrpcServer {
   /** Binds and starts listening; resolves to the bound port (useful with port 0). */
   listen(host: string, port: number): Promise<number>;
   /**
-   * Stops accepting, ends open health Watch streams, lets in-flight calls
+   * Stops accepting, ends open health Watch and reflection streams, lets in-flight calls
    * finish, and force-closes whatever is still running after `timeoutMs`.
    */
   shutdown(timeoutMs: number): Promise<'graceful' | 'forced'>;
@@ -82,11 +85,31 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   for (const service of options.services) server.addService(guardRequestDecoding(service.definition), service.implementation);
 
   const status = new ServingStatus(Object.fromEntries(['', ...options.services.map((s) => s.name)].map((name) => [name, 'NOT_SERVING' as const])));
-  const health = createHealthService(status, { maxStreams: limits.healthWatchMaxStreams, maxStreamsPerConnection: limits.healthWatchMaxStreamsPerConnection });
+  const health = createHealthService(status, {
+    maxStreams: limits.healthWatchMaxStreams,
+    maxStreamsPerConnection: limits.healthWatchMaxStreamsPerConnection,
+    maxStreamsPerPeer: limits.healthWatchMaxStreamsPerPeer,
+  });
   server.addService(health.registration.definition, health.registration.implementation);
 
   const listed = [...options.services.map((s) => s.name), GRPC_HEALTH_SERVICE_NAME, REFLECTION_SERVICE_NAME];
-  addReflection(server, fileDescriptorProtos(readFileSync(options.descriptorSetPath)), { services: listed });
+  const reflection = addReflection(server, fileDescriptorProtos(readFileSync(options.descriptorSetPath)), { services: listed });
+
+  const definitions = [...options.services.map((s) => s.definition), health.registration.definition];
+  const singleRequestPaths = new Set(
+    definitions.flatMap((d) =>
+      Object.values(d)
+        .filter((m) => !m.requestStream)
+        .map((m) => m.path),
+    ),
+  );
+  const connectionPolicy = {
+    maxConnections: limits.maxConnections,
+    handshakeTimeoutMs: limits.handshakeTimeoutMs,
+    maxBufferedBytes: limits.maxConnectionBufferedBytes,
+    requestMessageTimeoutMs: limits.requestMessageTimeoutMs,
+    singleRequestPaths,
+  };
 
   const pingPolicy = {
     minIntervalMs: limits.keepaliveMinPingIntervalMs,
@@ -103,6 +126,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
         server.bindAsync(`${host}:${port}`, options.credentials ?? ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p)));
       });
       onHttp2Sessions(server, (session) => enforcePingPolicy(session, pingPolicy, options.onPingViolation));
+      for (const [http2Server] of http2ServersOf(server)) applyConnectionPolicy(http2Server, connectionPolicy, options.onConnectionPolicy);
       return bound;
     },
     async shutdown(timeoutMs) {
@@ -114,6 +138,8 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
           // Watch streams never end by themselves: end them (after the last status was sent).
           status.freeze();
           health.endWatches();
+          // Reflection streams stay open as long as the client likes (grpcurl keeps one per command).
+          reflection.endStreams();
         }),
         new Promise<'forced'>((resolve) => {
           timer = setTimeout(() => resolve('forced'), timeoutMs);

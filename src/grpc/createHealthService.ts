@@ -15,6 +15,8 @@ export const GRPC_HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';
 export interface WatchLimits {
   readonly maxStreams: number;
   readonly maxStreamsPerConnection: number;
+  /** Per client IP address, over all its connections (a client can open many connections). */
+  readonly maxStreamsPerPeer: number;
 }
 
 /** The grpc.health.v1 registration plus what shutdown needs. */
@@ -38,6 +40,13 @@ const WIRE: Record<HealthState, Wire> = { SERVING: Wire.SERVING, NOT_SERVING: Wi
 export function createHealthService(status: ServingStatus, limits: WatchLimits): HealthServiceHandle {
   const watches = new Set<ServerWritableStream<HealthCheckRequest, HealthCheckResponse>>();
   const perConnection = new Map<string, number>();
+  const perPeer = new Map<string, number>();
+  const take = (counts: Map<string, number>, key: string): void => void counts.set(key, (counts.get(key) ?? 0) + 1);
+  const give = (counts: Map<string, number>, key: string): void => {
+    const left = (counts.get(key) ?? 1) - 1;
+    if (left > 0) counts.set(key, left);
+    else counts.delete(key);
+  };
 
   const implementation: HealthServer = {
     check(call, callback) {
@@ -57,14 +66,22 @@ export function createHealthService(status: ServingStatus, limits: WatchLimits):
     },
     watch(call) {
       const peer = call.getPeer();
-      const onConnection = perConnection.get(peer) ?? 0;
-      if (watches.size >= limits.maxStreams || onConnection >= limits.maxStreamsPerConnection) {
-        const scope = watches.size >= limits.maxStreams ? `${limits.maxStreams} on this server` : `${limits.maxStreamsPerConnection} per connection`;
+      const address = peerAddress(peer);
+      const scope =
+        watches.size >= limits.maxStreams
+          ? `${limits.maxStreams} on this server`
+          : (perPeer.get(address) ?? 0) >= limits.maxStreamsPerPeer
+            ? `${limits.maxStreamsPerPeer} per client address`
+            : (perConnection.get(peer) ?? 0) >= limits.maxStreamsPerConnection
+              ? `${limits.maxStreamsPerConnection} per connection`
+              : undefined;
+      if (scope !== undefined) {
         call.emit('error', { code: grpcStatus.RESOURCE_EXHAUSTED, details: `too many open health Watch streams (at most ${scope}); cancel one or use Check` });
         return;
       }
       watches.add(call);
-      perConnection.set(peer, onConnection + 1);
+      take(perConnection, peer);
+      take(perPeer, address);
       const unsubscribe = status.subscribe(call.request.service, (next) => call.write({ status: WIRE[next] }));
       let released = false;
       const release = (): void => {
@@ -72,9 +89,8 @@ export function createHealthService(status: ServingStatus, limits: WatchLimits):
         released = true;
         unsubscribe?.();
         watches.delete(call);
-        const left = (perConnection.get(peer) ?? 1) - 1;
-        if (left > 0) perConnection.set(peer, left);
-        else perConnection.delete(peer);
+        give(perConnection, peer);
+        give(perPeer, address);
       };
       call.on('cancelled', release);
       call.on('close', release);
@@ -94,4 +110,12 @@ export function createHealthService(status: ServingStatus, limits: WatchLimits):
       for (const call of [...watches]) call.end();
     },
   };
+}
+
+/** The IP address of a grpc-js peer string ("1.2.3.4:5678", "[::1]:5678"); the whole string when it has no port. */
+export function peerAddress(peer: string): string {
+  const bracketed = /^\[([^\]]+)\]:\d+$/.exec(peer);
+  if (bracketed !== null) return bracketed[1]!;
+  const v4 = /^([^:]+):\d+$/.exec(peer);
+  return v4 === null ? peer : v4[1]!;
 }

@@ -34,9 +34,14 @@ export function guardRequestDecoding<D extends ServiceDefinition>(definition: D)
   ) as D;
 }
 
+/** Whether the request was bytes that did not decode (see {@link guardRequestDecoding}). */
+export function isUndecodable(request: unknown): boolean {
+  return typeof request === 'object' && request !== null && UNDECODABLE in request;
+}
+
 /** Throws INVALID_ARGUMENT when the request was bytes that did not decode (see {@link guardRequestDecoding}). */
 export function refuseUndecodable(request: unknown): void {
-  if (typeof request === 'object' && request !== null && UNDECODABLE in request) {
+  if (isUndecodable(request)) {
     const path = (request as UndecodableRequest)[UNDECODABLE];
     // An empty field path names the request message as a whole.
     throw new ValidationError([{ field: '', description: `the request is not a valid protobuf encoding of the request message of ${path}` }]);

@@ -15,8 +15,25 @@ export interface CallContext {
 
 export type UnaryHandler<Req, Res> = (request: Req, context: CallContext) => Promise<Res>;
 
-/** Observes every finished call (metrics hook). */
-export type CallObserver = (method: string, code: status, durationMs: number) => void;
+/** Observes every finished call (metrics hook); `traceId` when the call was sampled (a latency exemplar). */
+export type CallObserver = (method: string, code: status, durationMs: number, traceId?: string) => void;
+
+/** One call's server span (src/tracing implements it), continued from the caller's trace context when it sent one. */
+export interface TracedCall {
+  readonly traceId: string;
+  readonly spanId: string;
+  /** The span is recorded and exported (not just propagated). */
+  readonly sampled: boolean;
+  /** Runs the handler with the span active, so that its database work and log lines join the trace. */
+  run<T>(work: () => T): T;
+  /** Ends the span with the call's status code (and the error reason, when there is one). */
+  end(code: status, reason?: string): void;
+}
+
+/** Starts the server span of a call from its incoming metadata (traceparent, tracestate, baggage). */
+export interface CallTracer {
+  start(method: string, metadata: Metadata): TracedCall;
+}
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -32,19 +49,31 @@ function deadlineOf(call: ServerUnaryCall<unknown, unknown>): Date | undefined {
  * trailers of an error, which has no headers), and set in
  * the request context so that every line logged meanwhile carries it), one
  * log line per call with method, code and duration, and the error
- * translation table.
+ * translation table. With a tracer, the call is a server span too: its
+ * trace id is the correlation id (unless the caller chose one), rides on
+ * every log line (trace_id, span_id) and comes back in `x-trace-id`.
  */
-export function createUnaryWrapper(deps: { logger: Logger; observe?: CallObserver; requestContext?: RequestContext }) {
+export function createUnaryWrapper(deps: { logger: Logger; observe?: CallObserver; requestContext?: RequestContext; tracer?: CallTracer | undefined }) {
   return function wrap<Req, Res>(method: string, handler: UnaryHandler<Req, Res>): handleUnaryCall<Req, Res> {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
       const started = performance.now();
+      const traced = deps.tracer?.start(method, call.metadata);
       const given = call.metadata.get('x-request-id')[0];
-      const correlationId = typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID();
-      const logger = deps.logger.child({ correlationId, method });
+      // With a trace, the correlation id is the trace id unless the caller chose one (README: tracing).
+      const correlationId = typeof given === 'string' && CORRELATION_ID.test(given) ? given : (traced?.traceId ?? randomUUID());
+      const logger = deps.logger.child(
+        traced === undefined ? { correlationId, method } : { correlationId, method, trace_id: traced.traceId, span_id: traced.spanId },
+      );
+      const tag = (metadata: Metadata): Metadata => {
+        metadata.set('x-request-id', correlationId);
+        if (traced !== undefined) metadata.set('x-trace-id', traced.traceId);
+        return metadata;
+      };
 
       const finish = (code: status, fields: Record<string, unknown> = {}): void => {
         const durationMs = Math.round((performance.now() - started) * 100) / 100;
-        deps.observe?.(method, code, durationMs);
+        deps.observe?.(method, code, durationMs, traced?.sampled === true ? traced.traceId : undefined);
+        traced?.end(code, typeof fields.reason === 'string' ? fields.reason : undefined);
         const level = code === status.OK ? 'info' : code === status.INTERNAL ? 'error' : 'warn';
         logger[level]({ code: status[code], durationMs, ...fields }, 'rpc finished');
       };
@@ -53,19 +82,18 @@ export function createUnaryWrapper(deps: { logger: Logger; observe?: CallObserve
         refuseUndecodable(call.request);
         return handler(call.request, { correlationId, logger, deadline: deadlineOf(call) });
       };
-      (deps.requestContext === undefined ? run() : deps.requestContext.run(correlationId, run)).then(
+      const serve = (): Promise<Res> => (deps.requestContext === undefined ? run() : deps.requestContext.run(correlationId, run));
+      (traced === undefined ? serve() : traced.run(serve)).then(
         (response) => {
           finish(status.OK);
-          const headers = new Metadata();
-          headers.set('x-request-id', correlationId);
-          call.sendMetadata(headers);
+          call.sendMetadata(tag(new Metadata()));
           callback(null, response);
         },
         (error: unknown) => {
           // No response headers before an error: the status goes out trailers-only, which is what lets
           // gRPC clients retry it (a call that received headers is committed, gRPC A6).
           const mapped = toStatus(error, correlationId);
-          mapped.metadata.set('x-request-id', correlationId);
+          tag(mapped.metadata);
           finish(mapped.code, mapped.expected ? { reason: mapped.reason, details: mapped.details } : { err: error });
           callback({ code: mapped.code, details: mapped.details, metadata: mapped.metadata });
         },

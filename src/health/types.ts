@@ -95,3 +95,13 @@ export interface HealthEvent {
   readonly latencyMs: number;
   readonly errorCode: string;
 }
+
+/** Traces for the probes (src/tracing implements it; absent when tracing is off). */
+export interface ProbeTracing {
+  /** Runs one probe as the root span of its own trace (never a child of an RPC). */
+  probe(check: DependencyCheck, run: () => Promise<ProbeOutcome>): Promise<ProbeOutcome>;
+  /** Writes the active trace context (traceparent, tracestate, baggage) into the headers of an outgoing call. */
+  readonly inject: (carrier: Record<string, string>) => void;
+  /** Runs an outgoing call outside any probe (the alert webhook) as a client span, with the headers to send. */
+  call<T>(name: string, attributes: Record<string, string | number>, run: (headers: Record<string, string>) => Promise<T>): Promise<T>;
+}

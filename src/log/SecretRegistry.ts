@@ -127,4 +127,35 @@ export class SecretRegistry {
     for (; next < found.length; next++) addRange(ranges, found[next]![0], found[next]![1]);
     return redact(text, ranges);
   }
+
+  /**
+   * Scrubs one serialized JSON log line and keeps it valid JSON. A line with
+   * no finding is returned as it is (the common case: one linear scan). A
+   * line with one is parsed and every string in it (keys too) is scrubbed on
+   * its own and the line serialized again: redacting the serialized text
+   * could cut an escape (`\n` + a secret starting with "n"), or a
+   * `password=` value that ends in an escaped quote, and write a line no log
+   * pipeline can read. A line that is not JSON (pretty output) is scrubbed as text.
+   */
+  scrubJsonLine(line: string): string {
+    const scrubbed = this.scrub(line);
+    if (scrubbed === line) return line;
+    const newline = line.endsWith('\n') ? '\n' : '';
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      return scrubbed;
+    }
+    return JSON.stringify(this.#scrubStrings(parsed)) + newline;
+  }
+
+  #scrubStrings(value: unknown): unknown {
+    if (typeof value === 'string') return this.scrub(value);
+    if (Array.isArray(value)) return value.map((item) => this.#scrubStrings(item));
+    if (typeof value === 'object' && value !== null) {
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [this.scrub(key), this.#scrubStrings(item)]));
+    }
+    return value;
+  }
 }

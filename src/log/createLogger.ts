@@ -1,6 +1,7 @@
 import pino, { type Logger } from 'pino';
 import { boundLogFields, boundLogString } from './boundLogFields';
 import type { RequestContext } from './RequestContext';
+import { activeTraceFields } from './traceFields';
 import type { SecretRegistry } from './SecretRegistry';
 
 export interface LoggerOptions {
@@ -36,11 +37,17 @@ export function createLogger(options: LoggerOptions): Logger {
         paths: ['password', '*.password', 'db.password', 'config.db.password', 'connectionString', '*.connectionString'],
         censor: '[redacted]',
       },
-      hooks: { streamWrite: (line) => options.secrets.scrub(line) },
+      hooks: { streamWrite: (line) => options.secrets.scrubJsonLine(line) },
       mixin: (_fields, _level, logger) => {
         const correlationId = options.requestContext?.correlationId();
-        // The RPC wrapper's child logger already binds it; do not write the key twice.
-        return correlationId === undefined || 'correlationId' in logger.bindings() ? {} : { correlationId };
+        const traceFields = activeTraceFields();
+        if (correlationId === undefined && traceFields === undefined) return {};
+        // The RPC wrapper's child logger already binds them; do not write the keys twice.
+        const bound = logger.bindings();
+        return {
+          ...(correlationId !== undefined && !('correlationId' in bound) && { correlationId }),
+          ...(traceFields !== undefined && !('trace_id' in bound) && traceFields),
+        };
       },
     },
     options.destination ?? stdoutBatched(),

@@ -15,7 +15,16 @@ export function createConfigMetrics(registry: Registry) {
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
+  const keyChanges = new Counter({
+    name: 'coaching_config_key_changes_total',
+    help: 'Configuration keys a reload found changed (names only), by what became of the change: applied, refused, or needs-restart.',
+    labelNames: ['key', 'outcome'] as const,
+    registers: [registry],
+  });
   return {
+    configKeyChanged: (key: string, outcome: 'applied' | 'refused' | 'needs-restart'): void => {
+      keyChanges.inc({ key, outcome });
+    },
     configInForce: (config: Config): void => {
       const { db } = config;
       info.reset();

@@ -24,6 +24,12 @@ export function createListenerMetrics(registry: Registry) {
     labelNames: ['listener'] as const,
     registers,
   });
+  const policyCloses = new Counter({
+    name: 'coaching_grpc_connection_policy_closes_total',
+    help: 'Connections and streams the connection policy closed, by reason: connection_refused (over GRPC_MAX_CONNECTIONS), handshake_timeout, buffered_bytes, request_message_timeout.',
+    labelNames: ['listener', 'reason'] as const,
+    registers,
+  });
   const watchSources = new Map<ListenerName, () => number>();
   new Gauge({
     name: 'coaching_grpc_health_watch_streams',
@@ -48,6 +54,9 @@ export function createListenerMetrics(registry: Registry) {
     },
     pingViolation: (listener: ListenerName): void => {
       pingViolations.inc({ listener });
+    },
+    connectionPolicy: (listener: ListenerName, reason: string): void => {
+      policyCloses.inc({ listener, reason });
     },
     trackWatches: (listener: ListenerName, count: () => number): void => {
       watchSources.set(listener, count);

@@ -1,5 +1,5 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
-import { collectDefaultMetrics, Counter, Histogram, type Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { CallObserver } from '../grpc/wrapUnary';
 import { LATENCY_BUCKETS, seconds } from './buckets';
 import { createConfigMetrics } from './createConfigMetrics';
@@ -8,6 +8,8 @@ import { createEventMetrics } from './createEventMetrics';
 import { createHealthMetrics } from './createHealthMetrics';
 import { createListenerMetrics } from './createListenerMetrics';
 import { createResilienceMetrics } from './createResilienceMetrics';
+import { createTracingMetrics } from './createTracingMetrics';
+import { setContentType } from './renderMetrics';
 
 /**
  * Every metric the service exports, registered on the registry the
@@ -28,13 +30,18 @@ export function createServiceMetrics(registry: Registry) {
     labelNames: ['grpc_service', 'grpc_method', 'grpc_code'] as const,
     registers: [registry],
   });
+  // prom-client registers exemplar metrics only on an OpenMetrics registry; the registry renders both formats (renderMetrics.ts).
+  const format = registry.contentType;
+  setContentType(registry, Registry.OPENMETRICS_CONTENT_TYPE);
   const rpcSeconds = new Histogram({
     name: 'grpc_server_handling_seconds',
-    help: 'Time to handle an RPC on the server, by service and method.',
+    help: 'Time to handle an RPC on the server, by service and method; sampled calls leave their trace id as an exemplar (OpenMetrics).',
     labelNames: ['grpc_service', 'grpc_method'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [registry],
+    enableExemplars: true,
   });
+  setContentType(registry, format);
 
   return {
     registry,
@@ -44,11 +51,17 @@ export function createServiceMetrics(registry: Registry) {
     ...createListenerMetrics(registry),
     ...createConfigMetrics(registry),
     ...createEventMetrics(registry),
+    ...createTracingMetrics(registry),
     /** A CallObserver (createUnaryWrapper's `observe`) labelling calls with their service. */
     rpcObserver(service: string): CallObserver {
-      return (method, code, durationMs) => {
+      return (method, code, durationMs, traceId) => {
         rpcHandled.inc({ grpc_service: service, grpc_method: method, grpc_code: grpcStatus[code] ?? String(code) });
-        rpcSeconds.observe({ grpc_service: service, grpc_method: method }, seconds(durationMs));
+        rpcSeconds.observe({
+          labels: { grpc_service: service, grpc_method: method },
+          value: seconds(durationMs),
+          // prom-client types exemplar labels as the metric's own label names; any name is valid.
+          ...(traceId !== undefined && { exemplarLabels: { trace_id: traceId } as unknown as Record<'grpc_method', string> }),
+        });
       };
     },
   };

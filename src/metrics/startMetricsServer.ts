@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { MetricsConfig } from '../config/config';
+import { createMetricsRenderer, negotiateFormat } from './renderMetrics';
 
 export interface MetricsServer {
   readonly port: number;
@@ -10,12 +11,14 @@ export interface MetricsServer {
 }
 
 /**
- * Serves the registry in the Prometheus text format at GET /metrics on its
+ * Serves the registry at GET /metrics (Prometheus text, or OpenMetrics with
+ * exemplars when the scraper accepts it) on its
  * own port (kept off the gRPC port so that scrapes never compete with RPCs
  * for a connection). Returns undefined when METRICS_ENABLED=false.
  */
 export async function startMetricsServer(config: MetricsConfig, registry: Registry, logger: Logger): Promise<MetricsServer | undefined> {
   if (!config.enabled) return undefined;
+  const render = createMetricsRenderer(registry);
   const server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     if (path !== '/metrics') {
@@ -26,8 +29,8 @@ export async function startMetricsServer(config: MetricsConfig, registry: Regist
       response.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
-    registry.metrics().then(
-      (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(request.method === 'HEAD' ? undefined : text),
+    render(negotiateFormat(request.headers.accept)).then(
+      ({ contentType, text }) => response.writeHead(200, { 'content-type': contentType }).end(request.method === 'HEAD' ? undefined : text),
       (error: unknown) => {
         logger.error({ err: error }, 'collecting metrics failed');
         response.writeHead(500, { 'content-type': 'text/plain' }).end('collecting metrics failed\n');

@@ -71,6 +71,14 @@ export function createSessionService(deps: { db: DatabaseGateway; pageTokens: Pa
               throw new FailedPreconditionError('NOT_ENROLLED', `participant ${input.participantId} is not enrolled in program ${input.programId}`);
             }
             if (enrollment.status === 'WITHDRAWN') throw withdrawn(input.participantId, input.programId);
+            // A COMPLETED enrollment counts all of the program's sessions: a new one could never complete toward it.
+            if (enrollment.status === 'COMPLETED') {
+              throw new FailedPreconditionError(
+                'ENROLLMENT_COMPLETED',
+                `participant ${input.participantId} has completed program ${input.programId}; no more sessions can be booked in it`,
+                { metadata: { enrollment_id: enrollment.id } },
+              );
+            }
             const created = await repo.insert(tx, input);
             await changes.append(tx, [{ kind: 'session', after: created }]);
             return created;

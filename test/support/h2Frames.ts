@@ -68,6 +68,16 @@ export class RawFrameClient {
     return id;
   }
 
+  /** Sends a DATA frame on a stream (END_STREAM when `end`): e.g. part of a gRPC message that is never completed. */
+  sendData(streamId: number, payload: Buffer, end = false): void {
+    this.socket.write(frame(FRAME.DATA, end ? 0x1 : 0, streamId, payload));
+  }
+
+  /** Whether the server has closed the TCP connection. */
+  get closed(): boolean {
+    return this.socket.destroyed || this.socket.readableEnded;
+  }
+
   /** Resolves with the first frame (seen or to come) that matches, or rejects after `timeoutMs`. */
   until(match: (frame: Frame) => boolean, timeoutMs = 10_000): Promise<Frame> {
     const seen = this.frames.find(match);

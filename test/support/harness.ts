@@ -18,11 +18,11 @@ export interface Harness {
  * migrated template and a service on 127.0.0.1:0. The returned object is
  * usable inside tests (it throws if touched before beforeAll ran).
  */
-export function useHarness(): Harness {
+export function useHarness(configOverrides: Record<string, string> = {}): Harness {
   let state: Omit<Harness, 'counts'> | undefined;
   beforeAll(async () => {
     const db = await createTestDatabase();
-    const svc = await startTestService(db.config());
+    const svc = await startTestService(db.config(configOverrides));
     const api = coachingApi(svc.client);
     state = { db, svc, api, w: world(api) };
   });

@@ -104,3 +104,23 @@ export function isListening(port: number): Promise<boolean> {
     socket.once('error', () => resolve(false));
   });
 }
+
+/** The environment of a service process for the tests: APP_ENV=test on 127.0.0.1:port over `databaseUrl`, plus `extra`. */
+export function serviceProcessEnv(port: number, databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return childEnv({
+    APP_ENV: 'test',
+    LOG_LEVEL: 'info',
+    GRPC_HOST: '127.0.0.1',
+    GRPC_PORT: String(port),
+    DATABASE_URL: databaseUrl,
+    SHUTDOWN_TIMEOUT: '5',
+    ...extra,
+  });
+}
+
+/** Stops a process that may still run (SIGTERM, bounded wait); for afterAll. */
+export async function stopIfRunning(process: NodeProcess | undefined): Promise<void> {
+  if (process === undefined || process.child.exitCode !== null) return;
+  process.child.kill('SIGTERM');
+  await process.exited(20_000).catch(() => undefined);
+}

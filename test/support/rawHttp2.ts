@@ -57,6 +57,8 @@ export interface RawCall {
   /** Resolves with the first response message (rejects if the stream closes without one). */
   readonly firstMessage: Promise<Buffer>;
   cancel(): void;
+  /** Stops reading the response (the client's HTTP/2 window then stays closed). */
+  pause(): void;
 }
 
 /** Starts a gRPC call with one request message (unary or server streaming). */
@@ -99,7 +101,15 @@ export function rawCall(session: ClientHttp2Session, path: string, request: Uint
     stream.on('close', () => resolve({ grpcStatus, rstCode: stream.rstCode ?? constants.NGHTTP2_NO_ERROR })),
   );
   stream.end(frame(request));
-  return { messages, status: () => grpcStatus, ended, firstMessage, answered: () => answered, cancel: () => stream.close(constants.NGHTTP2_CANCEL) };
+  return {
+    messages,
+    status: () => grpcStatus,
+    ended,
+    firstMessage,
+    answered: () => answered,
+    cancel: () => stream.close(constants.NGHTTP2_CANCEL),
+    pause: () => stream.pause(),
+  };
 }
 
 /** grpc.health.v1 Check over a raw connection: the status name, or the grpc-status code on failure. */

@@ -12,7 +12,7 @@ const BODY_EXCERPT = 200;
  * credentials) and are never part of the endpoint or of any message; the
  * excerpt of a failing body is sanitised like every probe error.
  */
-export function createHttpServiceCheck(dep: HttpDependency): DependencyCheck {
+export function createHttpServiceCheck(dep: HttpDependency, inject?: (carrier: Record<string, string>) => void): DependencyCheck {
   const url = new URL(dep.url);
   const headers: Record<string, string> = { accept: 'application/json, text/plain;q=0.9, */*;q=0.1' };
   if (url.username !== '' || url.password !== '') {
@@ -38,7 +38,10 @@ export function createHttpServiceCheck(dep: HttpDependency): DependencyCheck {
     async probe(signal): Promise<ProbeOutcome> {
       let response: Response;
       try {
-        response = await fetch(target, { method: 'GET', headers, signal, redirect: 'manual' });
+        // The probe's trace context (traceparent, tracestate, baggage) when tracing is on.
+        const sent = { ...headers };
+        inject?.(sent);
+        response = await fetch(target, { method: 'GET', headers: sent, signal, redirect: 'manual' });
       } catch (error) {
         const cause = (error as { cause?: { code?: unknown } }).cause?.code;
         const code = typeof cause === 'string' ? cause : signal.aborted ? 'TIMEOUT' : 'FETCH_FAILED';

@@ -28,6 +28,8 @@ export interface TestCertificates {
   readonly chained: ServerCertificate;
   /** A client certificate (CN=ops-alice, clientAuth) signed by the root CA. */
   readonly client: ServerCertificate;
+  /** A client certificate of the root CA whose subject holds separators, quotes, backslashes, Cyrillic and kilobytes of OUs. */
+  readonly oddClient: ServerCertificate;
   /** A client certificate (CN=mallory) signed by the unrelated CA. */
   readonly otherClient: ServerCertificate;
   /** A client certificate for PostgreSQL "cert" authentication of the role coaching_cert (CN = role name). */
@@ -40,6 +42,9 @@ const NEW_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-
 const CA_EXTENSIONS = 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n';
 const SERVER_EXTENSIONS = 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n';
 const CLIENT_EXTENSIONS = 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n';
+
+/** openssl -subj text: "\\/" is a slash inside a value. 20 OUs of 60 letters make the subject over 1 KiB. */
+const ODD_SUBJECT = `/O=ops, inc.${Array.from({ length: 20 }, (_, i) => `/OU=${String(i).padStart(2, '0')}${'u'.repeat(58)}`).join('')}/CN=bob, O=admins "q" \\\\ a\\/b ключ`;
 
 function openssl(args: string[], cwd: string): void {
   execFileSync(toolCommand('openssl'), args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -55,7 +60,7 @@ function selfSignedCa(cwd: string, name: string): void {
 /** A key and a certificate for `subject`, signed by `issuer` with the given extensions. */
 function signed(cwd: string, name: string, subject: string, issuer: string, extensions: string): void {
   writeFileSync(join(cwd, `${name}.ext`), extensions);
-  openssl(['req', '-new', ...NEW_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject], cwd);
+  openssl(['req', '-new', '-utf8', ...NEW_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject], cwd);
   const issue = ['-CA', `${issuer}.crt`, '-CAkey', `${issuer}.key`, '-CAcreateserial', '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.crt`];
   openssl(['x509', '-req', '-in', `${name}.csr`, ...issue], cwd);
 }
@@ -84,6 +89,7 @@ export function createTestCertificates(): TestCertificates {
   signed(dir, 'chained', '/CN=localhost', 'intermediate', SERVER_EXTENSIONS);
   signed(dir, 'client', '/O=coaching ops/CN=ops-alice', 'ca', CLIENT_EXTENSIONS);
   signed(dir, 'other-client', '/CN=mallory', 'other-ca', CLIENT_EXTENSIONS);
+  signed(dir, 'odd-client', ODD_SUBJECT, 'ca', CLIENT_EXTENSIONS);
   signed(dir, 'database-client', '/CN=coaching_cert', 'ca', CLIENT_EXTENSIONS);
   writeFileSync(file('chained-bundle.crt'), Buffer.concat([readFileSync(file('chained.crt')), readFileSync(file('intermediate.crt'))]));
 
@@ -101,6 +107,7 @@ export function createTestCertificates(): TestCertificates {
     chained: { cert: file('chained-bundle.crt'), key: file('chained.key') },
     client: { cert: file('client.crt'), key: file('client.key') },
     otherClient: { cert: file('other-client.crt'), key: file('other-client.key') },
+    oddClient: { cert: file('odd-client.crt'), key: file('odd-client.key') },
     databaseClient: { cert: file('database-client.crt'), key: file('database-client.key') },
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };

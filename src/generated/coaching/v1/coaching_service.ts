@@ -4755,7 +4755,9 @@ export const CoachingServiceService = {
    * coach or the participant has an overlapping non-cancelled session,
    * metadata "booked" is "coach" or "participant"; COACH_NOT_FOUND,
    * NOT_A_COACH, PARTICIPANT_NOT_FOUND, NOT_A_PARTICIPANT, PROGRAM_NOT_FOUND,
-   * NOT_ENROLLED, ENROLLMENT_WITHDRAWN), ALREADY_EXISTS (REQUEST_ID_REUSED).
+   * NOT_ENROLLED, ENROLLMENT_WITHDRAWN; ENROLLMENT_COMPLETED: the enrollment
+   * already counts all of the program's sessions, ErrorInfo metadata
+   * "enrollment_id"), ALREADY_EXISTS (REQUEST_ID_REUSED).
    */
   createSession: {
     path: "/coaching.v1.CoachingService/CreateSession" as const,
@@ -5026,7 +5028,9 @@ export interface CoachingServiceServer extends UntypedServiceImplementation {
    * coach or the participant has an overlapping non-cancelled session,
    * metadata "booked" is "coach" or "participant"; COACH_NOT_FOUND,
    * NOT_A_COACH, PARTICIPANT_NOT_FOUND, NOT_A_PARTICIPANT, PROGRAM_NOT_FOUND,
-   * NOT_ENROLLED, ENROLLMENT_WITHDRAWN), ALREADY_EXISTS (REQUEST_ID_REUSED).
+   * NOT_ENROLLED, ENROLLMENT_WITHDRAWN; ENROLLMENT_COMPLETED: the enrollment
+   * already counts all of the program's sessions, ErrorInfo metadata
+   * "enrollment_id"), ALREADY_EXISTS (REQUEST_ID_REUSED).
    */
   createSession: handleUnaryCall<CreateSessionRequest, CreateSessionResponse>;
   /**
@@ -5435,7 +5439,9 @@ export interface CoachingServiceClient extends Client {
    * coach or the participant has an overlapping non-cancelled session,
    * metadata "booked" is "coach" or "participant"; COACH_NOT_FOUND,
    * NOT_A_COACH, PARTICIPANT_NOT_FOUND, NOT_A_PARTICIPANT, PROGRAM_NOT_FOUND,
-   * NOT_ENROLLED, ENROLLMENT_WITHDRAWN), ALREADY_EXISTS (REQUEST_ID_REUSED).
+   * NOT_ENROLLED, ENROLLMENT_WITHDRAWN; ENROLLMENT_COMPLETED: the enrollment
+   * already counts all of the program's sessions, ErrorInfo metadata
+   * "enrollment_id"), ALREADY_EXISTS (REQUEST_ID_REUSED).
    */
   createSession(
     request: CreateSessionRequest,

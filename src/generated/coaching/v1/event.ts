@@ -48,8 +48,10 @@ export interface Event {
    */
   sequence: string;
   /**
-   * Correlation id of the request that caused the change (the x-request-id
-   * the caller sent or the server generated); empty for none.
+   * The trace of the request that caused the change: its W3C trace id (32
+   * hex digits) when the service traces (OTEL_*), else its correlation id
+   * (the x-request-id the caller sent or the server generated); empty for
+   * changes made outside a request (the seed).
    */
   traceId: string;
   /** The event: one of the messages of coaching.events.v1, named by `type`. */

@@ -78,7 +78,8 @@ export interface Session {
   /**
    * UUID of the program. Required on create, immutable afterwards. The
    * participant must be enrolled in it (FAILED_PRECONDITION, NOT_ENROLLED)
-   * and the enrollment must not be WITHDRAWN (ENROLLMENT_WITHDRAWN).
+   * and the enrollment must be neither WITHDRAWN (ENROLLMENT_WITHDRAWN) nor
+   * COMPLETED (ENROLLMENT_COMPLETED) when the session is created.
    */
   programId: string;
   /**

@@ -1563,7 +1563,9 @@ export const CoachingService: GenService<{
    * coach or the participant has an overlapping non-cancelled session,
    * metadata "booked" is "coach" or "participant"; COACH_NOT_FOUND,
    * NOT_A_COACH, PARTICIPANT_NOT_FOUND, NOT_A_PARTICIPANT, PROGRAM_NOT_FOUND,
-   * NOT_ENROLLED, ENROLLMENT_WITHDRAWN), ALREADY_EXISTS (REQUEST_ID_REUSED).
+   * NOT_ENROLLED, ENROLLMENT_WITHDRAWN; ENROLLMENT_COMPLETED: the enrollment
+   * already counts all of the program's sessions, ErrorInfo metadata
+   * "enrollment_id"), ALREADY_EXISTS (REQUEST_ID_REUSED).
    *
    * @generated from rpc coaching.v1.CoachingService.CreateSession
    */

@@ -80,8 +80,10 @@ export type Event = Message<"coaching.v1.Event"> & {
   sequence: bigint;
 
   /**
-   * Correlation id of the request that caused the change (the x-request-id
-   * the caller sent or the server generated); empty for none.
+   * The trace of the request that caused the change: its W3C trace id (32
+   * hex digits) when the service traces (OTEL_*), else its correlation id
+   * (the x-request-id the caller sent or the server generated); empty for
+   * changes made outside a request (the seed).
    *
    * @generated from field: string trace_id = 8;
    */

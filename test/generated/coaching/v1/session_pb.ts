@@ -32,7 +32,8 @@ export type Session = Message<"coaching.v1.Session"> & {
   /**
    * UUID of the program. Required on create, immutable afterwards. The
    * participant must be enrolled in it (FAILED_PRECONDITION, NOT_ENROLLED)
-   * and the enrollment must not be WITHDRAWN (ENROLLMENT_WITHDRAWN).
+   * and the enrollment must be neither WITHDRAWN (ENROLLMENT_WITHDRAWN) nor
+   * COMPLETED (ENROLLMENT_COMPLETED) when the session is created.
    *
    * @generated from field: string program_id = 2;
    */
