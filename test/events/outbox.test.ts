@@ -6,6 +6,8 @@ import { expectError } from '../support/errorDetails';
 import { eventsAfter, lastSequence, type SeenEvent } from '../support/events';
 import { useHarness } from '../support/harness';
 import { at } from '../support/world';
+import { waitFor } from '../support/waitFor';
+import { Client } from 'pg';
 
 const h = useHarness();
 
@@ -157,6 +159,43 @@ describe('the transactional outbox', () => {
     expect(all.map((e) => e.subject).sort()).toEqual([...ids].sort());
     // The reader that paged along saw every event exactly once, in order.
     expect(seenByReader).toEqual(all.map((e) => e.sequence));
+  });
+
+  it('a write that appends while an earlier append is uncommitted waits for it: sequences become visible in commit order', async () => {
+    const before = await lastSequence(h.api);
+    const early = new Client({ connectionString: h.db.url });
+    await early.connect();
+    try {
+      // An append that has taken its sequence number but not committed yet (what a slow writer looks like).
+      await early.query('begin');
+      const [{ value }] = (await early.query(`update outbox_counters set value = value + 1 where name = 'sequence' returning value::text as value`)).rows;
+      await early.query(
+        `insert into outbox (sequence, id, type, subject, time, data) values ($1, gen_random_uuid(), 'coaching.events.v1.ProfileCreated', 'early', now(), '{}')`,
+        [value],
+      );
+      let done = false;
+      const late = h.w.coach('Late').then((p) => {
+        done = true;
+        return p;
+      });
+      // The later write waits on the counter row's lock, with its own change made but not committed.
+      await waitFor('the later write to wait for the counter lock', async () => {
+        const rows = await h.db.query(
+          `select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%outbox_counters%'`,
+        );
+        return rows.length > 0;
+      });
+      expect(done).toBe(false);
+      expect(await eventsAfter(h.api, before)).toEqual([]);
+      await early.query('commit');
+      const coach = await late;
+      const seen = await eventsAfter(h.api, before);
+      expect(seen.map((e) => e.subject)).toEqual(['early', coach.id]);
+      expect(seen[1]!.sequence).toBe(seen[0]!.sequence + 1n);
+    } finally {
+      await early.query('rollback').catch(() => undefined);
+      await early.end();
+    }
   });
 
   it('ListEvents refuses invalid input naming the field', async () => {
