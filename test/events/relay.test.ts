@@ -109,8 +109,8 @@ describeWithTools(['redis-server'], 'the relay to Redis Streams', () => {
     })();
     try {
       await waitFor('writes before the outage', () => writes >= 5);
-      await redisServer.stop();
       stoppedAt = Date.now();
+      await redisServer.stop();
       const during = writes;
       const degraded = await waitFor('GetHealth to show redis down', async () => {
         const report = await health.ok('getHealth', {});
