@@ -17,6 +17,8 @@ import type { RunningService } from './app/RunningService';
 import { StartupScope, type ServiceDeps } from './app/ServiceDeps';
 import { logServing } from './app/servingLine';
 import { createShutdown } from './app/shutdown';
+import { startDatabaseEndpoints } from './app/startDatabaseEndpoints';
+import { startPager } from './app/pager';
 import { createTracing } from './app/tracing';
 
 export { COACHING_SERVICE_NAME } from './app/coachingApi';
@@ -37,30 +39,48 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
   const scope = new StartupScope();
   try {
     const tls = openPublicTls(config, logger, metrics, scope);
+    // Several DB_HOST endpoints: the primary found among them, standbys for reads (a pass-through with one).
+    const endpoints = await startDatabaseEndpoints(config, {
+      logger,
+      registry: metrics.registry,
+      breakerStateChanged: (dependency, state) => metrics.breakerState(dependency, state),
+      observe: metrics.observeQuery,
+    });
+    scope.defer(() => endpoints.stop());
     // Reads the database settings in force lazily (statement spans), so it can come before the reload.
     const tracing = createTracing(config, { metrics, logger, secrets, database: () => reloads.current().db }, scope);
-    const database = createDatabase(config, logger, metrics, scope, tracing.database);
+    const database = createDatabase(config, logger, metrics, scope, endpoints, tracing.database);
     const reloads = createReload(config, deps, database, metrics);
     const connected = await connectAtStart(config, database, reloads, logger);
     const events = createEvents(config, { db: database.gateway, logger, metrics, requestContext }, scope);
-    const api = createCoachingApi(config, database.gateway, events.changes, logger, metrics, requestContext, tracing.rpc);
-    const health = createHealth(config, { database, reloads, metrics, logger, secrets, requestContext, tracing, extraChecks: events.jobs.healthChecks });
+    const api = createCoachingApi(
+      config,
+      endpoints.gateway(database.gateway, database),
+      events.changes,
+      logger,
+      metrics,
+      requestContext,
+      tracing.rpc,
+      endpoints.callScope,
+    );
+    const pager = startPager(config, endpoints, reloads, logger);
+    scope.defer(() => pager?.stop());
+    const health = createHealth(config, { database, reloads, metrics, logger, secrets, requestContext, tracing, endpoints, pager, extraChecks: events.jobs.healthChecks });
     const server = createPublicServer(config, { services: [api, health.service], tls, metrics, logger, connected });
     const background = new AbortController();
     const prober = createBreakerProber(config, database.policy, database.gateway, background.signal);
-    subscribeDatabaseEvents(database, { metrics, logger, readiness: server.readiness, health: health.monitor, prober });
-    const listeners = await startListeners(
-      config,
-      { grpc: server.grpc, policy: database.policy, deadLetters: events.jobs.deadLetters, metrics, logger, secrets, requestContext },
-      scope,
-    );
+    // With standbys, the primary's readiness conditions hold while a standby serves reads.
+    const readiness = endpoints.readiness(server.readiness, connected);
+    endpoints.onChange(() => health.monitor.publish());
+    subscribeDatabaseEvents(database, { metrics, logger, readiness, health: health.monitor, prober });
+    const listeners = await startListeners(config, { grpc: server.grpc, policy: database.policy, deadLetters: events.jobs.deadLetters, metrics, logger, secrets, requestContext, tracing, endpoints }, scope);
     reloads.onReload(() => {
       tls.reload();
       listeners.admin?.reload();
     });
-    await health.monitor.start(server.readiness);
+    await health.monitor.start(readiness);
     events.jobs.start();
-    if (!connected) reconnectInBackground(config, { database, reloads, readiness: server.readiness, logger, signal: background.signal, onFatal: deps.onFatal });
+    if (!connected) reconnectInBackground(config, { database, reloads, readiness, logger, signal: background.signal, onFatal: deps.onFatal });
     const unwatch = watchPasswordFile(config, reloads, logger);
     logServing(config, listeners, tls, connected, logger);
     return {
@@ -71,6 +91,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
       grpc: server.grpc,
       readiness: server.readiness,
       health: health.monitor,
+      endpoints,
       metricsPort: listeners.metricsServer?.port,
       admin: listeners.admin,
       adminPort: listeners.admin?.port,
@@ -78,7 +99,7 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
       changes: events.changes,
       configInForce: () => reloads.current(),
       reload: () => reloads.reload(),
-      stop: createShutdown(config, { server, listeners, tls, health, events: events.jobs, reloads, database, tracing, background, unwatch, logger }),
+      stop: createShutdown(config, { server, listeners, tls, health, events: events.jobs, reloads, database, tracing, background, unwatch, logger, after: [pager, endpoints] }),
     };
   } catch (error) {
     await scope.unwind();

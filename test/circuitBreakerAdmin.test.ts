@@ -1,41 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
-import { CircuitState } from '../src/generated/coaching/admin/v1/admin_service';
+import { CircuitState, type ResetCircuitBreakerRequest } from '../src/generated/coaching/admin/v1/admin_service';
 import { adminApi } from './support/adminClient';
 import { coachingApi } from './support/grpcClient';
 import { check, healthApi, probeClient } from './support/healthClient';
-import { createTestDatabase, type TestDatabase } from './support/testDatabase';
-import { startTestService, type TestService } from './support/testService';
+import { useHarness } from './support/harness';
 import { ms, ts } from './support/timestamps';
 import { waitFor } from './support/waitFor';
 
-let db: TestDatabase;
-let svc: TestService;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  svc = await startTestService(db.config({ DB_HEALTH_CHECK_INTERVAL: '200ms', HEALTH_FAILING_CHECK_INTERVAL: '200ms', DB_PING_TIMEOUT: '500ms' }));
-});
-afterAll(async () => {
-  await svc.stop();
-  await db.drop();
-});
+const h = useHarness({ env: { DB_HEALTH_CHECK_INTERVAL: '200ms', HEALTH_FAILING_CHECK_INTERVAL: '200ms', DB_PING_TIMEOUT: '500ms' } });
 
 async function metric(name: string): Promise<string> {
-  const text = await (await fetch(`http://127.0.0.1:${svc.service.metricsPort}/metrics`)).text();
+  const text = await (await fetch(`http://127.0.0.1:${h.svc.service.metricsPort}/metrics`)).text();
   return text
     .split('\n')
     .filter((l) => l.startsWith(name))
     .join('\n');
 }
 
-const audits = (action: string) => svc.logs.records().filter((r) => r.audit === true && r.action === action);
+const audits = (action: string) => h.svc.logs.records().filter((r) => r.audit === true && r.action === action);
 
 it('an operator isolates and resets the database breaker on the admin listener; calls, readiness, GetHealth, metrics and the audit follow', async () => {
-  const admin = adminApi(svc.service.adminPort!);
-  const health = healthApi(svc.service.port);
-  const probes = probeClient(svc.service.port);
-  const api = coachingApi(svc.client);
+  const admin = adminApi(h.svc.service.adminPort!);
+  const health = healthApi(h.svc.service.port);
+  const probes = probeClient(h.svc.service.port);
+  const api = coachingApi(h.svc.client);
   try {
     await waitFor('readiness SERVING', async () => (await check(probes, 'readiness')).status === 'SERVING');
 
@@ -98,8 +87,8 @@ it('an operator isolates and resets the database breaker on the admin listener; 
 });
 
 it('an isolation with a ttl ends by itself, audited as an action of the service itself', async () => {
-  const admin = adminApi(svc.service.adminPort!);
-  const probes = probeClient(svc.service.port);
+  const admin = adminApi(h.svc.service.adminPort!);
+  const probes = probeClient(h.svc.service.port);
   try {
     const started = Date.now();
     const isolated = await admin.ok('isolateCircuitBreaker', { dependency: 'postgresql-primary', ttl: { seconds: '1', nanos: 500_000_000 }, reason: '' });
@@ -128,9 +117,9 @@ it('an isolation with a ttl ends by itself, audited as an action of the service 
 });
 
 it('names the field of every invalid request, answers NOT_FOUND for an unknown breaker, and changes nothing', async () => {
-  const admin = adminApi(svc.service.adminPort!);
+  const admin = adminApi(h.svc.service.adminPort!);
   try {
-    const cases: [Parameters<typeof admin.call<'resetCircuitBreaker'>>[1], string][] = [
+    const cases: [ResetCircuitBreakerRequest, string][] = [
       [{ dependency: '', reason: '' }, 'dependency'],
       [{ dependency: 'Postgresql Primary!', reason: '' }, 'dependency'],
       [{ dependency: 'postgresql-primary', reason: 'x'.repeat(257) }, 'reason'],
@@ -171,7 +160,7 @@ it('names the field of every invalid request, answers NOT_FOUND for an unknown b
 });
 
 it('the public port answers the deprecated HealthService admin RPCs UNIMPLEMENTED, pointing to the admin listener, and acts on nothing', async () => {
-  const health = healthApi(svc.service.port);
+  const health = healthApi(h.svc.service.port);
   try {
     for (const method of ['isolateCircuitBreaker', 'resetCircuitBreaker'] as const) {
       const result = await health.call(method, { dependency: 'postgresql-primary' });
@@ -181,7 +170,7 @@ it('the public port answers the deprecated HealthService admin RPCs UNIMPLEMENTE
     }
     expect((await health.ok('getHealth', {})).dependencies.find((d) => d.name === 'postgresql-primary')?.circuitState).toBe('closed');
     // The admin service is not served, nor listed, on the public port.
-    const onPublic = adminApi(svc.service.port);
+    const onPublic = adminApi(h.svc.service.port);
     expect((await onPublic.call('listCircuitBreakers', {})).error?.code).toBe(status.UNIMPLEMENTED);
     onPublic.client.close();
   } finally {

@@ -19,7 +19,13 @@ describe('health, alerting and metrics configuration', () => {
     expect(config.db.healthCheckIntervalMs).toBe(30_000);
     expect(config.db.pingTimeoutMs).toBe(5_000);
     expect(config.health).toEqual({ failingCheckIntervalMs: 2_000, alertAfterFailures: 3, historySize: 500, dependencies: [] });
-    expect(config.alerting).toEqual({ webhookUrl: undefined, webhookTimeoutMs: 5_000, webhookMaxAttempts: 5 });
+    expect(config.alerting).toEqual({
+      webhookUrl: undefined,
+      webhookTimeoutMs: 5_000,
+      webhookMaxAttempts: 5,
+      instanceId: expect.stringMatching(/-\d+$/),
+      pagerLease: true,
+    });
     // Development binds metrics to loopback; staging and production (scraped over the pod network) to every interface.
     expect(config.metrics).toEqual({ enabled: true, host: '127.0.0.1', port: 9464 });
     // Worst case from an idle outage to the alert with the defaults: 30 s + 3 probes of at most 5 s each, 2 s apart (the bound is 2 minutes).

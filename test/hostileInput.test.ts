@@ -44,11 +44,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   port = await freePort();
   // Above the 256 KiB default receive limit, so the few hundred KB below reach the rules (as when an operator raises it).
-  service = startNode(
-    'dist/src/main.js',
-    [],
-    serviceProcessEnv(port, db.url, { GRPC_MAX_RECEIVE_MESSAGE_BYTES: String(8 * 1024 * 1024) }),
-  );
+  service = startNode('dist/src/main.js', [], serviceProcessEnv(port, db.url, { GRPC_MAX_RECEIVE_MESSAGE_BYTES: String(8 * 1024 * 1024) }));
   await waitUntilServing(service, port);
 });
 

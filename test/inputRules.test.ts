@@ -12,7 +12,7 @@ import { rawClient } from './support/rawClient';
 import { at } from './support/world';
 
 // Requests of several MiB test the rules behind the receive limit (256 KiB by default), which an operator may raise.
-const h = useHarness({ GRPC_MAX_RECEIVE_MESSAGE_BYTES: String(8 * 1024 * 1024) });
+const h = useHarness({ env: { GRPC_MAX_RECEIVE_MESSAGE_BYTES: String(8 * 1024 * 1024) } });
 
 /** Expects INVALID_ARGUMENT whose BadRequest names exactly `fields`, and no row written anywhere. */
 async function refused(call: Promise<{ error?: import('@grpc/grpc-js').ServiceError; response?: unknown }>, fields: string[], before: Record<string, number>) {

@@ -5,7 +5,7 @@
  * calls too many layers down fails with the rule that says so.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -79,4 +79,13 @@ it('fails on a folder that has no layer', async () => {
   } finally {
     rmSync(join(copy, 'src', 'newfolder'), { recursive: true });
   }
+});
+
+it('README "Layout" lists every folder of src/', () => {
+  const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+  const layout = readme.slice(readme.indexOf('## Layout'), readme.indexOf('### What may import what'));
+  const folders = readdirSync(join(PROJECT_ROOT, 'src'), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => `src/${entry.name}/`);
+  expect(folders.filter((folder) => !layout.includes(`\`${folder}\``))).toEqual([]);
 });

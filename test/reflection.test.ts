@@ -5,22 +5,14 @@ import { FileDescriptorProtoSchema, FileDescriptorSetSchema, type DescriptorProt
 import { CoachingServiceService } from '../src/generated/coaching/v1/coaching_service';
 import { grpcHealthApi, ServingStatus } from './support/healthClient';
 import { reflectionClient } from './support/reflectionClient';
-import { createTestDatabase, type TestDatabase } from './support/testDatabase';
-import { startTestService, type TestService } from './support/testService';
+import { useHarness } from './support/harness';
 
-let db: TestDatabase;
-let svc: TestService;
 let reflection: ReturnType<typeof reflectionClient>;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  svc = await startTestService(db.config());
-  reflection = reflectionClient(svc.service.port);
-});
-afterAll(async () => {
-  reflection.client.close();
-  await svc.stop();
-  await db.drop();
+const h = useHarness({
+  setup: ({ svc }) => {
+    reflection = reflectionClient(svc.service.port);
+  },
+  teardown: () => reflection.client.close(),
 });
 
 function decodeFiles(protos: Buffer[] | undefined): FileDescriptorProto[] {
@@ -158,7 +150,7 @@ describe('server reflection', () => {
     const { registry } = await resolveSymbol('coaching.v1.CoachingService');
     const service = registry.getService('coaching.v1.CoachingService')!;
     const method = (name: string) => service.methods.find((m) => m.name === name)!;
-    const client = new Client(`127.0.0.1:${svc.service.port}`, credentials.createInsecure());
+    const client = new Client(`127.0.0.1:${h.svc.service.port}`, credentials.createInsecure());
     const invoke = (name: string, json: Record<string, unknown>): Promise<{ json?: Record<string, unknown>; error?: ServiceError }> => {
       const m = method(name);
       const input: DescMessage = m.input;
@@ -198,7 +190,7 @@ describe('server reflection', () => {
 
 describe('grpc.health.v1', () => {
   it('reports SERVING for the server and for coaching.v1.CoachingService, NOT_FOUND for an unknown service', async () => {
-    const health = grpcHealthApi(svc.service.port);
+    const health = grpcHealthApi(h.svc.service.port);
     try {
       expect((await health.ok('check', { service: '' })).status).toBe(ServingStatus.SERVING);
       expect((await health.ok('check', { service: 'coaching.v1.CoachingService' })).status).toBe(ServingStatus.SERVING);

@@ -4,6 +4,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { ServiceStatus } from '../src/generated/coaching/health/v1/dependency_health';
 import { Role } from '../src/generated/coaching/v1/profile';
 import { DATABASE_DEPENDENCY_NAME } from '../src/config/healthDependencies';
+import { adminApi } from './support/adminClient';
 import { coachingApi } from './support/grpcClient';
 import { healthApi } from './support/healthClient';
 import { startHttpStub, type HttpStub } from './support/httpStub';
@@ -153,6 +154,29 @@ describe('tracing over OTLP/gRPC', () => {
       expect(plain).not.toContain(traceId);
       expect(plain).toContain('# TYPE grpc_server_handled_total counter');
       expect(plain).toContain('coaching_tracing_spans_exported_total');
+    });
+  });
+
+  it('admin calls are server spans too, and their audit lines carry the trace id', async () => {
+    await withService(receiver.env('grpc'), async (svc) => {
+      const admin = adminApi(svc.service.adminPort!);
+      try {
+        const traceId = newTraceId();
+        const result = await admin.call(
+          'resetCircuitBreaker',
+          { dependency: 'postgresql-primary', reason: 'trace test' },
+          {
+            metadata: { traceparent: `00-${traceId}-${newSpanId()}-01` },
+          },
+        );
+        expect(result.error).toBeUndefined();
+        const span = await waitFor('the ResetCircuitBreaker span', () => receiver.trace(traceId).find((s) => s.kind === SERVER));
+        expect(span.attributes).toMatchObject({ 'rpc.service': 'coaching.admin.v1.AdminService', 'rpc.method': 'ResetCircuitBreaker' });
+        const audit = svc.logs.records().find((r) => r.audit === true && r.action === 'reset');
+        expect(audit).toMatchObject({ trace_id: traceId, span_id: span.spanId });
+      } finally {
+        admin.client.close();
+      }
     });
   });
 

@@ -53,6 +53,13 @@ describe('the service process (npm start) exports to an OTLP receiver', () => {
     service.child.kill('SIGTERM');
     const finished = await service.exited(20_000);
     expect(finished.code).toBe(0);
+    const serving = jsonLines(finished.stdout).find((l) => l.msg === 'coaching-service serving');
+    expect(serving?.tracing).toEqual({
+      protocol: 'http/protobuf',
+      collector: `http://127.0.0.1:${receiver.httpPort}`,
+      sampler: 'parentbased_always_on',
+      ratio: 1,
+    });
     const line = jsonLines(finished.stdout).find((l) => l.msg === 'rpc finished' && l.method === 'ListProfiles');
     expect(line).toMatchObject({ trace_id: traceId, correlationId: traceId });
   });

@@ -17,6 +17,15 @@ export function dependencyOf(value: string, violations: FieldViolation[]): strin
   return value;
 }
 
+const ENDPOINT = /^[A-Za-z0-9.:[\]-]{1,300}$/;
+
+/** The endpoint field: required, shaped like host:port (so it is safe to echo). */
+export function endpointOf(value: string, violations: FieldViolation[]): string {
+  if (value === '') violations.push({ field: 'endpoint', description: 'is required (host:port of a configured database endpoint)' });
+  else if (!ENDPOINT.test(value)) violations.push({ field: 'endpoint', description: 'must be host:port of a configured database endpoint' });
+  return value;
+}
+
 /** The reason field: optional, short, one line. */
 export function reasonOf(value: string, violations: FieldViolation[]): string {
   if ([...value].length > MAX_REASON_LENGTH) violations.push({ field: 'reason', description: `must be at most ${MAX_REASON_LENGTH} characters` });

@@ -1,11 +1,11 @@
 import type { handleUnaryCall, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
-import { DomainError, UnauthenticatedError, type FieldViolation } from '../domain/errors';
+import { DomainError, NotFoundError, UnauthenticatedError, type FieldViolation } from '../domain/errors';
 import { instantToWire } from '../domain/instants';
 import { AdminServiceService, CircuitState, type AdminServiceServer, type CircuitBreaker } from '../generated/coaching/admin/v1/admin_service';
 import type { ServiceRegistration } from '../grpc/ServiceRegistration';
 import type { CallContext, UnaryWrapper } from '../grpc/wrapUnary';
 import type { AdminHandler, Done } from './AdminHandler';
-import { assertValid, dependencyOf, expiryOf, reasonOf } from './adminRequests';
+import { assertValid, dependencyOf, endpointOf, expiryOf, reasonOf } from './adminRequests';
 import type { AdminToken } from './AdminToken';
 import type { AuditEntry, AuditLog } from './auditLog';
 import { callerOf, type Caller } from './caller';
@@ -46,8 +46,17 @@ function changed(
   };
 }
 
+/** The database endpoints an operator may act on (several DB_HOST entries); src/app/startDatabaseEndpoints.ts. */
+export interface DatabaseEndpointOperator {
+  views(): readonly { readonly key: string; readonly role: string }[];
+  generation(): number;
+  /** Makes `key` the primary; false when it is not a configured endpoint. */
+  choosePrimary(key: string): boolean;
+}
+
 export interface AdminServiceDeps {
   readonly operator: CircuitBreakerOperator;
+  readonly endpoints?: DatabaseEndpointOperator;
   /** The event stream's dead letters; undefined without REDIS_URL. */
   readonly deadLetters: DeadLetters | undefined;
   readonly token: AdminToken;
@@ -63,6 +72,10 @@ export interface AdminServiceDeps {
  */
 export function createAdminService(deps: AdminServiceDeps): ServiceRegistration {
   const { operator, token, audit } = deps;
+  const endpointsResponse = () => ({
+    endpoints: (deps.endpoints?.views() ?? []).map((v) => ({ endpoint: v.key, role: v.role })),
+    generation: String(deps.endpoints?.generation() ?? 0),
+  });
 
   /** Authorises, runs and audits one call; the caller is read from the call itself (peer, certificate, token). */
   const guarded = <Req, Res>(
@@ -152,6 +165,29 @@ export function createAdminService(deps: AdminServiceDeps): ServiceRegistration 
         assertValid(violations);
         const change = operator.isolate(dependency, { ...(until !== undefined && { until }), reason });
         return changed(dependency, change, { reason, expireTime: until?.toISOString() ?? null });
+      },
+    ),
+    listDatabaseEndpoints: guarded(
+      'ListDatabaseEndpoints',
+      'list-database-endpoints',
+      () => '',
+      () => ({ response: endpointsResponse(), audit: { target: undefined } }),
+    ),
+    chooseDatabasePrimary: guarded(
+      'ChooseDatabasePrimary',
+      'choose-database-primary',
+      (r) => r.endpoint,
+      (request) => {
+        const violations: FieldViolation[] = [];
+        const endpoint = endpointOf(request.endpoint, violations);
+        const reason = reasonOf(request.reason, violations);
+        assertValid(violations);
+        const before = deps.endpoints?.views().find((v) => v.key === endpoint)?.role;
+        if (deps.endpoints === undefined || !deps.endpoints.choosePrimary(endpoint)) throw new NotFoundError('database endpoint', endpoint);
+        return {
+          response: endpointsResponse(),
+          audit: { target: endpoint, before, after: 'primary', details: { reason, generation: deps.endpoints.generation() } },
+        };
       },
     ),
     ...deadLetterHandlers(deps.deadLetters, guarded),

@@ -2,10 +2,10 @@ import type { Logger } from 'pino';
 import type { AdminConfig, GrpcLimitsConfig } from '../config/config';
 import { createGrpcServer } from '../grpc/createGrpcServer';
 import { createListenerCredentials, reportCertificateLoads } from '../grpc/tls/serverCredentials';
-import { createUnaryWrapper } from '../grpc/wrapUnary';
+import { createUnaryWrapper, type CallTracer } from '../grpc/wrapUnary';
 import type { RequestContext } from '../log/RequestContext';
 import type { ServiceMetrics } from '../metrics/createServiceMetrics';
-import { ADMIN_SERVICE_NAME, createAdminService, expiredIsolationEntry } from './createAdminService';
+import { ADMIN_SERVICE_NAME, createAdminService, expiredIsolationEntry, type DatabaseEndpointOperator } from './createAdminService';
 import { AdminToken, type SecretSink } from './AdminToken';
 import type { DeadLetters } from '../events/createDeadLetters';
 import { createAuditLog } from './auditLog';
@@ -20,10 +20,14 @@ export interface AdminListenerDeps {
   readonly breakers: ReadonlyMap<string, OperableBreaker>;
   /** The event stream's dead letters; undefined without REDIS_URL. */
   readonly deadLetters?: DeadLetters;
+  /** The database endpoints (several DB_HOST entries): listing and the fencing override. */
+  readonly endpoints?: DatabaseEndpointOperator;
   readonly logger: Logger;
   readonly metrics: ServiceMetrics;
   readonly secrets: SecretSink;
   readonly requestContext?: RequestContext;
+  /** Server spans of the admin calls (the audit lines they write carry the trace id); absent when tracing is off. */
+  readonly tracer?: CallTracer | undefined;
 }
 
 /** The running admin listener. */
@@ -57,9 +61,12 @@ export async function startAdminListener(deps: AdminListenerDeps): Promise<Admin
     logger: deps.logger.child({ module: 'rpc' }),
     observe: metrics.rpcObserver(ADMIN_SERVICE_NAME),
     requestContext: deps.requestContext,
+    tracer: deps.tracer,
   });
   const grpc = createGrpcServer({
-    services: [createAdminService({ operator, deadLetters: deps.deadLetters, token, audit, wrap })],
+    services: [
+      createAdminService({ operator, deadLetters: deps.deadLetters, token, audit, wrap, ...(deps.endpoints !== undefined && { endpoints: deps.endpoints }) }),
+    ],
     descriptorSetPath: deps.descriptorSetPath,
     limits: deps.limits,
     credentials: tls.credentials,

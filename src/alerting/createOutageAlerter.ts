@@ -12,6 +12,10 @@ export interface OutageAlerterDeps {
   readonly logger: Logger;
   readonly countAlert: (dependency: string, state: 'firing' | 'resolved') => void;
   readonly webhook: WebhookNotifier | undefined;
+  /** Names this instance in every alert (INSTANCE_ID). */
+  readonly instance?: string;
+  /** Whether this instance pages (the pager lease); the others log and count only. Default: always. */
+  readonly pages?: () => boolean;
 }
 
 /**
@@ -24,6 +28,9 @@ export interface OutageAlerterDeps {
 export function createOutageAlerter(deps: OutageAlerterDeps) {
   const failingSince = new Map<string, Date>();
   const firing = new Map<string, Date>();
+  /** Outages this instance paged for: only those get a recovery page. */
+  const paged = new Set<string>();
+  const instance = deps.instance === undefined ? {} : { instance: deps.instance };
 
   return {
     observe(record: ProbeRecord): void {
@@ -34,9 +41,12 @@ export function createOutageAlerter(deps: OutageAlerterDeps) {
         if (!failingSince.has(name)) failingSince.set(name, finishedAt);
         if (firing.has(name) || current.consecutiveFailures < deps.threshold) return;
         firing.set(name, finishedAt);
+        const pages = deps.pages?.() ?? true;
         const details = {
           alert: DEPENDENCY_DOWN,
           alertState: 'firing' as const,
+          ...instance,
+          paged: pages && deps.webhook !== undefined,
           dependency: name,
           dependencyType: check.type,
           consecutiveFailures: current.consecutiveFailures,
@@ -46,7 +56,10 @@ export function createOutageAlerter(deps: OutageAlerterDeps) {
         };
         deps.logger.error(details, `ALERT ${name} is down: ${current.consecutiveFailures} failed probes in a row (${current.errorCode})`);
         deps.countAlert(name, 'firing');
-        deps.webhook?.send(toPayload(details, deps.environment, finishedAt, current.message));
+        if (pages) {
+          paged.add(name);
+          deps.webhook?.send(toPayload(details, deps.environment, finishedAt, current.message));
+        }
         return;
       }
       const since = failingSince.get(name);
@@ -57,6 +70,7 @@ export function createOutageAlerter(deps: OutageAlerterDeps) {
       const details = {
         alert: DEPENDENCY_DOWN,
         alertState: 'resolved' as const,
+        ...instance,
         dependency: name,
         dependencyType: check.type,
         failingSince: since.toISOString(),
@@ -64,7 +78,7 @@ export function createOutageAlerter(deps: OutageAlerterDeps) {
       };
       deps.logger.info(details, `RESOLVED ${name} is reachable again after ${details.downForMs} ms`);
       deps.countAlert(name, 'resolved');
-      deps.webhook?.send(toPayload(details, deps.environment, finishedAt, current.message));
+      if (paged.delete(name)) deps.webhook?.send(toPayload(details, deps.environment, finishedAt, current.message));
     },
   };
 }

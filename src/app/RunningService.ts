@@ -8,6 +8,7 @@ import type { HealthMonitor } from '../health/createHealthMonitor';
 import type { DatabasePolicy } from '../resilience/createDatabasePolicy';
 import type { EventJobs } from '../events/startEventJobs';
 import type { ChangeLog } from '../services/changeLog';
+import type { DatabaseEndpoints } from './startDatabaseEndpoints';
 
 /** A running service: its bound port, its parts for tests and operators, and how to stop it. */
 export interface RunningService {
@@ -18,6 +19,8 @@ export interface RunningService {
   readonly grpc: GrpcServer;
   readonly readiness: ReadinessGate;
   readonly health: HealthMonitor;
+  /** The database endpoints (several DB_HOST entries) and their roles; a pass-through with one. */
+  readonly endpoints: DatabaseEndpoints;
   /** Port of the /metrics endpoint; undefined when METRICS_ENABLED=false. */
   readonly metricsPort: number | undefined;
   /** The admin listener (coaching.admin.v1.AdminService); undefined when ADMIN_GRPC_ENABLED=false. */

@@ -1,30 +1,15 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { sql } from 'slonik';
 import type { Config } from '../config/config';
 import type { DatabaseGateway } from '../db/DatabaseGateway';
 import type { DatabasePolicy } from '../resilience/createDatabasePolicy';
+import { HalfOpenProber } from '../resilience/HalfOpenProber';
 
-export interface BreakerProber {
-  /** Starts probing while the breaker is open (a no-op while a probe loop runs). */
-  probeUntilClosed(): void;
-}
-
-/** With no traffic an open breaker never gets its half-open trial: send one every half-open interval until it closes. */
-export function createBreakerProber(config: Config, policy: DatabasePolicy, db: DatabaseGateway, signal: AbortSignal): BreakerProber {
-  let probing = false;
-  const loop = async (): Promise<void> => {
-    if (probing) return;
-    probing = true;
-    try {
-      while (!signal.aborted && policy.breakerState() === 'open') {
-        await delay(config.resilience.breakerHalfOpenAfterMs, undefined, { signal }).catch(() => undefined);
-        await db
-          .read('recovery-probe', (c) => c.oneFirst(sql.unsafe`select 1`), { deadline: new Date(Date.now() + config.db.pingTimeoutMs) })
-          .catch(() => undefined);
-      }
-    } finally {
-      probing = false;
-    }
-  };
-  return { probeUntilClosed: () => void loop() };
+/** The database breaker's prober: `select 1` through the gateway (so through the breaker) every half-open interval until it closes. */
+export function createBreakerProber(config: Config, policy: DatabasePolicy, db: DatabaseGateway, signal: AbortSignal): HalfOpenProber {
+  return new HalfOpenProber({
+    state: () => policy.breakerState(),
+    probe: () => db.read('recovery-probe', (c) => c.oneFirst(sql.unsafe`select 1`), { deadline: new Date(Date.now() + config.db.pingTimeoutMs) }),
+    intervalMs: config.resilience.breakerHalfOpenAfterMs,
+    signal,
+  });
 }

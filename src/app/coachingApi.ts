@@ -12,7 +12,7 @@ import { createProfileHandlers } from '../grpc/handlers/profileHandlers';
 import { createProgramHandlers } from '../grpc/handlers/programHandlers';
 import { createSessionHandlers } from '../grpc/handlers/sessionHandlers';
 import { wrapService } from '../grpc/wrapService';
-import { createUnaryWrapper } from '../grpc/wrapUnary';
+import { createUnaryWrapper, type CallScope } from '../grpc/wrapUnary';
 import type { RequestContext } from '../log/RequestContext';
 import type { ServiceTracing } from '../tracing/startTracing';
 import { createEnrollmentService } from '../services/enrollmentService';
@@ -32,6 +32,8 @@ export function createCoachingApi(
   metrics: Metrics,
   requestContext: RequestContext | undefined,
   tracer: ServiceTracing['rpc'],
+  /** Per-call scope (several DB_HOST endpoints: x-require-primary in, x-data-source out). */
+  scope?: CallScope,
 ): ServiceRegistration {
   const serviceDeps = { db, pageTokens: new PageTokenCodec(config.pageTokenSecret), changes };
   const handlers = {
@@ -46,6 +48,7 @@ export function createCoachingApi(
     observe: metrics.rpcObserver(COACHING_SERVICE_NAME),
     requestContext,
     tracer: tracer(COACHING_SERVICE_NAME),
+    ...(scope !== undefined && { scope }),
   });
   return { name: COACHING_SERVICE_NAME, definition: CoachingServiceService, implementation: wrapService(CoachingServiceService, handlers, wrap) };
 }

@@ -9,6 +9,7 @@ import { MIGRATIONS_DIR } from '../paths';
 import { createDatabasePolicy, type DatabasePolicy } from '../resilience/createDatabasePolicy';
 import type { ServiceTracing } from '../tracing/startTracing';
 import type { Metrics, StartupScope } from './ServiceDeps';
+import type { DatabaseEndpoints } from './startDatabaseEndpoints';
 
 /** The database dependency: pools (swapped by reloads), their instrumentation, the policy and the gateway in front. */
 export interface Database {
@@ -23,7 +24,14 @@ export interface Database {
 }
 
 /** Builds the database parts; nothing connects yet (see `connect`). With tracing, attempts, transactions, statements and pool waits are spans. */
-export function createDatabase(config: Config, logger: Logger, metrics: Metrics, scope: StartupScope, tracing?: ServiceTracing['database']): Database {
+export function createDatabase(
+  config: Config,
+  logger: Logger,
+  metrics: Metrics,
+  scope: StartupScope,
+  endpoints: DatabaseEndpoints,
+  tracing?: ServiceTracing['database'],
+): Database {
   const dbLogger = logger.child({ module: 'db' });
   // Follows the pool in service, also across reloads.
   const instrumentation = createPoolInstrumentation(metrics.poolObserver);
@@ -35,6 +43,8 @@ export function createDatabase(config: Config, logger: Logger, metrics: Metrics,
         interceptors: [...instrumentation.poolOptions.interceptors, ...(tracing === undefined ? [] : [tracing.interceptor])],
       }),
     onSwap: (pool) => instrumentation.attach(pool),
+    // With several DB_HOST endpoints, the pool connects to the primary found among them.
+    target: (db) => endpoints.aim(db),
     logger: dbLogger,
   });
   scope.defer(() => pools.close());
@@ -47,7 +57,8 @@ export function createDatabase(config: Config, logger: Logger, metrics: Metrics,
     observe: metrics.observeQuery,
     tracer: tracing?.work,
   });
-  const check = (target: Config): Promise<void> => prepareDatabase(target, { migrate: target.db.migrateOnStart, migrationsDir: MIGRATIONS_DIR });
+  const check = (target: Config): Promise<void> =>
+    prepareDatabase(endpoints.requirePrimary(target), { migrate: target.db.migrateOnStart, migrationsDir: MIGRATIONS_DIR });
   return {
     pools,
     instrumentation,

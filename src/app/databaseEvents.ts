@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { DATABASE_DEPENDENCY_NAME } from '../config/healthDependencies';
 import type { HealthMonitor } from '../health/createHealthMonitor';
 import type { ReadinessSink } from '../health/HealthSink';
-import type { BreakerProber } from './breakerProber';
+import type { HalfOpenProber } from '../resilience/HalfOpenProber';
 import type { Database } from './database';
 import type { Metrics } from './ServiceDeps';
 
@@ -13,7 +13,7 @@ import type { Metrics } from './ServiceDeps';
  */
 export function subscribeDatabaseEvents(
   database: Database,
-  parts: { metrics: Metrics; logger: Logger; readiness: ReadinessSink; health: HealthMonitor; prober: BreakerProber },
+  parts: { metrics: Metrics; logger: Logger; readiness: ReadinessSink; health: HealthMonitor; prober: HalfOpenProber },
 ): void {
   const { metrics, readiness, health, prober } = parts;
   const logger = parts.logger.child({ module: 'db' });
@@ -23,7 +23,7 @@ export function subscribeDatabaseEvents(
     readiness.set('database-circuit-closed', state !== 'open' && state !== 'isolated');
     if (state === 'open') {
       health.suspectDatabase();
-      prober.probeUntilClosed();
+      prober.start();
     }
   });
   database.policy.onRetry(({ reason, attempt, delayMs }) => {

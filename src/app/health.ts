@@ -15,7 +15,9 @@ import type { RequestContext } from '../log/RequestContext';
 import type { SecretRegistry } from '../log/SecretRegistry';
 import { MIGRATIONS_DIR } from '../paths';
 import type { ConfigReload } from './createConfigReload';
+import type { PagerLease } from '../alerting/pagerLease';
 import type { Database } from './database';
+import type { DatabaseEndpoints } from './startDatabaseEndpoints';
 import type { ServiceTracing } from '../tracing/startTracing';
 import type { Metrics } from './ServiceDeps';
 
@@ -46,6 +48,10 @@ export function createHealth(
     logger: Logger;
     secrets: SecretRegistry;
     requestContext: RequestContext | undefined;
+    /** Several DB_HOST endpoints: the primary's check follows the primary, one more check per endpoint, a standby stands in. */
+    endpoints: DatabaseEndpoints;
+    /** Whether this instance pages (the pager lease); undefined: always. */
+    pager: PagerLease | undefined;
     tracing: ServiceTracing;
     /** Checks other lifecycle modules contribute (events: `redis`, non-critical). */
     extraChecks?: readonly DependencyCheck[];
@@ -72,22 +78,26 @@ export function createHealth(
     logger: alertLogger,
     countAlert: (dependency, state) => metrics.alert(dependency, state),
     webhook,
+    instance: config.alerting.instanceId,
+    ...(parts.pager !== undefined && { pages: () => parts.pager!.pages() }),
   });
   const monitor = createHealthMonitor({
     checks: [
       createDatabaseCheck({
-        db: () => parts.reloads.current().db,
+        db: () => parts.endpoints.aim(parts.reloads.current().db),
         pool: () => database.pools.current(),
         poolSnapshot: database.instrumentation.snapshot,
         expectedSchemaVersion: loadMigrations(MIGRATIONS_DIR).length,
         circuitState: () => database.policy.breakerState(),
       }),
+      ...parts.endpoints.healthChecks,
       ...config.health.dependencies.map((dep) => createCheck(dep, probes?.inject)),
       // The OTLP collector (non-critical), when tracing is on.
       ...(parts.tracing.collectorCheck === undefined ? [] : [parts.tracing.collectorCheck]),
       // Checks of other lifecycle modules (events: `redis`, non-critical).
       ...(parts.extraChecks ?? []),
     ].map((check) => traced(check, probes)),
+    ...(parts.endpoints.standIns !== undefined && { standIns: parts.endpoints.standIns }),
     environment: config.appEnv,
     historySize: config.health.historySize,
     failingCheckIntervalMs: config.health.failingCheckIntervalMs,

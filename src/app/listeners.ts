@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { ADMIN_SERVICE_NAME } from '../admin/createAdminService';
 import { startAdminListener, type AdminListener } from '../admin/startAdminListener';
 import type { Config } from '../config/config';
 import { DATABASE_DEPENDENCY_NAME } from '../config/healthDependencies';
@@ -11,6 +12,8 @@ import { DESCRIPTOR_SET } from '../paths';
 import type { DatabasePolicy } from '../resilience/createDatabasePolicy';
 import type { DeadLetters } from '../events/createDeadLetters';
 import type { Metrics, StartupScope } from './ServiceDeps';
+import type { ServiceTracing } from './tracing';
+import type { DatabaseEndpoints } from './startDatabaseEndpoints';
 
 export interface Listeners {
   readonly port: number;
@@ -29,6 +32,9 @@ export async function startListeners(
     logger: Logger;
     secrets: SecretRegistry;
     requestContext: RequestContext | undefined;
+    tracing: ServiceTracing;
+    /** Several DB_HOST endpoints: listed and chosen on the admin listener. */
+    endpoints: DatabaseEndpoints;
   },
   scope: StartupScope,
 ): Promise<Listeners> {
@@ -43,10 +49,12 @@ export async function startListeners(
     descriptorSetPath: DESCRIPTOR_SET,
     breakers: new Map([[DATABASE_DEPENDENCY_NAME, parts.policy]]),
     ...(parts.deadLetters !== undefined && { deadLetters: parts.deadLetters }),
+    ...(parts.endpoints.multiHost && { endpoints: parts.endpoints }),
     logger,
     metrics,
     secrets: parts.secrets,
     ...(parts.requestContext !== undefined && { requestContext: parts.requestContext }),
+    tracer: parts.tracing.rpc(ADMIN_SERVICE_NAME),
   }).catch((error: unknown) => {
     throw new StartupError('listener', `admin listener: ${(error as Error).message}`, { cause: error });
   });

@@ -1,4 +1,3 @@
-import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config';
 import { StartupError } from '../db/prepareDatabase';
@@ -6,6 +5,7 @@ import { isUnreachable } from './connectAtStart';
 import type { ConfigReload } from './createConfigReload';
 import type { Database } from './database';
 import type { ReadinessSink } from '../health/HealthSink';
+import { reconnectUntilConnected } from '../resilience/reconnectLoop';
 
 export interface ReconnectDeps {
   readonly database: Database;
@@ -24,22 +24,22 @@ export interface ReconnectDeps {
  */
 export function reconnectInBackground(config: Config, deps: ReconnectDeps): void {
   const { logger } = deps;
-  const reconnect = retry(handleWhen(isUnreachable), {
-    maxAttempts: Number.POSITIVE_INFINITY,
-    backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: config.resilience.reconnectMaxDelayMs }),
-  });
-  reconnect.onRetry((event) => logger.child({ module: 'db' }).info({ attempt: event.attempt, delayMs: event.delay }, 'database still unreachable; retrying'));
-  reconnect
-    .execute(() => deps.database.connect(deps.reloads.current()), deps.signal)
-    .then(
-      () => {
-        deps.readiness.set('database-connected', true);
-        logger.info('database connected after a degraded start: SERVING');
-      },
-      (error: unknown) => {
-        if (deps.signal.aborted) return;
-        if (error instanceof StartupError) deps.onFatal?.(error);
-        else logger.error({ err: error }, 'reconnecting to the database failed unexpectedly');
-      },
-    );
+  const dbLogger = logger.child({ module: 'db' });
+  reconnectUntilConnected(() => deps.database.connect(deps.reloads.current()), {
+    retryable: isUnreachable,
+    initialDelayMs: 100,
+    maxDelayMs: config.resilience.reconnectMaxDelayMs,
+    signal: deps.signal,
+    onRetry: (attempt, delayMs) => dbLogger.info({ attempt, delayMs }, 'database still unreachable; retrying'),
+  }).then(
+    () => {
+      deps.readiness.set('database-connected', true);
+      logger.info('database connected after a degraded start: SERVING');
+    },
+    (error: unknown) => {
+      if (deps.signal.aborted) return;
+      if (error instanceof StartupError) deps.onFatal?.(error);
+      else logger.error({ err: error }, 'reconnecting to the database failed unexpectedly');
+    },
+  );
 }

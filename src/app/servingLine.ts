@@ -21,6 +21,16 @@ export function logServing(config: Config, listeners: Listeners, tls: ListenerCr
         embedded: config.db.embedded,
       },
       pool: { max: config.db.maxConnections, statementTimeoutMs: config.db.statementTimeoutMs },
+      // The collector's origin only: a path or query could carry a token.
+      tracing:
+        config.tracing.enabled && config.tracing.export !== undefined
+          ? {
+              protocol: config.tracing.export.protocol,
+              collector: new URL(config.tracing.export.url).origin,
+              sampler: config.tracing.sampler,
+              ratio: config.tracing.samplerRatio,
+            }
+          : 'off',
       ready: connected,
     },
     'coaching-service serving',

@@ -25,6 +25,8 @@ export interface ShutdownParts {
   /** Stops the file watches of the running service (the password file). */
   readonly unwatch: () => void;
   readonly logger: Logger;
+  /** Stopped after the pool, in order (the pager lease, the database endpoints). */
+  readonly after?: readonly ({ stop(): Promise<void> } | undefined)[];
 }
 
 /**
@@ -52,6 +54,7 @@ export function createShutdown(config: Config, parts: ShutdownParts): () => Prom
     await parts.database.pools.close();
     // Flushes the spans still queued (bounded by the exporter's timeout).
     await parts.tracing.shutdown();
+    for (const part of parts.after ?? []) await part?.stop();
     logger.info({ shutdown: how }, 'coaching-service stopped');
   };
 }

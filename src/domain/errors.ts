@@ -1,3 +1,5 @@
+import type { ErrorReason } from './errorReasons';
+
 /**
  * The service's own error vocabulary. Repositories translate driver errors
  * into these (keeping the original as `cause`); grpc/errorStatus.ts maps them
@@ -6,7 +8,8 @@
  * (sent as google.rpc.ErrorInfo metadata).
  */
 export abstract class DomainError extends Error {
-  abstract readonly reason: string;
+  /** One of the closed set of reasons (errorReasons.ts), each documented in the proto. */
+  abstract readonly reason: ErrorReason;
   readonly metadata: Readonly<Record<string, string>>;
   constructor(message: string, options?: DomainErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
@@ -49,7 +52,7 @@ export class NotFoundError extends DomainError {
 
 export class AlreadyExistsError extends DomainError {
   constructor(
-    readonly reason: string,
+    readonly reason: ErrorReason,
     message: string,
     options?: DomainErrorOptions,
   ) {
@@ -70,7 +73,7 @@ export class EtagMismatchError extends DomainError {
 
 export class FailedPreconditionError extends DomainError {
   constructor(
-    readonly reason: string,
+    readonly reason: ErrorReason,
     message: string,
     options?: DomainErrorOptions,
   ) {
@@ -88,7 +91,7 @@ export class InUseError extends FailedPreconditionError {
       .filter(([, n]) => n > 0)
       .map(([kind, n]) => `${n} ${n === 1 ? kind.replace(/s$/, '') : kind}`);
     super(
-      `${resource.toUpperCase()}_IN_USE`,
+      `${resource.toUpperCase()}_IN_USE` as ErrorReason,
       `${resource} ${id} is still referenced by ${named.length > 0 ? named.join(', ') : 'other rows'}; delete those first, or delete with force to remove them too`,
       { cause: options?.cause, metadata: { resource, id, ...Object.fromEntries(Object.entries(references).map(([k, n]) => [k, String(n)])) } },
     );
@@ -107,7 +110,7 @@ export class UnavailableError extends DomainError {
   readonly retryAfterMs: number | undefined;
   readonly retry: RetrySafety | undefined;
   constructor(
-    readonly reason: string,
+    readonly reason: ErrorReason,
     message: string,
     options?: { cause?: unknown; retryAfterMs?: number; retry?: RetrySafety },
   ) {
@@ -135,7 +138,7 @@ export class DeadlineExceededError extends DomainError {
 
 export class ResourceExhaustedError extends DomainError {
   constructor(
-    readonly reason: string,
+    readonly reason: ErrorReason,
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -154,7 +157,7 @@ export class UnauthenticatedError extends DomainError {
 /** The method is not served here; `reason` says where it went (e.g. MOVED_TO_ADMIN_LISTENER). */
 export class UnimplementedError extends DomainError {
   constructor(
-    readonly reason: string,
+    readonly reason: ErrorReason,
     message: string,
   ) {
     super(message);

@@ -35,6 +35,14 @@ export interface CallTracer {
   start(method: string, metadata: Metadata): TracedCall;
 }
 
+/**
+ * Per-call state opened around the handler from the request metadata (where
+ * the reads were served from, say), with the response headers it adds.
+ */
+export interface CallScope {
+  open(metadata: Metadata): { run<T>(work: () => Promise<T>): Promise<T>; headers(): Readonly<Record<string, string>> };
+}
+
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 function deadlineOf(call: ServerUnaryCall<unknown, unknown>): Date | undefined {
@@ -53,7 +61,13 @@ function deadlineOf(call: ServerUnaryCall<unknown, unknown>): Date | undefined {
  * trace id is the correlation id (unless the caller chose one), rides on
  * every log line (trace_id, span_id) and comes back in `x-trace-id`.
  */
-export function createUnaryWrapper(deps: { logger: Logger; observe?: CallObserver; requestContext?: RequestContext; tracer?: CallTracer | undefined }) {
+export function createUnaryWrapper(deps: {
+  logger: Logger;
+  observe?: CallObserver;
+  requestContext?: RequestContext;
+  tracer?: CallTracer | undefined;
+  scope?: CallScope | undefined;
+}) {
   return function wrap<Req, Res>(method: string, handler: UnaryHandler<Req, Res>): handleUnaryCall<Req, Res> {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
       const started = performance.now();
@@ -78,15 +92,19 @@ export function createUnaryWrapper(deps: { logger: Logger; observe?: CallObserve
         logger[level]({ code: status[code], durationMs, ...fields }, 'rpc finished');
       };
 
-      const run = async (): Promise<Res> => {
+      const scope = deps.scope?.open(call.metadata);
+      const handle = async (): Promise<Res> => {
         refuseUndecodable(call.request);
         return handler(call.request, { correlationId, logger, deadline: deadlineOf(call) });
       };
+      const run = scope === undefined ? handle : () => scope.run(handle);
       const serve = (): Promise<Res> => (deps.requestContext === undefined ? run() : deps.requestContext.run(correlationId, run));
       (traced === undefined ? serve() : traced.run(serve)).then(
         (response) => {
           finish(status.OK);
-          call.sendMetadata(tag(new Metadata()));
+          const headers = tag(new Metadata());
+          for (const [key, value] of Object.entries(scope?.headers() ?? {})) headers.set(key, value);
+          call.sendMetadata(headers);
           callback(null, response);
         },
         (error: unknown) => {

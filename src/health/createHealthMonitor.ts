@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { DependencyMonitor, type ProbeRecord } from './DependencyMonitor';
 import { HealthHistory, type HealthEventPage } from './HealthHistory';
 import type { HealthSink, ReadinessSink } from './HealthSink';
-import { isReady, summarise } from './summarise';
+import { isReady, summarise, type StandIns } from './summarise';
 import type { DependencyCheck, HealthReport } from './types';
 
 export interface HealthMonitorDeps {
@@ -17,12 +17,16 @@ export interface HealthMonitorDeps {
   readonly sanitize: (text: string) => string;
   /** Metrics, alerting: told of every probe and of the overall status. */
   readonly sinks: readonly HealthSink[];
+  /** What stands in for a critical dependency that is down (a standby serving reads for the primary). */
+  readonly standIns?: StandIns;
 }
 
 export interface HealthMonitor {
   /** Probes every dependency once, reports readiness, then keeps probing in the background. */
   start(readiness: ReadinessSink): Promise<void>;
   report(): HealthReport;
+  /** Re-evaluates readiness from the latest probes (a stand-in came or went). */
+  publish(): void;
   events(query: { pageSize: number; beforeSeq?: number; dependency?: string }): HealthEventPage;
   /** The request path saw the database fail: probe it now rather than at the next interval (faster alerts). */
   suspectDatabase(): void;
@@ -40,11 +44,15 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
   const history = new HealthHistory(deps.historySize);
 
   let readiness: ReadinessSink | undefined;
-  const report = (): HealthReport => summarise(monitors.map((m) => m.snapshot()));
+  const report = (): HealthReport =>
+    summarise(
+      monitors.map((m) => m.snapshot()),
+      deps.standIns,
+    );
   const publish = (): void => {
     if (readiness === undefined) return;
     const current = report();
-    const ready = isReady(current, false);
+    const ready = isReady(current, false, deps.standIns);
     readiness.set('critical-dependencies-healthy', ready, current.message);
     for (const sink of sinks) sink.overall?.(current.status, ready);
   };
@@ -75,6 +83,7 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
       publish();
     },
     report,
+    publish,
     events: (query) => history.list(query),
     suspectDatabase() {
       monitors[0]?.probeSoon();

@@ -1,15 +1,27 @@
 import type { DependencySnapshot, HealthReport } from './types';
 
-const describe = (d: DependencySnapshot): string => `${d.name} ${d.status ?? 'not probed yet'}${d.critical ? '' : ' (non-critical)'}`;
+/**
+ * A critical dependency whose outage the service rides out in part: the
+ * description of what stands in (a standby serving reads for the primary),
+ * or undefined when nothing does.
+ */
+export type StandIns = (dependency: string) => string | undefined;
+const noStandIns: StandIns = () => undefined;
+
+const describeOne = (d: DependencySnapshot): string => `${d.name} ${d.status ?? 'not probed yet'}${d.critical ? '' : ' (non-critical)'}`;
 
 /**
  * The service's health from its dependencies': UNHEALTHY when a critical
  * dependency is down (or not probed yet), DEGRADED when a non-critical one is
  * down or any is impaired, HEALTHY otherwise.
  */
-export function summarise(dependencies: readonly DependencySnapshot[]): HealthReport {
-  const blocking = dependencies.filter((d) => d.critical && (d.status === undefined || d.status === 'UNHEALTHY'));
+export function summarise(dependencies: readonly DependencySnapshot[], standIns: StandIns = noStandIns): HealthReport {
+  const blocking = dependencies.filter((d) => d.critical && (d.status === undefined || d.status === 'UNHEALTHY') && standIns(d.name) === undefined);
   const impaired = dependencies.filter((d) => !blocking.includes(d) && d.status !== 'HEALTHY');
+  const describe = (d: DependencySnapshot): string => {
+    const standIn = d.critical && (d.status === undefined || d.status === 'UNHEALTHY') ? standIns(d.name) : undefined;
+    return standIn === undefined ? describeOne(d) : `${describeOne(d)} (${standIn})`;
+  };
   const checked = dependencies.flatMap((d) => (d.lastCheck === undefined ? [] : [d.lastCheck.getTime()]));
   const base = {
     dependencies,
@@ -23,7 +35,7 @@ export function summarise(dependencies: readonly DependencySnapshot[]): HealthRe
   return { ...base, status: 'HEALTHY', message: 'Service is fully operational' };
 }
 
-/** Ready to take traffic: every critical dependency reachable (HEALTHY or DEGRADED) and not draining. */
-export function isReady(report: HealthReport, draining: boolean): boolean {
-  return !draining && report.dependencies.every((d) => !d.critical || d.status === 'HEALTHY' || d.status === 'DEGRADED');
+/** Ready to take traffic: every critical dependency reachable (HEALTHY or DEGRADED) or stood in for, and not draining. */
+export function isReady(report: HealthReport, draining: boolean, standIns: StandIns = noStandIns): boolean {
+  return !draining && report.dependencies.every((d) => !d.critical || d.status === 'HEALTHY' || d.status === 'DEGRADED' || standIns(d.name) !== undefined);
 }

@@ -3,39 +3,21 @@ import { z } from 'zod';
 import type { ProfileRole } from '../domain/profile';
 
 /**
- * THE LOCK ORDER of every write transaction, the one rule that keeps them
- * free of deadlocks (README, "One lock order"):
- *
- *   1. the idempotency key (claimed by the transaction's first statement),
- *   2. profiles, 3. programs, 4. enrollments, 5. sessions (the hierarchy of
- *      the foreign keys: a row's parents come before it),
- *   and within one table, ascending id (one `... order by id for ...`),
- *   6. the outbox sequence counter (outbox_counters), taken by the
- *      transaction's last step, appending its events: after it the
- *      transaction only stores its idempotent response (its own row) and
- *      commits, so it never waits while holding the counter.
- *
- * A transaction never asks for a lock of a lower level than one it holds:
- * - a parent the write needs (for a precondition, or that a foreign-key
- *   check will take FOR KEY SHARE) is locked explicitly before the child;
- * - a forced delete first locks everything it will delete, top down, each
- *   table in id order, and only then deletes bottom up (children first, as
- *   the foreign keys require). After its lock phase it never waits again;
- * - every write that inserts or updates a session first locks the
- *   session's coach and participant profiles. The exclusion constraints
- *   make a session write wait for any concurrent writer of an overlapping
- *   session of the same person; two such writers would otherwise each wait
- *   for the other. A write that may create an overlap (CreateSession,
- *   UpdateSession) takes them FOR NO KEY UPDATE, so it runs alone among the
- *   person's session writes; CompleteSession keeps a session where it is,
- *   so it cannot overlap another completion and takes them FOR SHARE:
- *   completions of one coach still run side by side. Neither mode stops a
- *   foreign-key check (FOR KEY SHARE);
- * - an update that sets an email first locks the profile that holds that
- *   email now, with its own row, in id order (the unique index would make
- *   two profiles swapping emails wait for each other).
+ * The lock order of every write transaction: the idempotency key, then the
+ * resource tables parents first, each in ascending id; no transaction asks
+ * for a lock below one it holds. The rules and why: README, design decisions,
+ * "One lock order for every write".
  */
-export const LOCK_ORDER = ['idempotency_keys', 'profiles', 'programs', 'enrollments', 'sessions', 'outbox_counters'] as const;
+export const LOCK_ORDER = ['idempotency_keys', 'profiles', 'programs', 'enrollments', 'sessions'] as const;
+
+/** Every table the service writes, declared once (in the lock order); tests count rows from it. */
+export type WrittenTable = (typeof LOCK_ORDER)[number];
+
+/** The tables whose rows reference other resources, in the lock order (top down): what a forced delete cascades to. */
+export const REFERENCING_TABLES = LOCK_ORDER.filter(
+  (t): t is Exclude<WrittenTable, 'idempotency_keys' | 'profiles'> => t !== 'idempotency_keys' && t !== 'profiles',
+);
+export type ReferencingTable = (typeof REFERENCING_TABLES)[number];
 
 const person = z.object({ id: z.string(), role: z.enum(['COACH', 'PARTICIPANT']) });
 

@@ -1,10 +1,11 @@
 import { sql, type CommonQueryMethods, type FragmentSqlToken, type QuerySqlToken } from 'slonik';
 import { z } from 'zod';
-import type { EnrollmentRecord } from '../domain/enrollment';
 import type { ReferenceCounts } from '../domain/errors';
+import type { EnrollmentRecord } from '../domain/enrollment';
 import type { ProgramRecord } from '../domain/program';
 import type { SessionRecord } from '../domain/session';
 import { enrollmentRepository } from './enrollmentRepository';
+import { REFERENCING_TABLES, type ReferencingTable } from './lockOrder';
 import { programRepository } from './programRepository';
 import { sessionRepository } from './sessionRepository';
 
@@ -14,7 +15,7 @@ export type ReferencedKind = 'profile' | 'program' | 'enrollment';
 const counts = z.object({ programs: z.number(), enrollments: z.number(), sessions: z.number() });
 
 /** Locks the rows a statement selects, in id order (see lockOrder.ts). */
-const lockAll = (table: 'programs' | 'enrollments' | 'sessions', where: FragmentSqlToken): QuerySqlToken =>
+const lockAll = (table: ReferencingTable, where: FragmentSqlToken): QuerySqlToken =>
   sql.unsafe`select id from ${sql.identifier([table])} where ${where} order by id for update`;
 
 /**
@@ -31,7 +32,7 @@ const GRAPH: Record<
   ReferencedKind,
   {
     count: (id: string) => QuerySqlToken<typeof counts>;
-    referencing: (id: string) => Partial<Record<'programs' | 'enrollments' | 'sessions', FragmentSqlToken>>;
+    referencing: (id: string) => Partial<Record<ReferencingTable, FragmentSqlToken>>;
   }
 > = {
   profile: {
@@ -84,14 +85,13 @@ export const referenceRepository = {
    * Deletes every row that references the row, directly or through another,
    * so that it can be deleted: locks them all first (programs, enrollments,
    * sessions, each in id order), then deletes sessions, enrollments and
-   * programs, in the order the foreign keys require. Returns the deleted
-   * rows (their last state: the Deleted events of the cascade).
+   * programs, in the order the foreign keys require.
    */
   async deleteReferencing(db: CommonQueryMethods, kind: ReferencedKind, id: string): Promise<CascadedRows> {
     const referencing = GRAPH[kind].referencing(id);
-    const tables = (['programs', 'enrollments', 'sessions'] as const).filter((t) => referencing[t] !== undefined);
+    const tables = REFERENCING_TABLES.filter((t) => referencing[t] !== undefined);
     for (const table of tables) await db.query(lockAll(table, referencing[table]!));
-    // Bottom up, as the foreign keys require.
+    // Bottom up, as the foreign keys require; the deleted rows are the cascade's Deleted events.
     const sessions = referencing.sessions === undefined ? [] : await sessionRepository.deleteWhere(db, referencing.sessions);
     const enrollments = referencing.enrollments === undefined ? [] : await enrollmentRepository.deleteWhere(db, referencing.enrollments);
     const programs = referencing.programs === undefined ? [] : await programRepository.deleteWhere(db, referencing.programs);

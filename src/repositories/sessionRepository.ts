@@ -119,7 +119,9 @@ export const sessionRepository = {
   /** When the participant's sessions in the program last changed (undefined: none), and the database's now(). */
   async lastChange(db: CommonQueryMethods, participantId: string, programId: string): Promise<{ lastChange: Date | undefined; now: Date }> {
     const row = await db.one(sql.type(z.object({ last_change: z.number().nullable(), now: z.number() }))`
-      select max(update_time) as last_change, now() as now
+      select max(update_time) as last_change,
+             -- On a standby the data is as of its last replayed commit, not as of now.
+             case when pg_is_in_recovery() then coalesce(pg_last_xact_replay_timestamp(), now()) else now() end as now
       from sessions where participant_id = ${participantId} and program_id = ${programId}`);
     return { lastChange: row.last_change === null ? undefined : new Date(row.last_change), now: new Date(row.now) };
   },

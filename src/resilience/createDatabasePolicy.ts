@@ -1,23 +1,12 @@
-import {
-  BrokenCircuitError,
-  bulkhead,
-  BulkheadRejectedError,
-  TaskCancelledError,
-  circuitBreaker,
-  ConsecutiveBreaker,
-  ExponentialBackoff,
-  handleWhen,
-  IsolatedCircuitError,
-  retry,
-  SamplingBreaker,
-  CircuitState,
-  EventEmitter,
-  type CircuitBreakerPolicy,
-  type Event,
-  type IDisposable,
-} from 'cockatiel';
+import { BrokenCircuitError, EventEmitter, ExponentialBackoff, handleWhen, IsolatedCircuitError, retry, wrap, type Event, type RetryPolicy } from 'cockatiel';
+import { breakerSettings } from '../config/breakerProfiles';
 import type { ResilienceConfig } from '../config/config';
 import { DeadlineExceededError, ResourceExhaustedError, TransactionConflictError, UnavailableError } from '../domain/errors';
+import { BoundedWaitBulkheadPolicy, QueueRejectedError, type QueueRejection } from './BoundedWaitBulkheadPolicy';
+import { BudgetExhaustedError, DeadlineBudgetPolicy } from './DeadlineBudgetPolicy';
+import { DependencyBreakerPolicy, RecoveryHeldBackError, type BreakerState } from './DependencyBreakerPolicy';
+
+export type { BreakerState } from './DependencyBreakerPolicy';
 
 /**
  * How safe it is to run a unit of work again after an ambiguous failure:
@@ -26,9 +15,7 @@ import { DeadlineExceededError, ResourceExhaustedError, TransactionConflictError
  */
 export type WorkKind = 'read' | 'idempotent-write' | 'write';
 
-export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
-
-export type BulkheadRejection = 'queue-full' | 'queue-timeout';
+export type BulkheadRejection = QueueRejection;
 
 /** One retry of database work: the reason of the failure, the attempt number (1 = first retry) and the wait before it. */
 export interface RetryEvent {
@@ -73,170 +60,94 @@ function retrySafety(error: unknown): 'safe' | 'ambiguous' | undefined {
   return undefined;
 }
 
-const STATE_NAMES: Record<CircuitState, BreakerState> = {
-  [CircuitState.Closed]: 'closed',
-  [CircuitState.Open]: 'open',
-  [CircuitState.HalfOpen]: 'half-open',
-  [CircuitState.Isolated]: 'isolated',
-};
-
 /**
- * Retry (outermost, exponential backoff with jitter, only transient and safe
- * failures, never an open circuit, never past the deadline) → circuit breaker
- * (infrastructure failures only) → bulkhead (pool size plus a small queue with
- * a bounded wait) → the work, bounded by the remaining budget.
+ * The database's policies, outermost first (README "Resilience"): retry
+ * (transient and safe failures only, never an open circuit, never past the
+ * deadline) → circuit breaker (infrastructure failures only; critical
+ * dependency) → bulkhead with a bounded queue wait → the deadline budget.
+ * Each piece is a cockatiel policy of its own file; this one composes them
+ * with `wrap` and turns their refusals into domain errors.
  */
 export function createDatabasePolicy(config: ResilienceConfig): DatabasePolicy {
-  const breakerChanged = new EventEmitter<BreakerState>();
   const retried = new EventEmitter<RetryEvent>();
-  const rejected = new EventEmitter<BulkheadRejection>();
-  let breaker: CircuitBreakerPolicy;
-  let isolation: IDisposable | undefined;
-  let openedAt = 0;
-
-  const buildBreaker = (): CircuitBreakerPolicy => {
-    const policy = circuitBreaker(handleWhen(isInfrastructureFailure), {
-      halfOpenAfter: config.breakerHalfOpenAfterMs,
-      breaker:
-        config.breakerMode === 'sampling'
-          ? new SamplingBreaker({ threshold: config.breakerFailureRate, duration: config.breakerSamplingDurationMs, minimumRps: config.breakerMinimumRps })
-          : new ConsecutiveBreaker(config.breakerConsecutiveFailures),
-    });
-    policy.onBreak(() => {
-      openedAt = Date.now();
-    });
-    policy.onStateChange((state) => breakerChanged.emit(STATE_NAMES[state]));
-    return policy;
-  };
-  breaker = buildBreaker();
-
-  const limiter = bulkhead(config.bulkheadLimit, config.bulkheadQueue);
-  let queued = 0;
+  const settings = breakerSettings('critical', {
+    mode: config.breakerMode,
+    consecutiveFailures: config.breakerConsecutiveFailures,
+    failureRate: config.breakerFailureRate,
+    samplingDurationMs: config.breakerSamplingDurationMs,
+    minimumRps: config.breakerMinimumRps,
+    halfOpenAfterMs: config.breakerHalfOpenAfterMs,
+    recoverySuccesses: config.breakerRecoverySuccesses,
+  });
+  const breaker = new DependencyBreakerPolicy(settings, isInfrastructureFailure);
+  const slots = new BoundedWaitBulkheadPolicy(config.bulkheadLimit, config.bulkheadQueue, config.bulkheadQueueTimeoutMs);
 
   const backoff = new ExponentialBackoff({ initialDelay: config.retryInitialDelayMs, maxDelay: config.retryMaxDelayMs });
-  const retryIf = (accept: (safety: 'safe' | 'ambiguous') => boolean) =>
-    retry(
+  const retryWhen = (accept: (safety: 'safe' | 'ambiguous') => boolean): RetryPolicy => {
+    const policy = retry(
       handleWhen((error) => {
         const safety = retrySafety(error);
         return safety !== undefined && accept(safety);
       }),
       { maxAttempts: config.retryMaxAttempts, backoff },
     );
-  const retryAnyTransient = retryIf(() => true);
-  const retryNotExecuted = retryIf((safety) => safety === 'safe');
-  for (const policy of [retryAnyTransient, retryNotExecuted]) {
     policy.onRetry((event) => {
       const reason =
         'error' in event && (event.error instanceof UnavailableError || event.error instanceof TransactionConflictError) ? event.error.reason : 'unknown';
       retried.emit({ reason, attempt: event.attempt, delayMs: event.delay });
     });
-  }
-
-  const busy = (detail: string): ResourceExhaustedError =>
-    new ResourceExhaustedError('DATABASE_BUSY', `all database connections are busy and ${detail}; retry with backoff`);
-
-  /** Runs in a bulkhead slot, waiting in its queue at most bulkheadQueueTimeoutMs (cockatiel's queue has no wait bound). */
-  const withSlot = <T>(work: () => Promise<T>): Promise<T> => {
-    if (limiter.executionSlots > 0) return limiter.execute(work);
-    if (limiter.queueSlots === 0) {
-      rejected.emit('queue-full');
-      return Promise.reject(busy('the wait queue is full'));
-    }
-    const abandon = new AbortController();
-    let waiting = true;
-    const leaveQueue = (): void => {
-      if (!waiting) return;
-      waiting = false;
-      queued--;
-      clearTimeout(timer);
-    };
-    queued++;
-    const timer = setTimeout(() => {
-      leaveQueue();
-      // An aborted queue entry is skipped by the bulkhead when its turn comes.
-      abandon.abort();
-      rejected.emit('queue-timeout');
-      rejectWait(busy(`none freed up within ${config.bulkheadQueueTimeoutMs} ms`));
-    }, config.bulkheadQueueTimeoutMs);
-    let rejectWait: (error: Error) => void = () => undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      rejectWait = reject;
-    });
-    const running = limiter
-      .execute(() => {
-        leaveQueue();
-        return work();
-      }, abandon.signal)
-      .catch((error: unknown) => {
-        leaveQueue();
-        // A caller can overtake a queued one between cockatiel's release and dequeue; report it as busy too.
-        if (error instanceof BulkheadRejectedError || error instanceof TaskCancelledError) throw busy('the wait queue is full');
-        throw error;
-      });
-    running.catch(() => undefined);
-    timedOut.catch(() => undefined);
-    return Promise.race([running, timedOut]);
+    return policy;
   };
+  const retryAnyTransient = retryWhen(() => true);
+  const retryNotExecuted = retryWhen((safety) => safety === 'safe');
 
-  const withBudget = async <T>(deadline: number, work: (budgetMs: number) => Promise<T>): Promise<T> => {
-    const budget = deadline - Date.now();
-    if (budget < config.minBudgetMs) throw new DeadlineExceededError(`only ${Math.max(0, budget)} ms left before the deadline; not starting database work`);
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new DeadlineExceededError('the deadline passed while waiting for the database')), budget);
-    });
-    try {
-      return await Promise.race([work(budget), expired]);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-
-  const translatePolicyError = (error: unknown): unknown => {
+  const translate = (error: unknown): unknown => {
     if (error instanceof IsolatedCircuitError) {
       return new UnavailableError('CIRCUIT_ISOLATED', 'database access is switched off by an operator (circuit isolated); retry later');
     }
+    if (error instanceof RecoveryHeldBackError) {
+      const retryAfterMs = Math.ceil(settings.halfOpenAfterMs / settings.recoverySuccesses);
+      return new UnavailableError('CIRCUIT_OPEN', `database circuit breaker is recovering (${error.message}); retry in ${retryAfterMs} ms`, { retryAfterMs });
+    }
     if (error instanceof BrokenCircuitError) {
-      const retryAfterMs = Math.max(0, openedAt + config.breakerHalfOpenAfterMs - Date.now());
+      const retryAfterMs = breaker.retryAfterMs();
       return new UnavailableError(
         'CIRCUIT_OPEN',
         `database circuit breaker is open after repeated connection failures; failing fast, retry in ${retryAfterMs} ms`,
-        {
-          retryAfterMs,
-        },
+        { retryAfterMs },
       );
+    }
+    if (error instanceof QueueRejectedError)
+      return new ResourceExhaustedError('DATABASE_BUSY', `all database connections are busy and ${error.message}; retry with backoff`);
+    if (error instanceof BudgetExhaustedError) {
+      switch (error.phase) {
+        case 'too-short':
+          return new DeadlineExceededError(`${error.message}; not starting database work`);
+        case 'retry-too-late':
+          return new DeadlineExceededError('the deadline passed while retrying the database');
+        case 'expired':
+          return new DeadlineExceededError('the deadline passed while waiting for the database');
+      }
     }
     return error;
   };
 
   return {
-    onBreakerStateChange: breakerChanged.addListener,
+    onBreakerStateChange: breaker.onStateChange,
     onRetry: retried.addListener,
-    onBulkheadRejected: rejected.addListener,
+    onBulkheadRejected: slots.onRejected,
     async execute(kind, deadline, work) {
-      const retryPolicy = kind === 'write' ? retryNotExecuted : retryAnyTransient;
+      const budget = new DeadlineBudgetPolicy(deadline, config.minBudgetMs);
+      const policy = wrap(kind === 'write' ? retryNotExecuted : retryAnyTransient, budget.retryGuard, breaker, slots, budget);
       try {
-        return await retryPolicy.execute(({ attempt }) => {
-          // A retry must not start without time left for it: give up with DEADLINE_EXCEEDED.
-          if (attempt > 0 && deadline - Date.now() < config.minBudgetMs) throw new DeadlineExceededError('the deadline passed while retrying the database');
-          return breaker.execute(() => withSlot(() => withBudget(deadline, work)));
-        });
+        return await policy.execute(({ budgetMs }) => work(budgetMs));
       } catch (error) {
-        throw translatePolicyError(error);
+        throw translate(error);
       }
     },
-    breakerState: () => STATE_NAMES[breaker.state],
-    isolate() {
-      isolation ??= breaker.isolate();
-    },
-    reset() {
-      isolation?.dispose();
-      isolation = undefined;
-      if (breaker.state !== CircuitState.Closed) {
-        breaker = buildBreaker();
-        breakerChanged.emit('closed');
-      }
-    },
-    load: () => ({ running: config.bulkheadLimit - limiter.executionSlots, queued }),
+    breakerState: () => breaker.state,
+    isolate: () => breaker.isolate(),
+    reset: () => breaker.reset(),
+    load: () => slots.load(),
   };
 }

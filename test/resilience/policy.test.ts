@@ -15,6 +15,7 @@ import {
   ValidationError,
   type RetrySafety,
 } from '../../src/domain/errors';
+import type { ErrorReason } from '../../src/domain/errorReasons';
 import { createDatabasePolicy, type BreakerState, type DatabasePolicy, type WorkKind } from '../../src/resilience/createDatabasePolicy';
 import { timed } from './support/timed';
 import { waitFor } from '../support/waitFor';
@@ -100,7 +101,7 @@ function held() {
   };
 }
 
-const unavailable = (retry?: RetrySafety, reason = 'DATABASE_UNAVAILABLE'): UnavailableError =>
+const unavailable = (retry?: RetrySafety, reason: ErrorReason = 'DATABASE_UNAVAILABLE'): UnavailableError =>
   new UnavailableError(reason, `database is unavailable (test: ${reason})`, retry === undefined ? {} : { retry });
 const inFiveSeconds = (): number => Date.now() + 5_000;
 
@@ -205,7 +206,7 @@ describe('deadline budget', () => {
 });
 
 describe('circuit breaker', () => {
-  it.each(['DATABASE_UNAVAILABLE', 'DATABASE_AUTH_FAILED'])(
+  it.each<ErrorReason>(['DATABASE_UNAVAILABLE', 'DATABASE_AUTH_FAILED'])(
     'opens after DB_BREAKER_CONSECUTIVE_FAILURES consecutive %s failures, then fails fast with CIRCUIT_OPEN and a retry hint',
     async (reason) => {
       const { policy, reported } = policyFrom({ DB_BREAKER_CONSECUTIVE_FAILURES: '3', DB_BREAKER_HALF_OPEN_AFTER_MS: '30000', DB_RETRY_MAX_ATTEMPTS: '0' });

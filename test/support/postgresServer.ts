@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../bench/net';
 import { createPostgresCluster } from '../../src/db/embedded/PostgresCluster';
 
 /** A PostgreSQL server the tests may create and drop databases on. */
@@ -11,16 +11,8 @@ export interface TestPostgres {
   stop(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+// One network helper for the tests and the benchmark.
+export { freePort } from '../../bench/net';
 
 /** Starts a throwaway embedded PostgreSQL (password auth) on a free port, in a temp folder. */
 export async function startEmbeddedTestPostgres(

@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../src/paths';
 
@@ -93,17 +92,8 @@ export function jsonLines(text: string): Record<string, unknown>[] {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-/** True when something accepts TCP connections on 127.0.0.1:port. */
-export function isListening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
+// One network helper for the tests and the benchmark.
+export { isListening } from '../../bench/net';
 
 /** The environment of a service process for the tests: APP_ENV=test on 127.0.0.1:port over `databaseUrl`, plus `extra`. */
 export function serviceProcessEnv(port: number, databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {

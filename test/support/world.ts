@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { LOCK_ORDER } from '../../src/repositories/lockOrder';
 import { Enrollment } from '../../src/generated/coaching/v1/enrollment';
 import { Profile, Role } from '../../src/generated/coaching/v1/profile';
 import { Program, ProgramStatus } from '../../src/generated/coaching/v1/program';
@@ -62,12 +63,8 @@ export function world(api: Api) {
   };
 }
 
-/** Row counts of the resource tables, to assert what a failed call did not write. */
+/** Row counts of every table the service writes (LOCK_ORDER, declared once), to assert what a failed call did not write. */
 export async function tableCounts(query: (text: string) => Promise<Record<string, unknown>[]>): Promise<Record<string, number>> {
-  const [row] = await query(
-    `select (select count(*) from profiles)::int as profiles, (select count(*) from programs)::int as programs,
-            (select count(*) from enrollments)::int as enrollments, (select count(*) from sessions)::int as sessions,
-            (select count(*) from idempotency_keys)::int as idempotency_keys`,
-  );
+  const [row] = await query(`select ${LOCK_ORDER.map((table) => `(select count(*) from ${table})::int as ${table}`).join(', ')}`);
   return row as Record<string, number>;
 }

@@ -4472,7 +4472,15 @@ export const ListEventsResponse: MessageFns<ListEventsResponse> = {
  * google.rpc.RetryInfo. Reasons common to all RPCs: INVALID_ARGUMENT,
  * NOT_FOUND (metadata "resource" and "id"), ETAG_MISMATCH, REQUEST_ID_REUSED
  * (ALREADY_EXISTS: the request_id was used for a different request),
- * DATABASE_UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL.
+ * DATABASE_UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL; and, when the database
+ * is in trouble: DATABASE_CONNECTING (not connected yet after a degraded
+ * start), DATABASE_AUTH_FAILED, DATABASE_READ_ONLY (writes, on a read-only
+ * database), CIRCUIT_OPEN and CIRCUIT_ISOLATED (UNAVAILABLE: the circuit
+ * breaker fails fast), DATABASE_BUSY (RESOURCE_EXHAUSTED: every connection is
+ * busy), TRANSACTION_CONFLICT (ABORTED: retried by the server first) and,
+ * with standbys configured, PRIMARY_UNAVAILABLE (UNAVAILABLE with RetryInfo:
+ * a write, or a call sent with `x-require-primary: true`, while no primary
+ * is reachable; reads are then served by a standby).
  *
  * Input rules, checked before any database work (INVALID_ARGUMENT with a
  * BadRequest naming each field that breaks one): text has no NUL or other
@@ -4502,8 +4510,8 @@ export const CoachingServiceService = {
    * Creates a profile. Idempotent by `request_id`: a retry with the same
    * request_id returns the profile the first call created.
    * Returns OK, INVALID_ARGUMENT (a field breaks its rule; the message names
-   * it), ALREADY_EXISTS (the email is taken, case-insensitively, or the
-   * request_id was used for a different request).
+   * it), ALREADY_EXISTS (EMAIL_TAKEN: the email is taken, case-insensitively;
+   * REQUEST_ID_REUSED: the request_id was used for a different request).
    */
   createProfile: {
     path: "/coaching.v1.CoachingService/CreateProfile" as const,
@@ -4547,8 +4555,8 @@ export const CoachingServiceService = {
    * Updates the fields named in `update_mask` when `profile.etag` matches.
    * Returns OK, INVALID_ARGUMENT (bad id, bad field value, empty or unknown
    * update_mask path, more than 16 paths), NOT_FOUND, ABORTED (etag does not
-   * match the current state: read again and retry), ALREADY_EXISTS (new
-   * email is taken).
+   * match the current state: read again and retry), ALREADY_EXISTS
+   * (EMAIL_TAKEN: the new email is taken).
    */
   updateProfile: {
     path: "/coaching.v1.CoachingService/UpdateProfile" as const,
@@ -4912,8 +4920,8 @@ export interface CoachingServiceServer extends UntypedServiceImplementation {
    * Creates a profile. Idempotent by `request_id`: a retry with the same
    * request_id returns the profile the first call created.
    * Returns OK, INVALID_ARGUMENT (a field breaks its rule; the message names
-   * it), ALREADY_EXISTS (the email is taken, case-insensitively, or the
-   * request_id was used for a different request).
+   * it), ALREADY_EXISTS (EMAIL_TAKEN: the email is taken, case-insensitively;
+   * REQUEST_ID_REUSED: the request_id was used for a different request).
    */
   createProfile: handleUnaryCall<CreateProfileRequest, CreateProfileResponse>;
   /**
@@ -4931,8 +4939,8 @@ export interface CoachingServiceServer extends UntypedServiceImplementation {
    * Updates the fields named in `update_mask` when `profile.etag` matches.
    * Returns OK, INVALID_ARGUMENT (bad id, bad field value, empty or unknown
    * update_mask path, more than 16 paths), NOT_FOUND, ABORTED (etag does not
-   * match the current state: read again and retry), ALREADY_EXISTS (new
-   * email is taken).
+   * match the current state: read again and retry), ALREADY_EXISTS
+   * (EMAIL_TAKEN: the new email is taken).
    */
   updateProfile: handleUnaryCall<UpdateProfileRequest, UpdateProfileResponse>;
   /**
@@ -5113,8 +5121,8 @@ export interface CoachingServiceClient extends Client {
    * Creates a profile. Idempotent by `request_id`: a retry with the same
    * request_id returns the profile the first call created.
    * Returns OK, INVALID_ARGUMENT (a field breaks its rule; the message names
-   * it), ALREADY_EXISTS (the email is taken, case-insensitively, or the
-   * request_id was used for a different request).
+   * it), ALREADY_EXISTS (EMAIL_TAKEN: the email is taken, case-insensitively;
+   * REQUEST_ID_REUSED: the request_id was used for a different request).
    */
   createProfile(
     request: CreateProfileRequest,
@@ -5174,8 +5182,8 @@ export interface CoachingServiceClient extends Client {
    * Updates the fields named in `update_mask` when `profile.etag` matches.
    * Returns OK, INVALID_ARGUMENT (bad id, bad field value, empty or unknown
    * update_mask path, more than 16 paths), NOT_FOUND, ABORTED (etag does not
-   * match the current state: read again and retry), ALREADY_EXISTS (new
-   * email is taken).
+   * match the current state: read again and retry), ALREADY_EXISTS
+   * (EMAIL_TAKEN: the new email is taken).
    */
   updateProfile(
     request: UpdateProfileRequest,

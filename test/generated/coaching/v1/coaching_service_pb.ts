@@ -1326,7 +1326,15 @@ export const ListEventsResponseSchema: GenMessage<ListEventsResponse> = /*@__PUR
  * google.rpc.RetryInfo. Reasons common to all RPCs: INVALID_ARGUMENT,
  * NOT_FOUND (metadata "resource" and "id"), ETAG_MISMATCH, REQUEST_ID_REUSED
  * (ALREADY_EXISTS: the request_id was used for a different request),
- * DATABASE_UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL.
+ * DATABASE_UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL; and, when the database
+ * is in trouble: DATABASE_CONNECTING (not connected yet after a degraded
+ * start), DATABASE_AUTH_FAILED, DATABASE_READ_ONLY (writes, on a read-only
+ * database), CIRCUIT_OPEN and CIRCUIT_ISOLATED (UNAVAILABLE: the circuit
+ * breaker fails fast), DATABASE_BUSY (RESOURCE_EXHAUSTED: every connection is
+ * busy), TRANSACTION_CONFLICT (ABORTED: retried by the server first) and,
+ * with standbys configured, PRIMARY_UNAVAILABLE (UNAVAILABLE with RetryInfo:
+ * a write, or a call sent with `x-require-primary: true`, while no primary
+ * is reachable; reads are then served by a standby).
  *
  * Input rules, checked before any database work (INVALID_ARGUMENT with a
  * BadRequest naming each field that breaks one): text has no NUL or other
@@ -1357,8 +1365,8 @@ export const CoachingService: GenService<{
    * Creates a profile. Idempotent by `request_id`: a retry with the same
    * request_id returns the profile the first call created.
    * Returns OK, INVALID_ARGUMENT (a field breaks its rule; the message names
-   * it), ALREADY_EXISTS (the email is taken, case-insensitively, or the
-   * request_id was used for a different request).
+   * it), ALREADY_EXISTS (EMAIL_TAKEN: the email is taken, case-insensitively;
+   * REQUEST_ID_REUSED: the request_id was used for a different request).
    *
    * @generated from rpc coaching.v1.CoachingService.CreateProfile
    */
@@ -1394,8 +1402,8 @@ export const CoachingService: GenService<{
    * Updates the fields named in `update_mask` when `profile.etag` matches.
    * Returns OK, INVALID_ARGUMENT (bad id, bad field value, empty or unknown
    * update_mask path, more than 16 paths), NOT_FOUND, ABORTED (etag does not
-   * match the current state: read again and retry), ALREADY_EXISTS (new
-   * email is taken).
+   * match the current state: read again and retry), ALREADY_EXISTS
+   * (EMAIL_TAKEN: the new email is taken).
    *
    * @generated from rpc coaching.v1.CoachingService.UpdateProfile
    */

@@ -156,6 +156,42 @@ export interface IsolateCircuitBreakerResponse {
   previousState: CircuitState;
 }
 
+/** One configured database endpoint as this replica sees it. */
+export interface DatabaseEndpoint {
+  /** host:port, as configured. */
+  endpoint: string;
+  /** primary, standby, fenced, foreign, unreachable or unknown (not probed yet). */
+  role: string;
+}
+
+/** Request of AdminService.ListDatabaseEndpoints. */
+export interface ListDatabaseEndpointsRequest {
+}
+
+/** Response of AdminService.ListDatabaseEndpoints. */
+export interface ListDatabaseEndpointsResponse {
+  /** In configuration order; empty with a single endpoint. */
+  endpoints: DatabaseEndpoint[];
+  /** How many times this replica changed primary (failovers, operator choices). */
+  generation: string;
+}
+
+/** Request of AdminService.ChooseDatabasePrimary. */
+export interface ChooseDatabasePrimaryRequest {
+  /** host:port of a configured endpoint. Required. */
+  endpoint: string;
+  /** Why, for the audit log: at most 256 characters, no control characters. Optional. */
+  reason: string;
+}
+
+/** Response of AdminService.ChooseDatabasePrimary. */
+export interface ChooseDatabasePrimaryResponse {
+  /** The endpoints after the choice (roles as of the last probe). */
+  endpoints: DatabaseEndpoint[];
+  /** The generation after the choice. */
+  generation: string;
+}
+
 /** An event a consumer group gave up on, in the dead-letter stream. */
 export interface DeadLetter {
   /** ID of the dead-letter entry, e.g. "1733050000000-0". */
@@ -900,6 +936,402 @@ export const IsolateCircuitBreakerResponse: MessageFns<IsolateCircuitBreakerResp
       ? CircuitBreaker.fromPartial(object.circuitBreaker)
       : undefined;
     message.previousState = object.previousState ?? 0;
+    return message;
+  },
+};
+
+function createBaseDatabaseEndpoint(): DatabaseEndpoint {
+  return { endpoint: "", role: "" };
+}
+
+export const DatabaseEndpoint: MessageFns<DatabaseEndpoint> = {
+  encode(message: DatabaseEndpoint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.endpoint !== "") {
+      writer.uint32(10).string(message.endpoint);
+    }
+    if (message.role !== "") {
+      writer.uint32(18).string(message.role);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DatabaseEndpoint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDatabaseEndpoint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.endpoint = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DatabaseEndpoint {
+    return {
+      endpoint: isSet(object.endpoint) ? globalThis.String(object.endpoint) : "",
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+    };
+  },
+
+  toJSON(message: DatabaseEndpoint): unknown {
+    const obj: any = {};
+    if (message.endpoint !== "") {
+      obj.endpoint = message.endpoint;
+    }
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DatabaseEndpoint>): DatabaseEndpoint {
+    return DatabaseEndpoint.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DatabaseEndpoint>): DatabaseEndpoint {
+    const message = createBaseDatabaseEndpoint();
+    message.endpoint = object.endpoint ?? "";
+    message.role = object.role ?? "";
+    return message;
+  },
+};
+
+function createBaseListDatabaseEndpointsRequest(): ListDatabaseEndpointsRequest {
+  return {};
+}
+
+export const ListDatabaseEndpointsRequest: MessageFns<ListDatabaseEndpointsRequest> = {
+  encode(_: ListDatabaseEndpointsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDatabaseEndpointsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDatabaseEndpointsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListDatabaseEndpointsRequest {
+    return {};
+  },
+
+  toJSON(_: ListDatabaseEndpointsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListDatabaseEndpointsRequest>): ListDatabaseEndpointsRequest {
+    return ListDatabaseEndpointsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<ListDatabaseEndpointsRequest>): ListDatabaseEndpointsRequest {
+    const message = createBaseListDatabaseEndpointsRequest();
+    return message;
+  },
+};
+
+function createBaseListDatabaseEndpointsResponse(): ListDatabaseEndpointsResponse {
+  return { endpoints: [], generation: "0" };
+}
+
+export const ListDatabaseEndpointsResponse: MessageFns<ListDatabaseEndpointsResponse> = {
+  encode(message: ListDatabaseEndpointsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.endpoints) {
+      DatabaseEndpoint.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.generation !== "0") {
+      writer.uint32(16).int64(message.generation);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDatabaseEndpointsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDatabaseEndpointsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.endpoints.push(DatabaseEndpoint.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.generation = reader.int64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListDatabaseEndpointsResponse {
+    return {
+      endpoints: globalThis.Array.isArray(object?.endpoints)
+        ? object.endpoints.map((e: any) => DatabaseEndpoint.fromJSON(e))
+        : [],
+      generation: isSet(object.generation) ? globalThis.String(object.generation) : "0",
+    };
+  },
+
+  toJSON(message: ListDatabaseEndpointsResponse): unknown {
+    const obj: any = {};
+    if (message.endpoints?.length) {
+      obj.endpoints = message.endpoints.map((e) => DatabaseEndpoint.toJSON(e));
+    }
+    if (message.generation !== "0") {
+      obj.generation = message.generation;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListDatabaseEndpointsResponse>): ListDatabaseEndpointsResponse {
+    return ListDatabaseEndpointsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListDatabaseEndpointsResponse>): ListDatabaseEndpointsResponse {
+    const message = createBaseListDatabaseEndpointsResponse();
+    message.endpoints = object.endpoints?.map((e) => DatabaseEndpoint.fromPartial(e)) || [];
+    message.generation = object.generation ?? "0";
+    return message;
+  },
+};
+
+function createBaseChooseDatabasePrimaryRequest(): ChooseDatabasePrimaryRequest {
+  return { endpoint: "", reason: "" };
+}
+
+export const ChooseDatabasePrimaryRequest: MessageFns<ChooseDatabasePrimaryRequest> = {
+  encode(message: ChooseDatabasePrimaryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.endpoint !== "") {
+      writer.uint32(10).string(message.endpoint);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChooseDatabasePrimaryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChooseDatabasePrimaryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.endpoint = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChooseDatabasePrimaryRequest {
+    return {
+      endpoint: isSet(object.endpoint) ? globalThis.String(object.endpoint) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: ChooseDatabasePrimaryRequest): unknown {
+    const obj: any = {};
+    if (message.endpoint !== "") {
+      obj.endpoint = message.endpoint;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ChooseDatabasePrimaryRequest>): ChooseDatabasePrimaryRequest {
+    return ChooseDatabasePrimaryRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ChooseDatabasePrimaryRequest>): ChooseDatabasePrimaryRequest {
+    const message = createBaseChooseDatabasePrimaryRequest();
+    message.endpoint = object.endpoint ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseChooseDatabasePrimaryResponse(): ChooseDatabasePrimaryResponse {
+  return { endpoints: [], generation: "0" };
+}
+
+export const ChooseDatabasePrimaryResponse: MessageFns<ChooseDatabasePrimaryResponse> = {
+  encode(message: ChooseDatabasePrimaryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.endpoints) {
+      DatabaseEndpoint.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.generation !== "0") {
+      writer.uint32(16).int64(message.generation);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChooseDatabasePrimaryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChooseDatabasePrimaryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.endpoints.push(DatabaseEndpoint.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.generation = reader.int64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChooseDatabasePrimaryResponse {
+    return {
+      endpoints: globalThis.Array.isArray(object?.endpoints)
+        ? object.endpoints.map((e: any) => DatabaseEndpoint.fromJSON(e))
+        : [],
+      generation: isSet(object.generation) ? globalThis.String(object.generation) : "0",
+    };
+  },
+
+  toJSON(message: ChooseDatabasePrimaryResponse): unknown {
+    const obj: any = {};
+    if (message.endpoints?.length) {
+      obj.endpoints = message.endpoints.map((e) => DatabaseEndpoint.toJSON(e));
+    }
+    if (message.generation !== "0") {
+      obj.generation = message.generation;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ChooseDatabasePrimaryResponse>): ChooseDatabasePrimaryResponse {
+    return ChooseDatabasePrimaryResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ChooseDatabasePrimaryResponse>): ChooseDatabasePrimaryResponse {
+    const message = createBaseChooseDatabasePrimaryResponse();
+    message.endpoints = object.endpoints?.map((e) => DatabaseEndpoint.fromPartial(e)) || [];
+    message.generation = object.generation ?? "0";
     return message;
   },
 };
@@ -1811,6 +2243,43 @@ export const AdminServiceService = {
     responseDeserialize: (value: Buffer): IsolateCircuitBreakerResponse => IsolateCircuitBreakerResponse.decode(value),
   },
   /**
+   * The database endpoints (several DB_HOST entries) and the role this
+   * replica sees for each: primary, standby, fenced (writable but never
+   * written to: an old primary), foreign (another cluster), unreachable.
+   * Returns OK, UNAUTHENTICATED.
+   */
+  listDatabaseEndpoints: {
+    path: "/coaching.admin.v1.AdminService/ListDatabaseEndpoints" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListDatabaseEndpointsRequest): Buffer =>
+      Buffer.from(ListDatabaseEndpointsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListDatabaseEndpointsRequest => ListDatabaseEndpointsRequest.decode(value),
+    responseSerialize: (value: ListDatabaseEndpointsResponse): Buffer =>
+      Buffer.from(ListDatabaseEndpointsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListDatabaseEndpointsResponse => ListDatabaseEndpointsResponse.decode(value),
+  },
+  /**
+   * The fencing override: makes `endpoint` the primary of this replica now,
+   * even a fenced old primary, and fences every other writable endpoint.
+   * For when an operator decided which copy of the data wins (README,
+   * failover and fencing). Repeat it against every replica.
+   * Returns OK, INVALID_ARGUMENT (empty endpoint, bad reason), NOT_FOUND (not
+   * a configured endpoint, or the service has a single endpoint),
+   * UNAUTHENTICATED.
+   */
+  chooseDatabasePrimary: {
+    path: "/coaching.admin.v1.AdminService/ChooseDatabasePrimary" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ChooseDatabasePrimaryRequest): Buffer =>
+      Buffer.from(ChooseDatabasePrimaryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ChooseDatabasePrimaryRequest => ChooseDatabasePrimaryRequest.decode(value),
+    responseSerialize: (value: ChooseDatabasePrimaryResponse): Buffer =>
+      Buffer.from(ChooseDatabasePrimaryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ChooseDatabasePrimaryResponse => ChooseDatabasePrimaryResponse.decode(value),
+  },
+  /**
    * The dead letters of the event stream (`<EVENTS_STREAM>.dead-letter`),
    * oldest first: entries a consumer group failed to process (README,
    * "Events"). Dead letters live in Redis, shared by every replica.
@@ -1896,6 +2365,23 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
    * UNAUTHENTICATED.
    */
   isolateCircuitBreaker: handleUnaryCall<IsolateCircuitBreakerRequest, IsolateCircuitBreakerResponse>;
+  /**
+   * The database endpoints (several DB_HOST entries) and the role this
+   * replica sees for each: primary, standby, fenced (writable but never
+   * written to: an old primary), foreign (another cluster), unreachable.
+   * Returns OK, UNAUTHENTICATED.
+   */
+  listDatabaseEndpoints: handleUnaryCall<ListDatabaseEndpointsRequest, ListDatabaseEndpointsResponse>;
+  /**
+   * The fencing override: makes `endpoint` the primary of this replica now,
+   * even a fenced old primary, and fences every other writable endpoint.
+   * For when an operator decided which copy of the data wins (README,
+   * failover and fencing). Repeat it against every replica.
+   * Returns OK, INVALID_ARGUMENT (empty endpoint, bad reason), NOT_FOUND (not
+   * a configured endpoint, or the service has a single endpoint),
+   * UNAUTHENTICATED.
+   */
+  chooseDatabasePrimary: handleUnaryCall<ChooseDatabasePrimaryRequest, ChooseDatabasePrimaryResponse>;
   /**
    * The dead letters of the event stream (`<EVENTS_STREAM>.dead-letter`),
    * oldest first: entries a consumer group failed to process (README,
@@ -1993,6 +2479,51 @@ export interface AdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: IsolateCircuitBreakerResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The database endpoints (several DB_HOST entries) and the role this
+   * replica sees for each: primary, standby, fenced (writable but never
+   * written to: an old primary), foreign (another cluster), unreachable.
+   * Returns OK, UNAUTHENTICATED.
+   */
+  listDatabaseEndpoints(
+    request: ListDatabaseEndpointsRequest,
+    callback: (error: ServiceError | null, response: ListDatabaseEndpointsResponse) => void,
+  ): ClientUnaryCall;
+  listDatabaseEndpoints(
+    request: ListDatabaseEndpointsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListDatabaseEndpointsResponse) => void,
+  ): ClientUnaryCall;
+  listDatabaseEndpoints(
+    request: ListDatabaseEndpointsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListDatabaseEndpointsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The fencing override: makes `endpoint` the primary of this replica now,
+   * even a fenced old primary, and fences every other writable endpoint.
+   * For when an operator decided which copy of the data wins (README,
+   * failover and fencing). Repeat it against every replica.
+   * Returns OK, INVALID_ARGUMENT (empty endpoint, bad reason), NOT_FOUND (not
+   * a configured endpoint, or the service has a single endpoint),
+   * UNAUTHENTICATED.
+   */
+  chooseDatabasePrimary(
+    request: ChooseDatabasePrimaryRequest,
+    callback: (error: ServiceError | null, response: ChooseDatabasePrimaryResponse) => void,
+  ): ClientUnaryCall;
+  chooseDatabasePrimary(
+    request: ChooseDatabasePrimaryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ChooseDatabasePrimaryResponse) => void,
+  ): ClientUnaryCall;
+  chooseDatabasePrimary(
+    request: ChooseDatabasePrimaryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ChooseDatabasePrimaryResponse) => void,
   ): ClientUnaryCall;
   /**
    * The dead letters of the event stream (`<EVENTS_STREAM>.dead-letter`),

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file coaching/admin/v1/admin_service.proto.
  */
 export const file_coaching_admin_v1_admin_service: GenFile = /*@__PURE__*/
-  fileDesc("CiVjb2FjaGluZy9hZG1pbi92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEhFjb2FjaGluZy5hZG1pbi52MSLRAQoOQ2lyY3VpdEJyZWFrZXISEgoKZGVwZW5kZW5jeRgBIAEoCRIuCgVzdGF0ZRgCIAEoDjIfLmNvYWNoaW5nLmFkbWluLnYxLkNpcmN1aXRTdGF0ZRIwCgxpc29sYXRlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2V4cGlyZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBpc29sYXRpb25fcmVhc29uGAUgASgJIhwKGkxpc3RDaXJjdWl0QnJlYWtlcnNSZXF1ZXN0IloKG0xpc3RDaXJjdWl0QnJlYWtlcnNSZXNwb25zZRI7ChBjaXJjdWl0X2JyZWFrZXJzGAEgAygLMiEuY29hY2hpbmcuYWRtaW4udjEuQ2lyY3VpdEJyZWFrZXIiQAoaUmVzZXRDaXJjdWl0QnJlYWtlclJlcXVlc3QSEgoKZGVwZW5kZW5jeRgBIAEoCRIOCgZyZWFzb24YAiABKAkikgEKG1Jlc2V0Q2lyY3VpdEJyZWFrZXJSZXNwb25zZRI6Cg9jaXJjdWl0X2JyZWFrZXIYASABKAsyIS5jb2FjaGluZy5hZG1pbi52MS5DaXJjdWl0QnJlYWtlchI3Cg5wcmV2aW91c19zdGF0ZRgCIAEoDjIfLmNvYWNoaW5nLmFkbWluLnYxLkNpcmN1aXRTdGF0ZSKtAQocSXNvbGF0ZUNpcmN1aXRCcmVha2VyUmVxdWVzdBISCgpkZXBlbmRlbmN5GAEgASgJEjEKC2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEigKA3R0bBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkgAEg4KBnJlYXNvbhgEIAEoCUIMCgpleHBpcmF0aW9uIpQBCh1Jc29sYXRlQ2lyY3VpdEJyZWFrZXJSZXNwb25zZRI6Cg9jaXJjdWl0X2JyZWFrZXIYASABKAsyIS5jb2FjaGluZy5hZG1pbi52MS5DaXJjdWl0QnJlYWtlchI3Cg5wcmV2aW91c19zdGF0ZRgCIAEoDjIfLmNvYWNoaW5nLmFkbWluLnYxLkNpcmN1aXRTdGF0ZSKPAgoKRGVhZExldHRlchIKCgJpZBgBIAEoCRINCgVncm91cBgCIAEoCRIWCg5kZWxpdmVyeV9jb3VudBgDIAEoAxIVCg1sYXN0X2NvbnN1bWVyGAQgASgJEhcKD3NvdXJjZV9lbnRyeV9pZBgFIAEoCRI0ChBkZWFkX2xldHRlcl90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI5CgZmaWVsZHMYByADKAsyKS5jb2FjaGluZy5hZG1pbi52MS5EZWFkTGV0dGVyLkZpZWxkc0VudHJ5Gi0KC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiPwoWTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJnChdMaXN0RGVhZExldHRlcnNSZXNwb25zZRIzCgxkZWFkX2xldHRlcnMYASADKAsyHS5jb2FjaGluZy5hZG1pbi52MS5EZWFkTGV0dGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI1ChdSZXBsYXlEZWFkTGV0dGVyUmVxdWVzdBIKCgJpZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiYAoYUmVwbGF5RGVhZExldHRlclJlc3BvbnNlEjIKC2RlYWRfbGV0dGVyGAEgASgLMh0uY29hY2hpbmcuYWRtaW4udjEuRGVhZExldHRlchIQCghlbnRyeV9pZBgCIAEoCSI2ChhEaXNjYXJkRGVhZExldHRlclJlcXVlc3QSCgoCaWQYASABKAkSDgoGcmVhc29uGAIgASgJIk8KGURpc2NhcmREZWFkTGV0dGVyUmVzcG9uc2USMgoLZGVhZF9sZXR0ZXIYASABKAsyHS5jb2FjaGluZy5hZG1pbi52MS5EZWFkTGV0dGVyKpgBCgxDaXJjdWl0U3RhdGUSHQoZQ0lSQ1VJVF9TVEFURV9VTlNQRUNJRklFRBAAEhgKFENJUkNVSVRfU1RBVEVfQ0xPU0VEEAESFgoSQ0lSQ1VJVF9TVEFURV9PUEVOEAISGwoXQ0lSQ1VJVF9TVEFURV9IQUxGX09QRU4QAxIaChZDSVJDVUlUX1NUQVRFX0lTT0xBVEVEEAQyvQUKDEFkbWluU2VydmljZRJ0ChNMaXN0Q2lyY3VpdEJyZWFrZXJzEi0uY29hY2hpbmcuYWRtaW4udjEuTGlzdENpcmN1aXRCcmVha2Vyc1JlcXVlc3QaLi5jb2FjaGluZy5hZG1pbi52MS5MaXN0Q2lyY3VpdEJyZWFrZXJzUmVzcG9uc2USdAoTUmVzZXRDaXJjdWl0QnJlYWtlchItLmNvYWNoaW5nLmFkbWluLnYxLlJlc2V0Q2lyY3VpdEJyZWFrZXJSZXF1ZXN0Gi4uY29hY2hpbmcuYWRtaW4udjEuUmVzZXRDaXJjdWl0QnJlYWtlclJlc3BvbnNlEnoKFUlzb2xhdGVDaXJjdWl0QnJlYWtlchIvLmNvYWNoaW5nLmFkbWluLnYxLklzb2xhdGVDaXJjdWl0QnJlYWtlclJlcXVlc3QaMC5jb2FjaGluZy5hZG1pbi52MS5Jc29sYXRlQ2lyY3VpdEJyZWFrZXJSZXNwb25zZRJoCg9MaXN0RGVhZExldHRlcnMSKS5jb2FjaGluZy5hZG1pbi52MS5MaXN0RGVhZExldHRlcnNSZXF1ZXN0GiouY29hY2hpbmcuYWRtaW4udjEuTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2USawoQUmVwbGF5RGVhZExldHRlchIqLmNvYWNoaW5nLmFkbWluLnYxLlJlcGxheURlYWRMZXR0ZXJSZXF1ZXN0GisuY29hY2hpbmcuYWRtaW4udjEuUmVwbGF5RGVhZExldHRlclJlc3BvbnNlEm4KEURpc2NhcmREZWFkTGV0dGVyEisuY29hY2hpbmcuYWRtaW4udjEuRGlzY2FyZERlYWRMZXR0ZXJSZXF1ZXN0GiwuY29hY2hpbmcuYWRtaW4udjEuRGlzY2FyZERlYWRMZXR0ZXJSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("CiVjb2FjaGluZy9hZG1pbi92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEhFjb2FjaGluZy5hZG1pbi52MSLRAQoOQ2lyY3VpdEJyZWFrZXISEgoKZGVwZW5kZW5jeRgBIAEoCRIuCgVzdGF0ZRgCIAEoDjIfLmNvYWNoaW5nLmFkbWluLnYxLkNpcmN1aXRTdGF0ZRIwCgxpc29sYXRlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2V4cGlyZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBpc29sYXRpb25fcmVhc29uGAUgASgJIhwKGkxpc3RDaXJjdWl0QnJlYWtlcnNSZXF1ZXN0IloKG0xpc3RDaXJjdWl0QnJlYWtlcnNSZXNwb25zZRI7ChBjaXJjdWl0X2JyZWFrZXJzGAEgAygLMiEuY29hY2hpbmcuYWRtaW4udjEuQ2lyY3VpdEJyZWFrZXIiQAoaUmVzZXRDaXJjdWl0QnJlYWtlclJlcXVlc3QSEgoKZGVwZW5kZW5jeRgBIAEoCRIOCgZyZWFzb24YAiABKAkikgEKG1Jlc2V0Q2lyY3VpdEJyZWFrZXJSZXNwb25zZRI6Cg9jaXJjdWl0X2JyZWFrZXIYASABKAsyIS5jb2FjaGluZy5hZG1pbi52MS5DaXJjdWl0QnJlYWtlchI3Cg5wcmV2aW91c19zdGF0ZRgCIAEoDjIfLmNvYWNoaW5nLmFkbWluLnYxLkNpcmN1aXRTdGF0ZSKtAQocSXNvbGF0ZUNpcmN1aXRCcmVha2VyUmVxdWVzdBISCgpkZXBlbmRlbmN5GAEgASgJEjEKC2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEigKA3R0bBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkgAEg4KBnJlYXNvbhgEIAEoCUIMCgpleHBpcmF0aW9uIpQBCh1Jc29sYXRlQ2lyY3VpdEJyZWFrZXJSZXNwb25zZRI6Cg9jaXJjdWl0X2JyZWFrZXIYASABKAsyIS5jb2FjaGluZy5hZG1pbi52MS5DaXJjdWl0QnJlYWtlchI3Cg5wcmV2aW91c19zdGF0ZRgCIAEoDjIfLmNvYWNoaW5nLmFkbWluLnYxLkNpcmN1aXRTdGF0ZSIyChBEYXRhYmFzZUVuZHBvaW50EhAKCGVuZHBvaW50GAEgASgJEgwKBHJvbGUYAiABKAkiHgocTGlzdERhdGFiYXNlRW5kcG9pbnRzUmVxdWVzdCJrCh1MaXN0RGF0YWJhc2VFbmRwb2ludHNSZXNwb25zZRI2CgllbmRwb2ludHMYASADKAsyIy5jb2FjaGluZy5hZG1pbi52MS5EYXRhYmFzZUVuZHBvaW50EhIKCmdlbmVyYXRpb24YAiABKAMiQAocQ2hvb3NlRGF0YWJhc2VQcmltYXJ5UmVxdWVzdBIQCghlbmRwb2ludBgBIAEoCRIOCgZyZWFzb24YAiABKAkiawodQ2hvb3NlRGF0YWJhc2VQcmltYXJ5UmVzcG9uc2USNgoJZW5kcG9pbnRzGAEgAygLMiMuY29hY2hpbmcuYWRtaW4udjEuRGF0YWJhc2VFbmRwb2ludBISCgpnZW5lcmF0aW9uGAIgASgDIo8CCgpEZWFkTGV0dGVyEgoKAmlkGAEgASgJEg0KBWdyb3VwGAIgASgJEhYKDmRlbGl2ZXJ5X2NvdW50GAMgASgDEhUKDWxhc3RfY29uc3VtZXIYBCABKAkSFwoPc291cmNlX2VudHJ5X2lkGAUgASgJEjQKEGRlYWRfbGV0dGVyX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjkKBmZpZWxkcxgHIAMoCzIpLmNvYWNoaW5nLmFkbWluLnYxLkRlYWRMZXR0ZXIuRmllbGRzRW50cnkaLQoLRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI/ChZMaXN0RGVhZExldHRlcnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJImcKF0xpc3REZWFkTGV0dGVyc1Jlc3BvbnNlEjMKDGRlYWRfbGV0dGVycxgBIAMoCzIdLmNvYWNoaW5nLmFkbWluLnYxLkRlYWRMZXR0ZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjUKF1JlcGxheURlYWRMZXR0ZXJSZXF1ZXN0EgoKAmlkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSJgChhSZXBsYXlEZWFkTGV0dGVyUmVzcG9uc2USMgoLZGVhZF9sZXR0ZXIYASABKAsyHS5jb2FjaGluZy5hZG1pbi52MS5EZWFkTGV0dGVyEhAKCGVudHJ5X2lkGAIgASgJIjYKGERpc2NhcmREZWFkTGV0dGVyUmVxdWVzdBIKCgJpZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiTwoZRGlzY2FyZERlYWRMZXR0ZXJSZXNwb25zZRIyCgtkZWFkX2xldHRlchgBIAEoCzIdLmNvYWNoaW5nLmFkbWluLnYxLkRlYWRMZXR0ZXIqmAEKDENpcmN1aXRTdGF0ZRIdChlDSVJDVUlUX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUQ0lSQ1VJVF9TVEFURV9DTE9TRUQQARIWChJDSVJDVUlUX1NUQVRFX09QRU4QAhIbChdDSVJDVUlUX1NUQVRFX0hBTEZfT1BFThADEhoKFkNJUkNVSVRfU1RBVEVfSVNPTEFURUQQBDK1BwoMQWRtaW5TZXJ2aWNlEnQKE0xpc3RDaXJjdWl0QnJlYWtlcnMSLS5jb2FjaGluZy5hZG1pbi52MS5MaXN0Q2lyY3VpdEJyZWFrZXJzUmVxdWVzdBouLmNvYWNoaW5nLmFkbWluLnYxLkxpc3RDaXJjdWl0QnJlYWtlcnNSZXNwb25zZRJ0ChNSZXNldENpcmN1aXRCcmVha2VyEi0uY29hY2hpbmcuYWRtaW4udjEuUmVzZXRDaXJjdWl0QnJlYWtlclJlcXVlc3QaLi5jb2FjaGluZy5hZG1pbi52MS5SZXNldENpcmN1aXRCcmVha2VyUmVzcG9uc2USegoVSXNvbGF0ZUNpcmN1aXRCcmVha2VyEi8uY29hY2hpbmcuYWRtaW4udjEuSXNvbGF0ZUNpcmN1aXRCcmVha2VyUmVxdWVzdBowLmNvYWNoaW5nLmFkbWluLnYxLklzb2xhdGVDaXJjdWl0QnJlYWtlclJlc3BvbnNlEnoKFUxpc3REYXRhYmFzZUVuZHBvaW50cxIvLmNvYWNoaW5nLmFkbWluLnYxLkxpc3REYXRhYmFzZUVuZHBvaW50c1JlcXVlc3QaMC5jb2FjaGluZy5hZG1pbi52MS5MaXN0RGF0YWJhc2VFbmRwb2ludHNSZXNwb25zZRJ6ChVDaG9vc2VEYXRhYmFzZVByaW1hcnkSLy5jb2FjaGluZy5hZG1pbi52MS5DaG9vc2VEYXRhYmFzZVByaW1hcnlSZXF1ZXN0GjAuY29hY2hpbmcuYWRtaW4udjEuQ2hvb3NlRGF0YWJhc2VQcmltYXJ5UmVzcG9uc2USaAoPTGlzdERlYWRMZXR0ZXJzEikuY29hY2hpbmcuYWRtaW4udjEuTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBoqLmNvYWNoaW5nLmFkbWluLnYxLkxpc3REZWFkTGV0dGVyc1Jlc3BvbnNlEmsKEFJlcGxheURlYWRMZXR0ZXISKi5jb2FjaGluZy5hZG1pbi52MS5SZXBsYXlEZWFkTGV0dGVyUmVxdWVzdBorLmNvYWNoaW5nLmFkbWluLnYxLlJlcGxheURlYWRMZXR0ZXJSZXNwb25zZRJuChFEaXNjYXJkRGVhZExldHRlchIrLmNvYWNoaW5nLmFkbWluLnYxLkRpc2NhcmREZWFkTGV0dGVyUmVxdWVzdBosLmNvYWNoaW5nLmFkbWluLnYxLkRpc2NhcmREZWFkTGV0dGVyUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * A circuit breaker in front of one dependency.
@@ -237,6 +237,133 @@ export const IsolateCircuitBreakerResponseSchema: GenMessage<IsolateCircuitBreak
   messageDesc(file_coaching_admin_v1_admin_service, 6);
 
 /**
+ * One configured database endpoint as this replica sees it.
+ *
+ * @generated from message coaching.admin.v1.DatabaseEndpoint
+ */
+export type DatabaseEndpoint = Message<"coaching.admin.v1.DatabaseEndpoint"> & {
+  /**
+   * host:port, as configured.
+   *
+   * @generated from field: string endpoint = 1;
+   */
+  endpoint: string;
+
+  /**
+   * primary, standby, fenced, foreign, unreachable or unknown (not probed yet).
+   *
+   * @generated from field: string role = 2;
+   */
+  role: string;
+};
+
+/**
+ * Describes the message coaching.admin.v1.DatabaseEndpoint.
+ * Use `create(DatabaseEndpointSchema)` to create a new message.
+ */
+export const DatabaseEndpointSchema: GenMessage<DatabaseEndpoint> = /*@__PURE__*/
+  messageDesc(file_coaching_admin_v1_admin_service, 7);
+
+/**
+ * Request of AdminService.ListDatabaseEndpoints.
+ *
+ * @generated from message coaching.admin.v1.ListDatabaseEndpointsRequest
+ */
+export type ListDatabaseEndpointsRequest = Message<"coaching.admin.v1.ListDatabaseEndpointsRequest"> & {
+};
+
+/**
+ * Describes the message coaching.admin.v1.ListDatabaseEndpointsRequest.
+ * Use `create(ListDatabaseEndpointsRequestSchema)` to create a new message.
+ */
+export const ListDatabaseEndpointsRequestSchema: GenMessage<ListDatabaseEndpointsRequest> = /*@__PURE__*/
+  messageDesc(file_coaching_admin_v1_admin_service, 8);
+
+/**
+ * Response of AdminService.ListDatabaseEndpoints.
+ *
+ * @generated from message coaching.admin.v1.ListDatabaseEndpointsResponse
+ */
+export type ListDatabaseEndpointsResponse = Message<"coaching.admin.v1.ListDatabaseEndpointsResponse"> & {
+  /**
+   * In configuration order; empty with a single endpoint.
+   *
+   * @generated from field: repeated coaching.admin.v1.DatabaseEndpoint endpoints = 1;
+   */
+  endpoints: DatabaseEndpoint[];
+
+  /**
+   * How many times this replica changed primary (failovers, operator choices).
+   *
+   * @generated from field: int64 generation = 2;
+   */
+  generation: bigint;
+};
+
+/**
+ * Describes the message coaching.admin.v1.ListDatabaseEndpointsResponse.
+ * Use `create(ListDatabaseEndpointsResponseSchema)` to create a new message.
+ */
+export const ListDatabaseEndpointsResponseSchema: GenMessage<ListDatabaseEndpointsResponse> = /*@__PURE__*/
+  messageDesc(file_coaching_admin_v1_admin_service, 9);
+
+/**
+ * Request of AdminService.ChooseDatabasePrimary.
+ *
+ * @generated from message coaching.admin.v1.ChooseDatabasePrimaryRequest
+ */
+export type ChooseDatabasePrimaryRequest = Message<"coaching.admin.v1.ChooseDatabasePrimaryRequest"> & {
+  /**
+   * host:port of a configured endpoint. Required.
+   *
+   * @generated from field: string endpoint = 1;
+   */
+  endpoint: string;
+
+  /**
+   * Why, for the audit log: at most 256 characters, no control characters. Optional.
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message coaching.admin.v1.ChooseDatabasePrimaryRequest.
+ * Use `create(ChooseDatabasePrimaryRequestSchema)` to create a new message.
+ */
+export const ChooseDatabasePrimaryRequestSchema: GenMessage<ChooseDatabasePrimaryRequest> = /*@__PURE__*/
+  messageDesc(file_coaching_admin_v1_admin_service, 10);
+
+/**
+ * Response of AdminService.ChooseDatabasePrimary.
+ *
+ * @generated from message coaching.admin.v1.ChooseDatabasePrimaryResponse
+ */
+export type ChooseDatabasePrimaryResponse = Message<"coaching.admin.v1.ChooseDatabasePrimaryResponse"> & {
+  /**
+   * The endpoints after the choice (roles as of the last probe).
+   *
+   * @generated from field: repeated coaching.admin.v1.DatabaseEndpoint endpoints = 1;
+   */
+  endpoints: DatabaseEndpoint[];
+
+  /**
+   * The generation after the choice.
+   *
+   * @generated from field: int64 generation = 2;
+   */
+  generation: bigint;
+};
+
+/**
+ * Describes the message coaching.admin.v1.ChooseDatabasePrimaryResponse.
+ * Use `create(ChooseDatabasePrimaryResponseSchema)` to create a new message.
+ */
+export const ChooseDatabasePrimaryResponseSchema: GenMessage<ChooseDatabasePrimaryResponse> = /*@__PURE__*/
+  messageDesc(file_coaching_admin_v1_admin_service, 11);
+
+/**
  * An event a consumer group gave up on, in the dead-letter stream.
  *
  * @generated from message coaching.admin.v1.DeadLetter
@@ -298,7 +425,7 @@ export type DeadLetter = Message<"coaching.admin.v1.DeadLetter"> & {
  * Use `create(DeadLetterSchema)` to create a new message.
  */
 export const DeadLetterSchema: GenMessage<DeadLetter> = /*@__PURE__*/
-  messageDesc(file_coaching_admin_v1_admin_service, 7);
+  messageDesc(file_coaching_admin_v1_admin_service, 12);
 
 /**
  * Request of AdminService.ListDeadLetters.
@@ -326,7 +453,7 @@ export type ListDeadLettersRequest = Message<"coaching.admin.v1.ListDeadLettersR
  * Use `create(ListDeadLettersRequestSchema)` to create a new message.
  */
 export const ListDeadLettersRequestSchema: GenMessage<ListDeadLettersRequest> = /*@__PURE__*/
-  messageDesc(file_coaching_admin_v1_admin_service, 8);
+  messageDesc(file_coaching_admin_v1_admin_service, 13);
 
 /**
  * Response of AdminService.ListDeadLetters.
@@ -354,7 +481,7 @@ export type ListDeadLettersResponse = Message<"coaching.admin.v1.ListDeadLetters
  * Use `create(ListDeadLettersResponseSchema)` to create a new message.
  */
 export const ListDeadLettersResponseSchema: GenMessage<ListDeadLettersResponse> = /*@__PURE__*/
-  messageDesc(file_coaching_admin_v1_admin_service, 9);
+  messageDesc(file_coaching_admin_v1_admin_service, 14);
 
 /**
  * Request of AdminService.ReplayDeadLetter.
@@ -382,7 +509,7 @@ export type ReplayDeadLetterRequest = Message<"coaching.admin.v1.ReplayDeadLette
  * Use `create(ReplayDeadLetterRequestSchema)` to create a new message.
  */
 export const ReplayDeadLetterRequestSchema: GenMessage<ReplayDeadLetterRequest> = /*@__PURE__*/
-  messageDesc(file_coaching_admin_v1_admin_service, 10);
+  messageDesc(file_coaching_admin_v1_admin_service, 15);
 
 /**
  * Response of AdminService.ReplayDeadLetter.
@@ -410,7 +537,7 @@ export type ReplayDeadLetterResponse = Message<"coaching.admin.v1.ReplayDeadLett
  * Use `create(ReplayDeadLetterResponseSchema)` to create a new message.
  */
 export const ReplayDeadLetterResponseSchema: GenMessage<ReplayDeadLetterResponse> = /*@__PURE__*/
-  messageDesc(file_coaching_admin_v1_admin_service, 11);
+  messageDesc(file_coaching_admin_v1_admin_service, 16);
 
 /**
  * Request of AdminService.DiscardDeadLetter.
@@ -438,7 +565,7 @@ export type DiscardDeadLetterRequest = Message<"coaching.admin.v1.DiscardDeadLet
  * Use `create(DiscardDeadLetterRequestSchema)` to create a new message.
  */
 export const DiscardDeadLetterRequestSchema: GenMessage<DiscardDeadLetterRequest> = /*@__PURE__*/
-  messageDesc(file_coaching_admin_v1_admin_service, 12);
+  messageDesc(file_coaching_admin_v1_admin_service, 17);
 
 /**
  * Response of AdminService.DiscardDeadLetter.
@@ -459,7 +586,7 @@ export type DiscardDeadLetterResponse = Message<"coaching.admin.v1.DiscardDeadLe
  * Use `create(DiscardDeadLetterResponseSchema)` to create a new message.
  */
 export const DiscardDeadLetterResponseSchema: GenMessage<DiscardDeadLetterResponse> = /*@__PURE__*/
-  messageDesc(file_coaching_admin_v1_admin_service, 13);
+  messageDesc(file_coaching_admin_v1_admin_service, 18);
 
 /**
  * State of a circuit breaker.
@@ -571,6 +698,35 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof IsolateCircuitBreakerRequestSchema;
     output: typeof IsolateCircuitBreakerResponseSchema;
+  },
+  /**
+   * The database endpoints (several DB_HOST entries) and the role this
+   * replica sees for each: primary, standby, fenced (writable but never
+   * written to: an old primary), foreign (another cluster), unreachable.
+   * Returns OK, UNAUTHENTICATED.
+   *
+   * @generated from rpc coaching.admin.v1.AdminService.ListDatabaseEndpoints
+   */
+  listDatabaseEndpoints: {
+    methodKind: "unary";
+    input: typeof ListDatabaseEndpointsRequestSchema;
+    output: typeof ListDatabaseEndpointsResponseSchema;
+  },
+  /**
+   * The fencing override: makes `endpoint` the primary of this replica now,
+   * even a fenced old primary, and fences every other writable endpoint.
+   * For when an operator decided which copy of the data wins (README,
+   * failover and fencing). Repeat it against every replica.
+   * Returns OK, INVALID_ARGUMENT (empty endpoint, bad reason), NOT_FOUND (not
+   * a configured endpoint, or the service has a single endpoint),
+   * UNAUTHENTICATED.
+   *
+   * @generated from rpc coaching.admin.v1.AdminService.ChooseDatabasePrimary
+   */
+  chooseDatabasePrimary: {
+    methodKind: "unary";
+    input: typeof ChooseDatabasePrimaryRequestSchema;
+    output: typeof ChooseDatabasePrimaryResponseSchema;
   },
   /**
    * The dead letters of the event stream (`<EVENTS_STREAM>.dead-letter`),
