@@ -2,7 +2,7 @@ import type { Config } from '../../src/config/config';
 import type { SecretRegistry } from '../../src/log/SecretRegistry';
 import { coachingApi } from './grpcClient';
 import { createTestDatabase, type TestDatabase } from './testDatabase';
-import { startTestService, type TestService } from './testService';
+import { startTestService, type TestService, type TestServiceOptions } from './testService';
 import { tableCounts, world } from './world';
 
 /** What a test file works with: its own database, the real service on it, a real client and fixtures. */
@@ -13,6 +13,8 @@ export interface Harness {
   readonly w: ReturnType<typeof world>;
   /** Row counts of every resource table (to assert what was not written). */
   counts(): Promise<Record<string, number>>;
+  /** Starts another service on the file's database with `env` on top; one still running at afterAll is stopped then. */
+  start(env?: Readonly<Record<string, string>>, options?: TestServiceOptions): Promise<TestService>;
 }
 
 /** How a file's harness differs from the default one. */
@@ -24,6 +26,10 @@ export interface HarnessOptions {
   readonly secrets?: SecretRegistry;
   /** Configuration for reloads, from the start one. */
   readonly reloadConfig?: (start: Config) => Config;
+  /** false: only the database; the file starts its services itself with `start` (one per test, each with its own settings). */
+  readonly service?: boolean;
+  /** Runs on the database before the service starts (arrange rows the start must see). */
+  readonly beforeStart?: (db: TestDatabase) => Promise<void> | void;
   /** Runs after the service is up (open extra clients); `teardown` before it stops. */
   readonly setup?: (harness: Harness) => Promise<void> | void;
   readonly teardown?: (harness: Harness) => Promise<void> | void;
@@ -32,35 +38,47 @@ export interface HarnessOptions {
 /**
  * Registers the file's beforeAll/afterAll: a database cloned from the
  * migrated template and a service on 127.0.0.1:0. The returned object is
- * usable inside tests (it throws if touched before beforeAll ran).
+ * usable inside tests (it throws if touched before beforeAll ran); a file
+ * keeps its own names with one line, `beforeAll(() => ({ db, svc } = h))`
+ * (README "Design decisions", "Test harness").
  */
 export function useHarness(options: HarnessOptions = {}): Harness {
-  let state: Omit<Harness, 'counts'> | undefined;
+  let database: TestDatabase | undefined;
+  let state: { svc: TestService; api: ReturnType<typeof coachingApi>; w: ReturnType<typeof world> } | undefined;
+  const started = new Set<TestService>();
   beforeAll(async () => {
-    const db = await createTestDatabase();
-    const config = db.config({ ...options.env });
-    const { reloadConfig } = options;
-    const svc = await startTestService(config, {
-      ...(options.logLevel !== undefined && { logLevel: options.logLevel }),
-      ...(options.secrets !== undefined && { secrets: options.secrets }),
-      ...(reloadConfig !== undefined && { reloadConfig: () => reloadConfig(config) }),
-    });
-    const api = coachingApi(svc.client);
-    state = { db, svc, api, w: world(api) };
+    database = await createTestDatabase();
+    await options.beforeStart?.(database);
+    if (options.service !== false) {
+      const config = database.config({ ...options.env });
+      const { reloadConfig } = options;
+      const svc = await startTestService(config, {
+        ...(options.logLevel !== undefined && { logLevel: options.logLevel }),
+        ...(options.secrets !== undefined && { secrets: options.secrets }),
+        ...(reloadConfig !== undefined && { reloadConfig: () => reloadConfig(config) }),
+      });
+      const api = coachingApi(svc.client);
+      state = { svc, api, w: world(api) };
+    }
     await options.setup?.(harness);
   });
   afterAll(async () => {
-    if (state !== undefined) await options.teardown?.(harness);
+    if (database !== undefined) await options.teardown?.(harness);
+    for (const svc of started) await svc.stop();
     await state?.svc.stop();
-    await state?.db.drop();
+    await database?.drop();
   });
+  const db = (): TestDatabase => {
+    if (database === undefined) throw new Error('the harness is set up in beforeAll; use it inside tests');
+    return database;
+  };
   const current = () => {
-    if (state === undefined) throw new Error('the harness is set up in beforeAll; use it inside tests');
+    if (state === undefined) throw new Error(options.service === false ? 'this harness has no service (service: false); use start()' : 'the harness is set up in beforeAll; use it inside tests');
     return state;
   };
   const harness: Harness = {
     get db() {
-      return current().db;
+      return db();
     },
     get svc() {
       return current().svc;
@@ -71,7 +89,18 @@ export function useHarness(options: HarnessOptions = {}): Harness {
     get w() {
       return current().w;
     },
-    counts: () => tableCounts((text) => current().db.query(text)),
+    counts: () => tableCounts((text) => db().query(text)),
+    async start(env = {}, serviceOptions = {}) {
+      const svc = await startTestService(db().config({ ...options.env, ...env }), serviceOptions);
+      const stop = svc.stop.bind(svc);
+      started.add(svc);
+      return Object.assign(svc, {
+        stop: async () => {
+          started.delete(svc);
+          await stop();
+        },
+      });
+    },
   };
   return harness;
 }
