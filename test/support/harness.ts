@@ -73,7 +73,10 @@ export function useHarness(options: HarnessOptions = {}): Harness {
     return database;
   };
   const current = () => {
-    if (state === undefined) throw new Error(options.service === false ? 'this harness has no service (service: false); use start()' : 'the harness is set up in beforeAll; use it inside tests');
+    if (state === undefined)
+      throw new Error(
+        options.service === false ? 'this harness has no service (service: false); use start()' : 'the harness is set up in beforeAll; use it inside tests',
+      );
     return state;
   };
   const harness: Harness = {
