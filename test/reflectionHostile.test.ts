@@ -151,7 +151,7 @@ describe('server reflection under odd requests', () => {
 
 describe('a reflection stream left open', () => {
   it('is ended by shutdown, which stays graceful and does not wait for the client', async () => {
-    const other = await h.start();
+    const other = await h.start({ SHUTDOWN_TIMEOUT: '60' });
     const s = await openStream(other.service.port);
     let stopped = false;
     try {

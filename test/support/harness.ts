@@ -13,7 +13,7 @@ export interface Harness {
   readonly w: ReturnType<typeof world>;
   /** Row counts of every resource table (to assert what was not written). */
   counts(): Promise<Record<string, number>>;
-  /** Starts another service on the file's database with `env` on top; one still running at afterAll is stopped then. */
+  /** Starts another service on the file's database with `env` (not the harness's `env`); one still running at afterAll is stopped then. */
   start(env?: Readonly<Record<string, string>>, options?: TestServiceOptions): Promise<TestService>;
 }
 
@@ -94,7 +94,7 @@ export function useHarness(options: HarnessOptions = {}): Harness {
     },
     counts: () => tableCounts((text) => db().query(text)),
     async start(env = {}, serviceOptions = {}) {
-      const svc = await startTestService(db().config({ ...options.env, ...env }), serviceOptions);
+      const svc = await startTestService(db().config({ ...env }), serviceOptions);
       const stop = svc.stop.bind(svc);
       started.add(svc);
       return Object.assign(svc, {
