@@ -57,13 +57,18 @@ export async function startTestService(config: Config, options: TestServiceOptio
     ...(options.reloadConfig !== undefined && { reloadConfig: options.reloadConfig }),
   });
   const client = coachingClient(service.port);
+  let stopping: Promise<void> | undefined;
   return {
     service,
     client,
     logs,
-    async stop() {
-      client.close();
-      await service.stop();
+    // Once: a test may stop its service itself before the harness's afterAll does.
+    stop() {
+      stopping ??= (async () => {
+        client.close();
+        await service.stop();
+      })();
+      return stopping;
     },
   };
 }
