@@ -1,6 +1,9 @@
 import type { Config } from '../../src/config/config';
 import type { SecretRegistry } from '../../src/log/SecretRegistry';
 import { coachingApi } from './grpcClient';
+import { freePort } from './postgresServer';
+import { ensureBuilt, serviceProcessEnv, startNode, stopIfRunning, type NodeProcess } from './processes';
+import { waitUntilServing } from './serving';
 import { createTestDatabase, type TestDatabase } from './testDatabase';
 import { startTestService, type TestService, type TestServiceOptions } from './testService';
 import { tableCounts, world } from './world';
@@ -106,4 +109,53 @@ export function useHarness(options: HarnessOptions = {}): Harness {
     },
   };
   return harness;
+}
+
+/** A file's own database and the service as a child process (`node dist/src/main.js`, as `npm start` runs it). */
+export interface ProcessHarness {
+  readonly db: TestDatabase;
+  readonly service: NodeProcess;
+  readonly port: number;
+}
+
+export interface ProcessHarnessOptions {
+  /** Environment keys on top of `serviceProcessEnv`, read when the process starts (after `beforeStart`). */
+  readonly env?: () => Readonly<Record<string, string>>;
+  /** Runs before the process starts (start a receiver the env points at). */
+  readonly beforeStart?: (db: TestDatabase) => Promise<void> | void;
+}
+
+/** useHarness for a service process: the same beforeAll/afterAll and the same one-line binding, `beforeAll(() => ({ db, service, port } = p))`. */
+export function useServiceProcess(options: ProcessHarnessOptions = {}): ProcessHarness {
+  let state: ProcessHarness | undefined;
+  let database: TestDatabase | undefined;
+  let child: NodeProcess | undefined;
+  beforeAll(async () => {
+    ensureBuilt();
+    database = await createTestDatabase();
+    await options.beforeStart?.(database);
+    const port = await freePort();
+    child = startNode('dist/src/main.js', [], serviceProcessEnv(port, database.url, { ...options.env?.() }));
+    await waitUntilServing(child, port);
+    state = { db: database, service: child, port };
+  });
+  afterAll(async () => {
+    await stopIfRunning(child);
+    await database?.drop();
+  });
+  const current = (): ProcessHarness => {
+    if (state === undefined) throw new Error('the harness is set up in beforeAll; use it inside tests');
+    return state;
+  };
+  return {
+    get db() {
+      return current().db;
+    },
+    get service() {
+      return current().service;
+    },
+    get port() {
+      return current().port;
+    },
+  };
 }
