@@ -22,8 +22,8 @@ export interface Harness {
 
 /** How a file's harness differs from the default one. */
 export interface HarnessOptions {
-  /** Environment keys on top of the test database's configuration (e.g. shorter health intervals). */
-  readonly env?: Readonly<Record<string, string>>;
+  /** Environment keys on top of the test database's configuration (e.g. shorter health intervals); a function is read after `beforeStart`. */
+  readonly env?: Readonly<Record<string, string>> | (() => Readonly<Record<string, string>>);
   /** Log level of the captured logs (default info). */
   readonly logLevel?: string;
   readonly secrets?: SecretRegistry;
@@ -53,7 +53,7 @@ export function useHarness(options: HarnessOptions = {}): Harness {
     database = await createTestDatabase();
     await options.beforeStart?.(database);
     if (options.service !== false) {
-      const config = database.config({ ...options.env });
+      const config = database.config({ ...(typeof options.env === 'function' ? options.env() : options.env) });
       const { reloadConfig } = options;
       const svc = await startTestService(config, {
         ...(options.logLevel !== undefined && { logLevel: options.logLevel }),
