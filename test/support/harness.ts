@@ -29,6 +29,8 @@ export interface HarnessOptions {
   readonly secrets?: SecretRegistry;
   /** Configuration for reloads, from the start one. */
   readonly reloadConfig?: (start: Config) => Config;
+  /** false: an empty database instead of a clone of the migrated template (with `service: false`). */
+  readonly fromTemplate?: boolean;
   /** false: only the database; the file starts its services itself with `start` (one per test, each with its own settings). */
   readonly service?: boolean;
   /** Runs on the database before the service starts (arrange rows the start must see). */
@@ -50,7 +52,7 @@ export function useHarness(options: HarnessOptions = {}): Harness {
   let state: { svc: TestService; api: ReturnType<typeof coachingApi>; w: ReturnType<typeof world> } | undefined;
   const started = new Set<TestService>();
   beforeAll(async () => {
-    database = await createTestDatabase();
+    database = await createTestDatabase(options.fromTemplate === false ? { fromTemplate: false } : {});
     await options.beforeStart?.(database);
     if (options.service !== false) {
       const config = database.config({ ...(typeof options.env === 'function' ? options.env() : options.env) });
