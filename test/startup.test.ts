@@ -218,6 +218,29 @@ describe('the built service as a process', () => {
     }
   });
 
+  it('keeps a refusal short: a huge value is echoed cut, and the same problem is listed once', async () => {
+    const huge = `${'x'.repeat(100_000)}\u{1F600}`;
+    const headers = Array.from({ length: 3000 }, (_, i) => `k${i}=%ZZ`).join(',');
+    for (const [key, value] of [
+      ['OTEL_PROPAGATORS', huge],
+      ['DB_PORT', huge],
+      ['EVENTS_RELAY_INTERVAL', huge],
+      ['OTEL_EXPORTER_OTLP_HEADERS', headers],
+    ] as const) {
+      const result = await runNode(
+        'dist/src/main.js',
+        [],
+        childEnv({ APP_ENV: 'test', GRPC_PORT: String(await freePort()), DB_HOST: '127.0.0.1', [key]: value }),
+        20_000,
+      );
+      expect({ key, code: result.code }).toEqual({ key, code: 2 });
+      expect(result.stderr).toContain(`${key} `);
+      expect(result.stderr).toMatch(/Invalid configuration \(1 problem\)/);
+      expect(result.stderr.length).toBeLessThan(1024);
+      expect(result.stderr).not.toContain('\uFFFD');
+    }
+  });
+
   it('exits 1 with a fatal JSON log line when the database is unreachable, never printing the password', async () => {
     const dbPort = await closedPort();
     const result = await runNode(
