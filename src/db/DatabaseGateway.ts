@@ -5,6 +5,7 @@ import { DomainError, UnavailableError } from '../domain/errors';
 import type { DatabasePolicy, WorkKind } from '../resilience/createDatabasePolicy';
 import { translateDriverError } from './driverErrors';
 import { databaseFailureCode } from './failureCode';
+import { boundsStatementsPerConnection, withStatementDeadline } from './sessionStatementTimeout';
 
 /** Options of one unit of database work. */
 export interface WorkOptions {
@@ -88,6 +89,10 @@ export function createDatabaseGateway(deps: DatabaseGatewayDeps): DatabaseGatewa
       return work(tx);
     });
 
+  /** Transactions too: their first statement then finds the session timeout already fitting (no reset to the pool's default). */
+  const bounded = <T>(budgetMs: number, work: () => Promise<T>): Promise<T> =>
+    boundsStatementsPerConnection(pools.current()) ? withStatementDeadline(Date.now() + budgetMs, work) : work();
+
   const run = async <T>(kind: WorkKind, operation: string, options: WorkOptions | undefined, work: (budgetMs: number) => Promise<T>): Promise<T> => {
     const deadline = options?.deadline?.getTime() ?? Date.now() + statementTimeoutMs;
     if (tracer !== undefined) return traced(tracer, kind, operation, deadline, work);
@@ -144,10 +149,17 @@ export function createDatabaseGateway(deps: DatabaseGatewayDeps): DatabaseGatewa
   return {
     onUnavailable: unavailable.addListener,
     read: (operation, work, options) =>
-      // A short deadline needs a transaction to carry SET LOCAL statement_timeout; otherwise one round trip on the pool.
-      run('read', operation, options, (budgetMs) => (budgetMs < statementTimeoutMs ? inTransaction(budgetMs, work) : work(pools.current()))),
-    snapshot: (operation, work, options) => run('read', operation, options, (budgetMs) => inTransaction(budgetMs, work, true)),
+      run('read', operation, options, (budgetMs) => {
+        const pool = pools.current();
+        // One round trip: the connection's session statement_timeout is kept under the deadline (sessionStatementTimeout.ts).
+        if (boundsStatementsPerConnection(pool)) return withStatementDeadline(Date.now() + budgetMs, () => work(pool));
+        // Otherwise (transaction pooler) a short deadline needs a transaction to carry SET LOCAL statement_timeout.
+        return budgetMs < statementTimeoutMs ? inTransaction(budgetMs, work) : work(pool);
+      }),
+    snapshot: (operation, work, options) => run('read', operation, options, (budgetMs) => bounded(budgetMs, () => inTransaction(budgetMs, work, true))),
     write: (operation, work, options) =>
-      run(options?.idempotent === true ? 'idempotent-write' : 'write', operation, options, (budgetMs) => inTransaction(budgetMs, work)),
+      run(options?.idempotent === true ? 'idempotent-write' : 'write', operation, options, (budgetMs) =>
+        bounded(budgetMs, () => inTransaction(budgetMs, work)),
+      ),
   };
 }
