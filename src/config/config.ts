@@ -76,6 +76,12 @@ export interface DatabaseConfig {
    * nothing relies on session state. `session` (default): direct connections or a session pooler.
    */
   readonly poolMode: PoolMode;
+  /**
+   * DB_PREPARED_STATEMENTS: statements are sent as named (prepared) statements, parsed and planned once
+   * per connection. Default true in session mode, false in transaction mode (PgBouncer before 1.21 has
+   * no protocol-level prepared statements).
+   */
+  readonly preparedStatements: boolean;
   /** Direct connection (bypassing the pooler) for migrations and startup checks; undefined: the pool's own endpoint. */
   readonly direct: DirectConnectionConfig | undefined;
 }
@@ -386,15 +392,16 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   return deepFreeze(config);
 }
 
-type PoolerSettings = Pick<DatabaseConfig, 'poolMode' | 'direct'>;
+type PoolerSettings = Pick<DatabaseConfig, 'poolMode' | 'preparedStatements' | 'direct'>;
 
 /**
- * DB_POOL_MODE and DB_MIGRATION_URL: running behind a transaction pooler
+ * DB_POOL_MODE, DB_PREPARED_STATEMENTS and DB_MIGRATION_URL: running behind a transaction pooler
  * (PgBouncer). The direct connection takes every part DB_MIGRATION_URL leaves
  * out from the pool's settings.
  */
 function poolerSettings(r: ReturnType<typeof createReader>, pool: Omit<DatabaseConfig, keyof PoolerSettings>): PoolerSettings {
   const poolMode = r.oneOf('DB_POOL_MODE', POOL_MODES, 'session');
+  const preparedStatements = r.bool('DB_PREPARED_STATEMENTS', poolMode === 'session');
   const url = r.databaseUrl('DB_MIGRATION_URL');
   const direct: DirectConnectionConfig | undefined =
     url === undefined
@@ -413,7 +420,7 @@ function poolerSettings(r: ReturnType<typeof createReader>, pool: Omit<DatabaseC
       'is required when DB_POOL_MODE=transaction and DB_MIGRATE_ON_START=true: migrations hold a session-level advisory lock, which needs a direct connection',
     );
   }
-  return { poolMode, direct };
+  return { poolMode, preparedStatements, direct };
 }
 
 /** Reads the current database password (re-reading a mounted secret file each time). */

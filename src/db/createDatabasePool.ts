@@ -3,6 +3,7 @@ import { createPool, type DatabasePool, type DriverFactory, type Interceptor } f
 import { readPassword, type DatabaseConfig } from '../config/config';
 import { passwordlessDsn, tlsOptions } from './connectionSettings';
 import { createResultParserInterceptor } from './resultParserInterceptor';
+import { preparedStatementDriver } from './preparedStatements';
 import { markBoundedPool, sessionTimeoutDriver } from './sessionStatementTimeout';
 import { typeParsers } from './timestamptzParser';
 
@@ -25,7 +26,9 @@ export async function createDatabasePool(
   const serverTimeoutMs = db.poolMode === 'session' ? db.statementTimeoutMs : 'DISABLE_TIMEOUT';
   // Session mode: each connection keeps a session statement_timeout under the caller's deadline
   // (sessionStatementTimeout.ts). Behind a transaction pooler that would leak to other clients.
-  const baseDriver = extra.driverFactory ?? createPgDriverFactory();
+  // Named statements (DB_PREPARED_STATEMENTS): planned once per connection (preparedStatements.ts).
+  const pgDriver = extra.driverFactory ?? createPgDriverFactory();
+  const baseDriver = db.preparedStatements ? preparedStatementDriver(pgDriver) : pgDriver;
   const driverFactory = db.poolMode === 'session' ? sessionTimeoutDriver(baseDriver, db.statementTimeoutMs) : baseDriver;
   const pool = await createPool(passwordlessDsn(db), {
     maxPoolSize: db.maxConnections,

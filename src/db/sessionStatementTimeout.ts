@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DatabasePool, DriverClient, DriverFactory } from 'slonik';
+import { createTransactionTracker } from './transactionControl';
 
 /**
  * A per-connection session `statement_timeout` that keeps PostgreSQL from
@@ -49,18 +50,16 @@ export function timeoutBucketMs(remainingMs: number, ceilingMs: number): number 
 
 /** Below every target: a connection whose SET failed is set again before its next statement. */
 const UNKNOWN = -1;
-const TRANSACTION_START = /^\s*(start\s+transaction|begin)\b/i;
-const TRANSACTION_END = /^\s*(commit|rollback|end|abort)\b(?!\s+to\b)/i;
 
 /** Wraps one physical connection; `defaultMs` is the timeout it started with (the startup parameter). */
 export function sessionTimeoutClient(client: DriverClient, defaultMs: number): DriverClient {
   let current = defaultMs;
-  let inTransaction = false;
+  const transaction = createTransactionTracker();
   const query: DriverClient['query'] = async (text, values, options) => {
-    if (inTransaction) {
-      if (TRANSACTION_END.test(text)) inTransaction = false;
-      return client.query(text, values, options);
-    }
+    // COMMIT and ROLLBACK themselves still run inside the transaction.
+    const inTransaction = transaction.open();
+    transaction.sent(text);
+    if (inTransaction) return client.query(text, values, options);
     const deadline = deadlines.getStore();
     const remaining = deadline === undefined ? defaultMs : deadline - Date.now();
     const target = timeoutBucketMs(remaining, defaultMs);
@@ -71,7 +70,7 @@ export function sessionTimeoutClient(client: DriverClient, defaultMs: number): D
       current = target;
     }
     const result = await client.query(text, values, options);
-    if (TRANSACTION_START.test(text)) inTransaction = true;
+    transaction.succeeded(text);
     return result;
   };
   return { ...client, query };
