@@ -19,6 +19,7 @@ const LAYERS = {
   alerting: 4,
   grpc: 5,
   seed: 5,
+  events: 5,
   metrics: 6,
   tracing: 6,
   admin: 7,

@@ -6,6 +6,7 @@ import { createCoachingApi } from './app/coachingApi';
 import { connectAtStart } from './app/connectAtStart';
 import { createDatabase } from './app/database';
 import { subscribeDatabaseEvents } from './app/databaseEvents';
+import { createEvents } from './app/events';
 import { createHealth } from './app/health';
 import { startListeners } from './app/listeners';
 import { createPublicServer } from './app/publicServer';
@@ -51,10 +52,31 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     const database = createDatabase(config, logger, metrics, scope, endpoints, tracing.database);
     const reloads = createReload(config, deps, database, metrics);
     const connected = await connectAtStart(config, database, reloads, logger);
-    const api = createCoachingApi(config, endpoints.gateway(database.gateway, database), logger, metrics, requestContext, tracing.rpc, endpoints.callScope);
+    const events = createEvents(config, { db: database.gateway, logger, metrics, requestContext }, scope);
+    const api = createCoachingApi(
+      config,
+      endpoints.gateway(database.gateway, database),
+      events.changes,
+      logger,
+      metrics,
+      requestContext,
+      tracing.rpc,
+      endpoints.callScope,
+    );
     const pager = startPager(config, endpoints, reloads, logger);
     scope.defer(() => pager?.stop());
-    const health = createHealth(config, { database, reloads, metrics, logger, secrets, requestContext, tracing, endpoints, pager });
+    const health = createHealth(config, {
+      database,
+      reloads,
+      metrics,
+      logger,
+      secrets,
+      requestContext,
+      tracing,
+      endpoints,
+      pager,
+      extraChecks: events.jobs.healthChecks,
+    });
     const server = createPublicServer(config, { services: [api, health.service], tls, metrics, logger, connected });
     const background = new AbortController();
     const prober = createBreakerProber(config, database.policy, database.gateway, background.signal);
@@ -62,12 +84,17 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
     const readiness = endpoints.readiness(server.readiness, connected);
     endpoints.onChange(() => health.monitor.publish());
     subscribeDatabaseEvents(database, { metrics, logger, readiness, health: health.monitor, prober });
-    const listeners = await startListeners(config, { grpc: server.grpc, policy: database.policy, metrics, logger, secrets, requestContext, tracing, endpoints }, scope);
+    const listeners = await startListeners(
+      config,
+      { grpc: server.grpc, policy: database.policy, deadLetters: events.jobs.deadLetters, metrics, logger, secrets, requestContext, tracing, endpoints },
+      scope,
+    );
     reloads.onReload(() => {
       tls.reload();
       listeners.admin?.reload();
     });
     await health.monitor.start(readiness);
+    events.jobs.start();
     if (!connected) reconnectInBackground(config, { database, reloads, readiness, logger, signal: background.signal, onFatal: deps.onFatal });
     const unwatch = watchPasswordFile(config, reloads, logger);
     logServing(config, listeners, tls, connected, logger);
@@ -83,9 +110,24 @@ export async function startService(config: Config, deps: ServiceDeps): Promise<R
       metricsPort: listeners.metricsServer?.port,
       admin: listeners.admin,
       adminPort: listeners.admin?.port,
+      events: events.jobs,
+      changes: events.changes,
       configInForce: () => reloads.current(),
       reload: () => reloads.reload(),
-      stop: createShutdown(config, { server, listeners, tls, health, reloads, database, tracing, background, unwatch, logger, after: [pager, endpoints] }),
+      stop: createShutdown(config, {
+        server,
+        listeners,
+        tls,
+        health,
+        events: events.jobs,
+        reloads,
+        database,
+        tracing,
+        background,
+        unwatch,
+        logger,
+        after: [pager, endpoints],
+      }),
     };
   } catch (error) {
     await scope.unwind();

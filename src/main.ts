@@ -78,7 +78,7 @@ async function main(): Promise<void> {
       },
     });
     running = service;
-    if (config.db.embedded) await seedDevelopmentData(service.db, logger);
+    if (config.db.embedded) await seedDevelopmentData(service.db, logger, service.changes);
 
     let stopping = false;
     const stop = (signal: string): void => {

@@ -83,6 +83,7 @@ describe('defaults', () => {
         healthWatchMaxStreamsPerConnection: 10,
         healthWatchMaxStreamsPerPeer: 100,
         maxConnections: 2000,
+        maxConnectionsPerPeer: 200,
         handshakeTimeoutMs: 10_000,
         maxConnectionBufferedBytes: 64 * 1024 * 1024,
         requestMessageTimeoutMs: 30_000,

@@ -37,10 +37,14 @@ async function withService(overrides: Record<string, string>, body: (svc: TestSe
   }
 }
 
-async function tcp(port: number): Promise<Socket & { closedAt?: number }> {
-  const socket: Socket & { closedAt?: number } = connect(port, '127.0.0.1');
+type TcpSocket = Socket & { closedAt?: number; received: Buffer[] };
+
+async function tcp(port: number, localAddress?: string): Promise<TcpSocket> {
+  const socket = connect({ port, host: '127.0.0.1', ...(localAddress !== undefined && { localAddress }) }) as TcpSocket;
+  socket.received = [];
   socket.on('error', () => undefined);
-  socket.resume(); // read (and drop) what the server sends, so its FIN is seen
+  // Read what the server sends (so its FIN is seen), and keep it.
+  socket.on('data', (chunk: Buffer) => socket.received.push(chunk));
   socket.on('close', () => {
     socket.closedAt = Date.now();
   });
@@ -96,6 +100,27 @@ describe('connections', () => {
         await waitFor('a new connection to be served', async () => (await liveness(svc.service.port)) === 'SERVING', { timeoutMs: 10_000 });
       } finally {
         for (const s of held) s.destroy();
+      }
+    });
+  });
+});
+
+describe('connections from one client address', () => {
+  it('are capped at GRPC_MAX_CONNECTIONS_PER_PEER, so one client cannot take the whole listener', async () => {
+    await withService({ GRPC_MAX_CONNECTIONS_PER_PEER: '3', GRPC_HANDSHAKE_TIMEOUT_MS: '60000' }, async (svc) => {
+      const held = [await tcp(svc.service.port), await tcp(svc.service.port), await tcp(svc.service.port)];
+      const other = await tcp(svc.service.port, '127.0.0.2');
+      try {
+        const extra = await tcp(svc.service.port);
+        await waitFor('the fourth connection from 127.0.0.1 to be closed', () => extra.closedAt !== undefined, { timeoutMs: 10_000 });
+        expect(await policyCount(svc, 'peer_connections')).toBe(1);
+        // Another address is served: it gets the server's HTTP/2 SETTINGS after its preface.
+        other.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]));
+        const settings = await waitFor('the server SETTINGS on the other address', () => other.received[0]);
+        expect(settings.readUInt8(3)).toBe(FRAME.SETTINGS);
+        expect(held.every((s) => s.closedAt === undefined) && other.closedAt === undefined).toBe(true);
+      } finally {
+        for (const s of [...held, other]) s.destroy();
       }
     });
   });

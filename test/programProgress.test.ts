@@ -1,3 +1,4 @@
+import { outboxChangeLog } from '../src/app/events';
 import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import pino from 'pino';
@@ -103,7 +104,11 @@ describe('one consistent snapshot', () => {
     const { participant, program, book } = await h.w.enrolled(3);
     const first = await book(at(100));
     const second = await book(at(101));
-    const service = createEnrollmentService({ db: interleaving(mode, () => complete(first)), pageTokens: new PageTokenCodec('test-secret-0123456789') });
+    const service = createEnrollmentService({
+      db: interleaving(mode, () => complete(first)),
+      pageTokens: new PageTokenCodec('test-secret-0123456789'),
+      changes: outboxChangeLog(),
+    });
     const progress = await service.progress(participant.id, program.id);
     // The completion did commit in between.
     expect((await progressOf(participant.id, program.id)).completedSessions).toBe(1);

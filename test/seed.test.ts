@@ -1,3 +1,4 @@
+import { outboxChangeLog } from '../src/app/events';
 import pino from 'pino';
 import type { DatabasePool } from 'slonik';
 import { createDatabasePool } from '../src/db/createDatabasePool';
@@ -26,7 +27,7 @@ async function snapshot() {
 
 describe('npm run db:seed (seedDevelopmentData)', () => {
   it('builds a small world with every status and real progress', async () => {
-    await seedDevelopmentData(gatewayOnPool(pool, db.config(), logger), logger);
+    await seedDevelopmentData(gatewayOnPool(pool, db.config(), logger), logger, outboxChangeLog());
     const statuses = async (table: string) => (await db.query<{ status: string }>(`select distinct status from ${table} order by 1`)).map((r) => r.status);
     expect(await statuses('programs')).toEqual(['ACTIVE', 'ARCHIVED', 'DRAFT']);
     expect(await statuses('enrollments')).toEqual(['ACTIVE', 'COMPLETED', 'WITHDRAWN']);
@@ -51,7 +52,7 @@ describe('npm run db:seed (seedDevelopmentData)', () => {
 
   it('is idempotent: a second run leaves every row as it was', async () => {
     const before = await snapshot();
-    await seedDevelopmentData(gatewayOnPool(pool, db.config(), logger), logger);
+    await seedDevelopmentData(gatewayOnPool(pool, db.config(), logger), logger, outboxChangeLog());
     expect(await snapshot()).toEqual(before);
   });
 
@@ -60,7 +61,7 @@ describe('npm run db:seed (seedDevelopmentData)', () => {
     const otherPool = await createDatabasePool(other.config().db);
     try {
       await other.query(`insert into profiles (role, email, display_name, timezone) values ('COACH', 'ADA.coach@example.com', 'Ada (old)', 'UTC')`);
-      await seedDevelopmentData(gatewayOnPool(otherPool, other.config(), logger), logger);
+      await seedDevelopmentData(gatewayOnPool(otherPool, other.config(), logger), logger, outboxChangeLog());
       expect(await other.query(`select display_name from profiles where lower(email) = 'ada.coach@example.com'`)).toEqual([{ display_name: 'Ada (old)' }]);
       expect(await other.query(`select count(*)::int as n from programs`)).toEqual([{ n: 4 }]);
     } finally {

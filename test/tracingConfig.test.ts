@@ -120,4 +120,13 @@ describe('changedKeys', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('names a changed list of several hosts as db.endpoints (one host only as db.host)', () => {
+    const before = load({ DB_HOST: 'db-a,db-b' });
+    const after = load({ DB_HOST: 'db-a,db-c' });
+    const keys = changedKeys(before, after);
+    expect(keys.some((key) => key.startsWith('db.endpoints'))).toBe(true);
+    expect(keys).not.toContain('db.host');
+    expect(JSON.stringify(keys)).not.toMatch(/db-c/);
+  });
 });

@@ -3,13 +3,17 @@ import { DomainError, NotFoundError, UnauthenticatedError, type FieldViolation }
 import { instantToWire } from '../domain/instants';
 import { AdminServiceService, CircuitState, type AdminServiceServer, type CircuitBreaker } from '../generated/coaching/admin/v1/admin_service';
 import type { ServiceRegistration } from '../grpc/ServiceRegistration';
+import { methodName } from '../grpc/wrapService';
 import type { CallContext, UnaryWrapper } from '../grpc/wrapUnary';
+import type { AdminHandler, Done } from './AdminHandler';
 import { assertValid, dependencyOf, endpointOf, expiryOf, reasonOf } from './adminRequests';
 import type { AdminToken } from './AdminToken';
 import type { AuditEntry, AuditLog } from './auditLog';
 import { callerOf, type Caller } from './caller';
 import { isUndecodable } from '../grpc/requestDecoding';
 import type { BreakerChange, BreakerView, CircuitBreakerOperator } from './CircuitBreakerOperator';
+import type { DeadLetters } from '../events/createDeadLetters';
+import { deadLetterHandlers } from './deadLetterHandlers';
 
 export const ADMIN_SERVICE_NAME = 'coaching.admin.v1.AdminService';
 
@@ -31,12 +35,6 @@ function breakerToProto(view: BreakerView): CircuitBreaker {
   };
 }
 
-/** What an audited action reports besides its response. */
-interface Done<Res> {
-  readonly response: Res;
-  readonly audit: Omit<AuditEntry, 'caller' | 'outcome' | 'action'>;
-}
-
 /** The response and audit of an action that changed a breaker. */
 function changed(
   dependency: string,
@@ -49,8 +47,6 @@ function changed(
   };
 }
 
-type AdminHandler<Req, Res> = (request: Req, context: CallContext) => Done<Res>;
-
 /** The database endpoints an operator may act on (several DB_HOST entries); src/app/startDatabaseEndpoints.ts. */
 export interface DatabaseEndpointOperator {
   views(): readonly { readonly key: string; readonly role: string }[];
@@ -62,6 +58,8 @@ export interface DatabaseEndpointOperator {
 export interface AdminServiceDeps {
   readonly operator: CircuitBreakerOperator;
   readonly endpoints?: DatabaseEndpointOperator;
+  /** The event stream's dead letters; undefined without REDIS_URL. */
+  readonly deadLetters: DeadLetters | undefined;
   readonly token: AdminToken;
   readonly audit: AuditLog;
   /** The unary wrapper (correlation id, call log, metrics, error mapping). */
@@ -81,7 +79,14 @@ export function createAdminService(deps: AdminServiceDeps): ServiceRegistration 
   });
 
   /** Authorises, runs and audits one call; the caller is read from the call itself (peer, certificate, token). */
-  const guarded = <Req, Res>(method: string, action: string, target: (request: Req) => string, handler: AdminHandler<Req, Res>): handleUnaryCall<Req, Res> => {
+  const guarded = <Req, Res>(
+    method: string,
+    action: string,
+    target: (request: Req) => string,
+    handler: AdminHandler<Req, Res>,
+    // Which request targets may be logged: by default, the names of known breakers.
+    loggable: (name: string) => string | undefined = (name) => (operator.has(name) ? name : undefined),
+  ): handleUnaryCall<Req, Res> => {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
       const { caller, token: presented } = callerOf(call);
       if (isUndecodable(call.request)) {
@@ -100,10 +105,7 @@ export function createAdminService(deps: AdminServiceDeps): ServiceRegistration 
         deps.wrap(method, () => Promise.reject(new Error('unreachable: the wrapper refuses undecodable requests first')))(call, callback);
         return;
       }
-      const known = (request: Req): string | undefined => {
-        const name = target(request);
-        return operator.has(name) ? name : undefined;
-      };
+      const known = (request: Req): string | undefined => loggable(target(request));
       const run = async (request: Req, context: CallContext): Promise<Res> => {
         if (!token.accepts(presented)) {
           audit({ action, target: known(request), outcome: 'denied', caller, details: { errorReason: 'UNAUTHENTICATED', refusal: tokenRefusal(caller) } });
@@ -112,9 +114,9 @@ export function createAdminService(deps: AdminServiceDeps): ServiceRegistration 
           );
         }
         try {
-          const done = handler(request, context);
+          const done = await handler(request, context);
           audit({ action, outcome: 'ok', caller, ...done.audit });
-          return Promise.resolve(done.response);
+          return done.response;
         } catch (error) {
           audit({
             action,
@@ -132,7 +134,7 @@ export function createAdminService(deps: AdminServiceDeps): ServiceRegistration 
 
   const implementation: AdminServiceServer = {
     listCircuitBreakers: guarded(
-      'ListCircuitBreakers',
+      methodName(AdminServiceService.listCircuitBreakers),
       'list',
       () => '',
       () => ({
@@ -141,7 +143,7 @@ export function createAdminService(deps: AdminServiceDeps): ServiceRegistration 
       }),
     ),
     resetCircuitBreaker: guarded(
-      'ResetCircuitBreaker',
+      methodName(AdminServiceService.resetCircuitBreaker),
       'reset',
       (r) => r.dependency,
       (request) => {
@@ -153,7 +155,7 @@ export function createAdminService(deps: AdminServiceDeps): ServiceRegistration 
       },
     ),
     isolateCircuitBreaker: guarded(
-      'IsolateCircuitBreaker',
+      methodName(AdminServiceService.isolateCircuitBreaker),
       'isolate',
       (r) => r.dependency,
       (request) => {
@@ -189,6 +191,7 @@ export function createAdminService(deps: AdminServiceDeps): ServiceRegistration 
         };
       },
     ),
+    ...deadLetterHandlers(deps.deadLetters, guarded),
   };
   return { name: ADMIN_SERVICE_NAME, definition: AdminServiceService, implementation };
 }

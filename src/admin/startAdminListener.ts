@@ -7,6 +7,7 @@ import type { RequestContext } from '../log/RequestContext';
 import type { ServiceMetrics } from '../metrics/createServiceMetrics';
 import { ADMIN_SERVICE_NAME, createAdminService, expiredIsolationEntry, type DatabaseEndpointOperator } from './createAdminService';
 import { AdminToken, type SecretSink } from './AdminToken';
+import type { DeadLetters } from '../events/createDeadLetters';
 import { createAuditLog } from './auditLog';
 import { CircuitBreakerOperator, type OperableBreaker } from './CircuitBreakerOperator';
 
@@ -17,6 +18,8 @@ export interface AdminListenerDeps {
   readonly descriptorSetPath: string;
   /** Circuit breakers operators may reset or isolate, by dependency name. */
   readonly breakers: ReadonlyMap<string, OperableBreaker>;
+  /** The event stream's dead letters; undefined without REDIS_URL. */
+  readonly deadLetters?: DeadLetters;
   /** The database endpoints (several DB_HOST entries): listing and the fencing override. */
   readonly endpoints?: DatabaseEndpointOperator;
   readonly logger: Logger;
@@ -61,7 +64,9 @@ export async function startAdminListener(deps: AdminListenerDeps): Promise<Admin
     tracer: deps.tracer,
   });
   const grpc = createGrpcServer({
-    services: [createAdminService({ operator, token, audit, wrap, ...(deps.endpoints !== undefined && { endpoints: deps.endpoints }) })],
+    services: [
+      createAdminService({ operator, deadLetters: deps.deadLetters, token, audit, wrap, ...(deps.endpoints !== undefined && { endpoints: deps.endpoints }) }),
+    ],
     descriptorSetPath: deps.descriptorSetPath,
     limits: deps.limits,
     credentials: tls.credentials,

@@ -6,6 +6,8 @@ import type { GrpcServer } from '../grpc/createGrpcServer';
 import type { ReadinessGate } from '../grpc/ReadinessGate';
 import type { HealthMonitor } from '../health/createHealthMonitor';
 import type { DatabasePolicy } from '../resilience/createDatabasePolicy';
+import type { EventJobs } from '../events/startEventJobs';
+import type { ChangeLog } from '../services/changeLog';
 import type { DatabaseEndpoints } from './startDatabaseEndpoints';
 
 /** A running service: its bound port, its parts for tests and operators, and how to stop it. */
@@ -24,6 +26,10 @@ export interface RunningService {
   /** The admin listener (coaching.admin.v1.AdminService); undefined when ADMIN_GRPC_ENABLED=false. */
   readonly admin: AdminListener | undefined;
   readonly adminPort: number | undefined;
+  /** Domain events: relay, dead letters, retention (src/events). */
+  readonly events: EventJobs;
+  /** Where writes append their events (the seed uses it too). */
+  readonly changes: ChangeLog;
   /** The configuration in force (the start one, with the database settings of the latest applied reload). */
   configInForce(): Config;
   /**

@@ -17,7 +17,9 @@ export function changedKeys(before: Config, after: Config): string[] {
     if (JSON.stringify(a) !== JSON.stringify(b)) changed.push(path);
   };
   walk(before, after, '');
-  return changed.sort();
+  // With one host, `db.endpoints` only mirrors db.host and db.port; a list of several is its own setting.
+  const single = before.db.endpoints.length <= 1 && after.db.endpoints.length <= 1;
+  return changed.filter((key) => !(single && key.startsWith('db.endpoints'))).sort();
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object';

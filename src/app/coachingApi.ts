@@ -1,6 +1,9 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config';
 import type { DatabaseGateway } from '../db/DatabaseGateway';
+import type { ChangeLog } from '../services/changeLog';
+import { createEventService } from '../services/eventService';
+import { createEventHandlers } from '../grpc/handlers/eventHandlers';
 import { PageTokenCodec } from '../domain/PageTokenCodec';
 import { CoachingServiceService } from '../generated/coaching/v1/coaching_service';
 import type { ServiceRegistration } from '../grpc/ServiceRegistration';
@@ -24,6 +27,7 @@ export const COACHING_SERVICE_NAME = 'coaching.v1.CoachingService';
 export function createCoachingApi(
   config: Config,
   db: DatabaseGateway,
+  changes: ChangeLog,
   logger: Logger,
   metrics: Metrics,
   requestContext: RequestContext | undefined,
@@ -31,12 +35,13 @@ export function createCoachingApi(
   /** Per-call scope (several DB_HOST endpoints: x-require-primary in, x-data-source out). */
   scope?: CallScope,
 ): ServiceRegistration {
-  const serviceDeps = { db, pageTokens: new PageTokenCodec(config.pageTokenSecret) };
+  const serviceDeps = { db, pageTokens: new PageTokenCodec(config.pageTokenSecret), changes };
   const handlers = {
     ...createProfileHandlers(createProfileService(serviceDeps)),
     ...createProgramHandlers(createProgramService(serviceDeps)),
     ...createEnrollmentHandlers(createEnrollmentService(serviceDeps)),
     ...createSessionHandlers(createSessionService(serviceDeps)),
+    ...createEventHandlers(createEventService(serviceDeps)),
   };
   const wrap = createUnaryWrapper({
     logger: logger.child({ module: 'rpc' }),

@@ -54,8 +54,10 @@ export function createConfigReload(deps: ConfigReloadDeps): ConfigReload {
     const nextPassword = passwordFingerprint(next);
     const keys = changedKeys(inForce, next);
     if (nextPassword !== passwordInForce && !keys.some((key) => key.startsWith('db.password'))) keys.push('db.password');
-    const databaseKeys = keys.filter((key) => key.startsWith('db.'));
-    const restartKeys = keys.filter((key) => !key.startsWith('db.'));
+    // The endpoint list of several hosts is read at start (src/db/endpoints): a change to it needs a restart.
+    const appliedHere = (key: string): boolean => key.startsWith('db.') && !key.startsWith('db.endpoints');
+    const databaseKeys = keys.filter(appliedHere);
+    const restartKeys = keys.filter((key) => !appliedHere(key));
     const changed = [...new Set(restartKeys.map((key) => key.split('.')[0]!))];
     if (changed.length > 0) {
       deps.logger.warn({ changed }, 'reload applies the database settings only; these changed settings take effect at the next restart');

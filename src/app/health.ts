@@ -53,6 +53,8 @@ export function createHealth(
     /** Whether this instance pages (the pager lease); undefined: always. */
     pager: PagerLease | undefined;
     tracing: ServiceTracing;
+    /** Checks other lifecycle modules contribute (events: `redis`, non-critical). */
+    extraChecks?: readonly DependencyCheck[];
   },
 ): Health {
   const { database, metrics, logger } = parts;
@@ -92,6 +94,8 @@ export function createHealth(
       ...config.health.dependencies.map((dep) => createCheck(dep, probes?.inject)),
       // The OTLP collector (non-critical), when tracing is on.
       ...(parts.tracing.collectorCheck === undefined ? [] : [parts.tracing.collectorCheck]),
+      // Checks of other lifecycle modules (events: `redis`, non-critical).
+      ...(parts.extraChecks ?? []),
     ].map((check) => traced(check, probes)),
     ...(parts.endpoints.standIns !== undefined && { standIns: parts.endpoints.standIns }),
     environment: config.appEnv,

@@ -10,6 +10,7 @@ import type { SecretRegistry } from '../log/SecretRegistry';
 import { startMetricsServer, type MetricsServer } from '../metrics/startMetricsServer';
 import { DESCRIPTOR_SET } from '../paths';
 import type { DatabasePolicy } from '../resilience/createDatabasePolicy';
+import type { DeadLetters } from '../events/createDeadLetters';
 import type { Metrics, StartupScope } from './ServiceDeps';
 import type { ServiceTracing } from './tracing';
 import type { DatabaseEndpoints } from './startDatabaseEndpoints';
@@ -26,6 +27,7 @@ export async function startListeners(
   parts: {
     grpc: GrpcServer;
     policy: DatabasePolicy;
+    deadLetters: DeadLetters | undefined;
     metrics: Metrics;
     logger: Logger;
     secrets: SecretRegistry;
@@ -46,6 +48,7 @@ export async function startListeners(
     limits: config.grpc.limits,
     descriptorSetPath: DESCRIPTOR_SET,
     breakers: new Map([[DATABASE_DEPENDENCY_NAME, parts.policy]]),
+    ...(parts.deadLetters !== undefined && { deadLetters: parts.deadLetters }),
     ...(parts.endpoints.multiHost && { endpoints: parts.endpoints }),
     logger,
     metrics,

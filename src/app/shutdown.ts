@@ -6,6 +6,7 @@ import type { ListenerCredentials } from '../grpc/tls/serverCredentials';
 import type { ConfigReload } from './createConfigReload';
 import type { Database } from './database';
 import type { Health } from './health';
+import type { EventJobs } from '../events/startEventJobs';
 import type { Listeners } from './listeners';
 import type { PublicServer } from './publicServer';
 import type { ServiceTracing } from './tracing';
@@ -15,6 +16,7 @@ export interface ShutdownParts {
   readonly listeners: Listeners;
   readonly tls: ListenerCredentials;
   readonly health: Health;
+  readonly events: EventJobs;
   readonly reloads: ConfigReload;
   readonly database: Database;
   readonly tracing: ServiceTracing;
@@ -31,7 +33,8 @@ export interface ShutdownParts {
  * The graceful stop, in order: readiness NOT_SERVING, the drain delay (load
  * balancers notice), background work ends, listeners stop accepting and let
  * in-flight calls finish (bounded), probes and /metrics stop, a reload under
- * way settles, the pool closes, queued spans are flushed last.
+ * way settles, the event jobs (relay, sweeper, retention) stop, the pool
+ * closes, queued spans are flushed last.
  */
 export function createShutdown(config: Config, parts: ShutdownParts): () => Promise<void> {
   const { server, listeners, logger } = parts;
@@ -45,6 +48,7 @@ export function createShutdown(config: Config, parts: ShutdownParts): () => Prom
     const [how] = await Promise.all([server.grpc.shutdown(config.shutdownTimeoutMs), listeners.admin?.stop(config.shutdownTimeoutMs)]);
     parts.tls.close();
     parts.health.stop();
+    await parts.events.stop();
     await listeners.metricsServer?.close();
     await parts.reloads.settled();
     await parts.database.pools.close();

@@ -1,6 +1,7 @@
 /** `npm run db:seed`: idempotent development data. */
 import { createDatabasePool } from '../db/createDatabasePool';
 import { gatewayOnPool } from '../db/gatewayOnPool';
+import { outboxChangeLog } from '../app/events';
 import { seedDevelopmentData } from '../seed/seedDevelopmentData';
 import { runCli } from './runCli';
 
@@ -10,7 +11,7 @@ void runCli(async (config, logger) => {
   }
   const pool = await createDatabasePool(config.db);
   try {
-    await seedDevelopmentData(gatewayOnPool(pool, config, logger), logger);
+    await seedDevelopmentData(gatewayOnPool(pool, config, logger), logger, outboxChangeLog());
   } finally {
     await pool.end();
   }

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { parse as parseDotenv } from 'dotenv';
 import { BREAKER_PROFILES } from './breakerProfiles';
 import { ConfigError } from './ConfigError';
+import { readEventsConfig, type EventsConfig } from './eventsConfig';
 import { readAdminConfig, readGrpcConfig, type AdminConfig, type GrpcConfig } from './grpcConfig';
 import { parseHealthDependencies, type HealthDependencyConfig } from './healthDependencies';
 import { readDatabaseEndpoints, type DatabaseEndpoint } from './databaseEndpoints';
@@ -15,6 +16,7 @@ import { createReader } from './reader';
 import { readTracingConfig, type TracingConfig } from './tracingConfig';
 
 export type { HealthDependencyConfig } from './healthDependencies';
+export type { EventsConfig, RedisConfig } from './eventsConfig';
 export type { DatabaseEndpoint } from './databaseEndpoints';
 export type { TracingConfig } from './tracingConfig';
 export type { AdminConfig, ClientAuth, GrpcConfig, GrpcLimitsConfig, TlsServerConfig } from './grpcConfig';
@@ -176,6 +178,8 @@ export interface Config {
   /** How long readiness reports NOT_SERVING before the server stops accepting (load balancers catch up). */
   readonly shutdownDrainDelayMs: number;
   readonly resilience: ResilienceConfig;
+  /** Domain events: Redis Streams delivery (optional) and the retention jobs. */
+  readonly events: EventsConfig;
   /** Secret used to sign page tokens so that tampering is detected. */
   readonly pageTokenSecret: string;
 }
@@ -379,6 +383,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       minBudgetMs: r.int('DB_MIN_BUDGET_MS', 20, 0, 60_000),
       watchPasswordFile: r.bool('DB_PASSWORD_FILE_WATCH', true),
     },
+    events: readEventsConfig(r),
     pageTokenSecret,
   };
   if (metrics.enabled && metrics.port !== 0 && metrics.port === config.grpc.port) {
@@ -443,6 +448,11 @@ export function readPassword(source: PasswordSource): string | undefined {
  */
 export function secretValues(config: Config): string[] {
   const values = [readPassword(config.db.password), config.pageTokenSecret, config.alerting.webhookUrl];
+  const redis = config.events.redis;
+  if (redis !== undefined) {
+    if (URL.canParse(redis.url)) values.push(decodeURIComponent(new URL(redis.url).password));
+    if (redis.passwordFile !== undefined) values.push(readFileSync(redis.passwordFile, 'utf8').trim());
+  }
   if (config.db.direct !== undefined) values.push(readPassword(config.db.direct.password));
   // OTLP headers usually carry the collector's API key.
   values.push(...Object.values(config.tracing.export?.headers ?? {}));

@@ -53,6 +53,8 @@ export interface GrpcLimitsConfig {
   readonly healthWatchMaxStreamsPerPeer: number;
   /** Connections open at once on the listener (0: no bound). */
   readonly maxConnections: number;
+  /** Connections open at once from one client IP address (0: no bound). */
+  readonly maxConnectionsPerPeer: number;
   /** From TCP accept to the client's HTTP/2 preface (TLS handshake included). */
   readonly handshakeTimeoutMs: number;
   /** Response bytes one connection may have queued unsent before it is closed. */
@@ -138,6 +140,7 @@ function readLimits(r: Reader): GrpcLimitsConfig {
     healthWatchMaxStreamsPerConnection: r.int('GRPC_HEALTH_WATCH_MAX_STREAMS_PER_CONNECTION', 10, 1, 10_000),
     healthWatchMaxStreamsPerPeer: r.int('GRPC_HEALTH_WATCH_MAX_STREAMS_PER_PEER', 100, 1, 100_000),
     maxConnections: r.int('GRPC_MAX_CONNECTIONS', 2000, 0, 1_000_000),
+    maxConnectionsPerPeer: r.int('GRPC_MAX_CONNECTIONS_PER_PEER', 200, 0, 1_000_000),
     handshakeTimeoutMs: r.int('GRPC_HANDSHAKE_TIMEOUT_MS', 10_000, 100, 600_000),
     maxConnectionBufferedBytes: r.int('GRPC_MAX_CONNECTION_BUFFERED_BYTES', 64 * mib, 64 * 1024, 1024 * mib),
     requestMessageTimeoutMs: r.int('GRPC_REQUEST_MESSAGE_TIMEOUT_MS', 30_000, 100, 600_000),

@@ -5,7 +5,7 @@
  */
 type Env = Readonly<Record<string, string | undefined>>;
 
-const SECRET_KEYS = /PASSWORD|SECRET|TOKEN|DATABASE_URL/;
+const SECRET_KEYS = /PASSWORD|SECRET|TOKEN|DATABASE_URL|REDIS_URL/;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/;
 
 /** The parts of a DATABASE_URL the rest of the configuration understands. */

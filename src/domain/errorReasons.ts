@@ -7,7 +7,11 @@
  */
 export const ERROR_REASONS = {
   // Any RPC of coaching.v1.CoachingService (the service comment lists them).
-  INVALID_ARGUMENT: { coaching: '*', health: ['ListHealthEvents'], admin: ['ResetCircuitBreaker', 'IsolateCircuitBreaker', 'ChooseDatabasePrimary'] },
+  INVALID_ARGUMENT: {
+    coaching: '*',
+    health: ['ListHealthEvents'],
+    admin: ['ResetCircuitBreaker', 'IsolateCircuitBreaker', 'ChooseDatabasePrimary', 'ListDeadLetters', 'ReplayDeadLetter', 'DiscardDeadLetter'],
+  },
   NOT_FOUND: { coaching: '*' },
   ETAG_MISMATCH: { coaching: '*' },
   REQUEST_ID_REUSED: { coaching: '*' },
@@ -41,8 +45,22 @@ export const ERROR_REASONS = {
   DOUBLE_BOOKED: { coaching: ['CreateSession', 'UpdateSession'] },
   SESSION_COMPLETED: { coaching: ['UpdateSession', 'DeleteSession'] },
   SESSION_NOT_SCHEDULED: { coaching: ['CompleteSession'] },
+  EVENTS_EXPIRED: { coaching: ['ListEvents'] },
+  EVENTS_STREAM_NOT_CONFIGURED: { admin: ['ListDeadLetters', 'ReplayDeadLetter', 'DiscardDeadLetter'] },
+  REDIS_UNAVAILABLE: { admin: ['ListDeadLetters', 'ReplayDeadLetter', 'DiscardDeadLetter'] },
   MOVED_TO_ADMIN_LISTENER: { health: ['ResetCircuitBreaker', 'IsolateCircuitBreaker'] },
-  UNAUTHENTICATED: { admin: ['ListCircuitBreakers', 'ResetCircuitBreaker', 'IsolateCircuitBreaker', 'ListDatabaseEndpoints', 'ChooseDatabasePrimary'] },
+  UNAUTHENTICATED: {
+    admin: [
+      'ListCircuitBreakers',
+      'ResetCircuitBreaker',
+      'IsolateCircuitBreaker',
+      'ListDatabaseEndpoints',
+      'ChooseDatabasePrimary',
+      'ListDeadLetters',
+      'ReplayDeadLetter',
+      'DiscardDeadLetter',
+    ],
+  },
 } as const satisfies Record<string, Partial<Record<'coaching' | 'health' | 'admin', '*' | readonly string[]>>>;
 
 export type ErrorReason = keyof typeof ERROR_REASONS;

@@ -8,6 +8,8 @@ import type { Socket } from 'node:net';
 export interface ConnectionPolicy {
   /** Connections open at once on the listener; more are closed as they arrive (0: no bound). */
   readonly maxConnections: number;
+  /** Connections open at once from one client IP address (0: no bound), so one client cannot take all of maxConnections. */
+  readonly maxConnectionsPerPeer: number;
   /** From TCP accept to the client's HTTP/2 preface and SETTINGS (TLS handshake included); a silent socket is closed. */
   readonly handshakeTimeoutMs: number;
   /**
@@ -23,7 +25,7 @@ export interface ConnectionPolicy {
 }
 
 /** Why the policy closed something (metrics, logs). */
-export type ConnectionPolicyEvent = 'connection_refused' | 'handshake_timeout' | 'buffered_bytes' | 'request_message_timeout';
+export type ConnectionPolicyEvent = 'connection_refused' | 'peer_connections' | 'handshake_timeout' | 'buffered_bytes' | 'request_message_timeout';
 
 type AnyHttp2Server = Http2Server | Http2SecureServer;
 
@@ -50,8 +52,22 @@ export function applyConnectionPolicy(
   // and their HTTP/2 session once there is one: destroying the socket under a session does not close it.
   const silent = new Map<string, NodeJS.Timeout>();
   const sessions = new Map<string, ServerHttp2Session>();
+  const perPeer = new Map<string, number>();
   http2Server.on('connection', (socket: Socket) => {
     const key = peerKey(socket);
+    const address = socket.remoteAddress ?? '';
+    const open = (perPeer.get(address) ?? 0) + 1;
+    perPeer.set(address, open);
+    socket.once('close', () => {
+      const left = (perPeer.get(address) ?? 1) - 1;
+      if (left > 0) perPeer.set(address, left);
+      else perPeer.delete(address);
+    });
+    if (policy.maxConnectionsPerPeer > 0 && open > policy.maxConnectionsPerPeer) {
+      onEvent('peer_connections');
+      socket.destroy();
+      return;
+    }
     const timer = setTimeout(() => {
       silent.delete(key);
       onEvent('handshake_timeout');

@@ -105,6 +105,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   );
   const connectionPolicy = {
     maxConnections: limits.maxConnections,
+    maxConnectionsPerPeer: limits.maxConnectionsPerPeer,
     handshakeTimeoutMs: limits.handshakeTimeoutMs,
     maxBufferedBytes: limits.maxConnectionBufferedBytes,
     requestMessageTimeoutMs: limits.requestMessageTimeoutMs,

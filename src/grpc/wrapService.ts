@@ -7,7 +7,7 @@ export type HandlersOf<D> = {
 };
 
 /** The RPC name of a method (`CreateProfile`), taken from its path `/coaching.v1.CoachingService/CreateProfile`. */
-export function methodName(method: MethodDefinition<unknown, unknown>): string {
+export function methodName(method: { readonly path: string }): string {
   return method.path.slice(method.path.lastIndexOf('/') + 1);
 }
 

@@ -4,6 +4,7 @@ import type { CallObserver } from '../grpc/wrapUnary';
 import { LATENCY_BUCKETS, seconds } from './buckets';
 import { createConfigMetrics } from './createConfigMetrics';
 import { createDatabaseMetrics } from './createDatabaseMetrics';
+import { createEventMetrics } from './createEventMetrics';
 import { createHealthMetrics } from './createHealthMetrics';
 import { createListenerMetrics } from './createListenerMetrics';
 import { createResilienceMetrics } from './createResilienceMetrics';
@@ -49,6 +50,7 @@ export function createServiceMetrics(registry: Registry) {
     ...createResilienceMetrics(registry),
     ...createListenerMetrics(registry),
     ...createConfigMetrics(registry),
+    ...createEventMetrics(registry),
     ...createTracingMetrics(registry),
     /** A CallObserver (createUnaryWrapper's `observe`) labelling calls with their service. */
     rpcObserver(service: string): CallObserver {

@@ -132,4 +132,5 @@ export const enrollmentRepository = {
   },
 
   delete: table.delete,
+  deleteWhere: table.deleteWhere,
 };

@@ -33,4 +33,19 @@ export const idempotencyRepository = {
   async complete(tx: CommonQueryMethods, requestId: string, response: unknown): Promise<void> {
     await tx.query(sql.unsafe`update idempotency_keys set response = ${sql.jsonb(response as never)} where request_id = ${requestId}`);
   },
+
+  /**
+   * Deletes up to `limit` keys older than `olderThanMs`, oldest first (the
+   * retention job); returns how many. A key being claimed right now is not
+   * visible to this delete, and a locked one is skipped.
+   */
+  async deleteExpired(tx: CommonQueryMethods, olderThanMs: number, limit: number): Promise<number> {
+    return tx.oneFirst(sql.type(z.object({ count: z.number() }))`
+      with doomed as (
+        select request_id from idempotency_keys
+        where create_time < now() - make_interval(secs => ${olderThanMs / 1000})
+        order by create_time limit ${limit} for update skip locked
+      ), gone as (delete from idempotency_keys k using doomed d where k.request_id = d.request_id returning 1)
+      select count(*)::int as count from gone`);
+  },
 };

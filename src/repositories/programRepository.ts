@@ -78,4 +78,5 @@ export const programRepository = {
   },
 
   delete: table.delete,
+  deleteWhere: table.deleteWhere,
 };

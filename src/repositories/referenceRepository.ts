@@ -1,7 +1,13 @@
 import { sql, type CommonQueryMethods, type FragmentSqlToken, type QuerySqlToken } from 'slonik';
 import { z } from 'zod';
 import type { ReferenceCounts } from '../domain/errors';
+import type { EnrollmentRecord } from '../domain/enrollment';
+import type { ProgramRecord } from '../domain/program';
+import type { SessionRecord } from '../domain/session';
+import { enrollmentRepository } from './enrollmentRepository';
 import { REFERENCING_TABLES, type ReferencingTable } from './lockOrder';
+import { programRepository } from './programRepository';
+import { sessionRepository } from './sessionRepository';
 
 /** Rows other rows reference (restrictive foreign keys guard each of them). */
 export type ReferencedKind = 'profile' | 'program' | 'enrollment';
@@ -60,6 +66,13 @@ const GRAPH: Record<
   },
 };
 
+/** What a forced delete removed along with its root row, in the order it deleted them. */
+export interface CascadedRows {
+  readonly sessions: readonly SessionRecord[];
+  readonly enrollments: readonly EnrollmentRecord[];
+  readonly programs: readonly ProgramRecord[];
+}
+
 export const referenceRepository = {
   /** How many rows of each kind reference the row (zero counts included). */
   async count(db: CommonQueryMethods, kind: ReferencedKind, id: string): Promise<ReferenceCounts> {
@@ -74,10 +87,14 @@ export const referenceRepository = {
    * sessions, each in id order), then deletes sessions, enrollments and
    * programs, in the order the foreign keys require.
    */
-  async deleteReferencing(db: CommonQueryMethods, kind: ReferencedKind, id: string): Promise<void> {
+  async deleteReferencing(db: CommonQueryMethods, kind: ReferencedKind, id: string): Promise<CascadedRows> {
     const referencing = GRAPH[kind].referencing(id);
     const tables = REFERENCING_TABLES.filter((t) => referencing[t] !== undefined);
     for (const table of tables) await db.query(lockAll(table, referencing[table]!));
-    for (const table of [...tables].reverse()) await db.query(sql.unsafe`delete from ${sql.identifier([table])} where ${referencing[table]!}`);
+    // Bottom up, as the foreign keys require; the deleted rows are the cascade's Deleted events.
+    const sessions = referencing.sessions === undefined ? [] : await sessionRepository.deleteWhere(db, referencing.sessions);
+    const enrollments = referencing.enrollments === undefined ? [] : await enrollmentRepository.deleteWhere(db, referencing.enrollments);
+    const programs = referencing.programs === undefined ? [] : await programRepository.deleteWhere(db, referencing.programs);
+    return { sessions, enrollments, programs };
   },
 };

@@ -127,4 +127,5 @@ export const sessionRepository = {
   },
 
   delete: table.delete,
+  deleteWhere: table.deleteWhere,
 };

@@ -120,6 +120,12 @@ export function versionedTable<Row extends object, Rec>(spec: VersionedTableSpec
       return row === null ? undefined : spec.toRecord(row);
     },
 
+    /** Deletes every row matching `where` and returns what was deleted (the cascade of a forced delete). */
+    deleteWhere: async (db: CommonQueryMethods, where: FragmentSqlToken): Promise<Rec[]> => {
+      const rows = await db.any(typed`delete from ${table} where ${where} returning ${columns}`);
+      return rows.map(spec.toRecord);
+    },
+
     /**
      * Deletes when the version matches; false when no row matched (missing or
      * stale). The foreign keys restrict: a row still referenced is refused

@@ -7,6 +7,7 @@ import type { ProfileRecord } from '../domain/profile';
 import type { ProgramRecord } from '../domain/program';
 import { profileRepository } from '../repositories/profileRepository';
 import { createEnrollmentService } from '../services/enrollmentService';
+import type { ChangeLog } from '../services/changeLog';
 import { createProfileService } from '../services/profileService';
 import { createProgramService } from '../services/programService';
 import { createSessionService } from '../services/sessionService';
@@ -35,9 +36,14 @@ export interface SeedSummary {
  * the stored results back and writes nothing; status changes are applied only
  * when the current state differs. Profiles that exist by email are kept.
  */
-export async function seedDevelopmentData(db: DatabaseGateway, logger: Logger): Promise<SeedSummary> {
+export async function seedDevelopmentData(
+  db: DatabaseGateway,
+  logger: Logger,
+  // Seeded writes produce their events like any other write.
+  changes: ChangeLog,
+): Promise<SeedSummary> {
   // The seed never lists, so its page tokens are never issued.
-  const deps = { db, pageTokens: new PageTokenCodec('seed-issues-no-page-tokens') };
+  const deps = { db, pageTokens: new PageTokenCodec('seed-issues-no-page-tokens'), changes };
   const profiles = createProfileService(deps);
   const programs = createProgramService(deps);
   const enrollments = createEnrollmentService(deps);

@@ -5,6 +5,7 @@ import type { DatabaseGateway, WorkOptions } from '../db/DatabaseGateway';
 import { enrollmentRepository as repo } from '../repositories/enrollmentRepository';
 import { programRepository } from '../repositories/programRepository';
 import { sessionRepository } from '../repositories/sessionRepository';
+import type { ChangeLog } from './changeLog';
 import { idempotent, recordCodec, requestHash } from './idempotent';
 import { readPage, type Page } from './paging';
 import { requireProfile, requireProgram } from './preconditions';
@@ -13,9 +14,9 @@ import { versionedResource } from './versionedResource';
 export const enrollmentCodec = recordCodec<EnrollmentRecord>(['lastActivityTime', 'createTime', 'updateTime']);
 
 /** Enrollment use cases and the program-progress read. */
-export function createEnrollmentService(deps: { db: DatabaseGateway; pageTokens: PageTokenCodec }) {
-  const { db, pageTokens } = deps;
-  const enrollments = versionedResource(db, 'enrollment', repo);
+export function createEnrollmentService(deps: { db: DatabaseGateway; pageTokens: PageTokenCodec; changes: ChangeLog }) {
+  const { db, pageTokens, changes } = deps;
+  const enrollments = versionedResource(deps, 'enrollment', repo);
 
   return {
     /**
@@ -38,7 +39,9 @@ export function createEnrollmentService(deps: { db: DatabaseGateway; pageTokens:
                 metadata: { status: program.status },
               });
             }
-            return repo.insert(tx, input, program.totalSessions);
+            const created = await repo.insert(tx, input, program.totalSessions);
+            await changes.append(tx, [{ kind: 'enrollment', after: created }]);
+            return created;
           }),
         { ...options, idempotent: key.requestId !== undefined },
       );

@@ -3,6 +3,7 @@ import type { NewProfile, ProfilePatch, ProfileRecord, ProfileRole } from '../do
 import type { DatabaseGateway, WorkOptions } from '../db/DatabaseGateway';
 import { lockOrder } from '../repositories/lockOrder';
 import { profileRepository as repo } from '../repositories/profileRepository';
+import type { ChangeLog } from './changeLog';
 import { idempotent, recordCodec, requestHash } from './idempotent';
 import { readPage, type Page } from './paging';
 import { versionedResource } from './versionedResource';
@@ -10,17 +11,26 @@ import { versionedResource } from './versionedResource';
 const profileCodec = recordCodec<ProfileRecord>(['createTime', 'updateTime']);
 
 /** Profile use cases: validation is done by the caller; this layer owns transactions and concurrency rules. */
-export function createProfileService(deps: { db: DatabaseGateway; pageTokens: PageTokenCodec }) {
-  const { db, pageTokens } = deps;
-  const profiles = versionedResource(db, 'profile', repo);
+export function createProfileService(deps: { db: DatabaseGateway; pageTokens: PageTokenCodec; changes: ChangeLog }) {
+  const { db, pageTokens, changes } = deps;
+  const profiles = versionedResource(deps, 'profile', repo);
 
   return {
     create(input: NewProfile, requestId: string | undefined, options?: WorkOptions): Promise<ProfileRecord> {
       const key = { requestId, operation: 'CreateProfile', hash: requestHash(input) };
-      return db.write('profiles.create', (tx) => idempotent(tx, key, profileCodec, () => repo.insert(tx, input)), {
-        ...options,
-        idempotent: requestId !== undefined,
-      });
+      return db.write(
+        'profiles.create',
+        (tx) =>
+          idempotent(tx, key, profileCodec, async () => {
+            const created = await repo.insert(tx, input);
+            await changes.append(tx, [{ kind: 'profile', after: created }]);
+            return created;
+          }),
+        {
+          ...options,
+          idempotent: requestId !== undefined,
+        },
+      );
     },
 
     get: profiles.get,

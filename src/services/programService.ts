@@ -4,6 +4,7 @@ import type { NewProgram, ProgramPatch, ProgramRecord, ProgramStatus } from '../
 import type { DatabaseGateway, WorkOptions } from '../db/DatabaseGateway';
 import { programRepository as repo } from '../repositories/programRepository';
 import { referenceRepository } from '../repositories/referenceRepository';
+import type { ChangeLog } from './changeLog';
 import { idempotent, recordCodec, requestHash } from './idempotent';
 import { readPage, type Page } from './paging';
 import { requireProfile } from './preconditions';
@@ -12,9 +13,9 @@ import { versionedResource } from './versionedResource';
 const programCodec = recordCodec<ProgramRecord>(['createTime', 'updateTime']);
 
 /** Program use cases: validation is done by the caller; this layer owns transactions and the cross-row rules. */
-export function createProgramService(deps: { db: DatabaseGateway; pageTokens: PageTokenCodec }) {
-  const { db, pageTokens } = deps;
-  const programs = versionedResource(db, 'program', repo);
+export function createProgramService(deps: { db: DatabaseGateway; pageTokens: PageTokenCodec; changes: ChangeLog }) {
+  const { db, pageTokens, changes } = deps;
+  const programs = versionedResource(deps, 'program', repo);
 
   return {
     /** Creates a program for an existing coach (checked under a lock, and by the role foreign key). */
@@ -25,7 +26,9 @@ export function createProgramService(deps: { db: DatabaseGateway; pageTokens: Pa
         (tx) =>
           idempotent(tx, key, programCodec, async () => {
             await requireProfile(tx, input.coachId, 'COACH');
-            return repo.insert(tx, input);
+            const created = await repo.insert(tx, input);
+            await changes.append(tx, [{ kind: 'program', after: created }]);
+            return created;
           }),
         { ...options, idempotent: key.requestId !== undefined },
       );

@@ -7,6 +7,7 @@ import { enrollmentRepository, type EnrollmentProgress } from '../repositories/e
 import { lockOrder } from '../repositories/lockOrder';
 import { sessionRepository as repo, type SessionFilter } from '../repositories/sessionRepository';
 import { enrollmentCodec } from './enrollmentService';
+import type { ChangeLog } from './changeLog';
 import { canonical, idempotent, recordCodec, requestHash, type ResultCodec } from './idempotent';
 import { readPage, type Page } from './paging';
 import { requirePeople, requireProgram } from './preconditions';
@@ -40,9 +41,9 @@ const allCounted = (progress: EnrollmentProgress) =>
   );
 
 /** Session use cases, including the two-table CompleteSession. */
-export function createSessionService(deps: { db: DatabaseGateway; pageTokens: PageTokenCodec }) {
-  const { db, pageTokens } = deps;
-  const sessions = versionedResource(db, 'session', repo);
+export function createSessionService(deps: { db: DatabaseGateway; pageTokens: PageTokenCodec; changes: ChangeLog }) {
+  const { db, pageTokens, changes } = deps;
+  const sessions = versionedResource(deps, 'session', repo);
 
   return {
     /**
@@ -78,7 +79,9 @@ export function createSessionService(deps: { db: DatabaseGateway; pageTokens: Pa
                 { metadata: { enrollment_id: enrollment.id } },
               );
             }
-            return repo.insert(tx, input);
+            const created = await repo.insert(tx, input);
+            await changes.append(tx, [{ kind: 'session', after: created }]);
+            return created;
           }),
         { ...options, idempotent: key.requestId !== undefined },
       );
@@ -160,8 +163,13 @@ export function createSessionService(deps: { db: DatabaseGateway; pageTokens: Pa
             if (progress.completedSessions >= progress.totalSessions) throw allCounted(progress);
             const session = await repo.complete(tx, id, current.version, notes);
             if (session === undefined) throw new EtagMismatchError('session', id); // unreachable while the row lock is held
+            const before = await enrollmentRepository.findById(tx, progress.id);
             const enrollment = await enrollmentRepository.recordCompletion(tx, progress.id);
             if (enrollment === undefined) throw new NotFoundError('enrollment', progress.id); // unreachable while the row lock is held
+            await changes.append(tx, [
+              { kind: 'session', before: current, after: session },
+              { kind: 'enrollment', before, after: enrollment },
+            ]);
             return { session, enrollment };
           }),
         { ...options, idempotent: key.requestId !== undefined },

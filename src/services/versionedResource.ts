@@ -4,6 +4,7 @@ import { parseEtag } from '../domain/etag';
 import type { DatabaseGateway, WorkOptions } from '../db/DatabaseGateway';
 import { referenceRepository, type ReferencedKind } from '../repositories/referenceRepository';
 import type { RowLock } from '../repositories/versionedTable';
+import type { Change, ChangeKind, ChangeLog } from './changeLog';
 
 /** The row operations the shared use cases need from a repository. */
 export interface VersionedRows<Rec> {
@@ -28,10 +29,14 @@ export interface DeletePolicy<Rec> {
  * the same etag queue up: one wins, the others get ABORTED.
  */
 export function versionedResource<Rec extends { readonly id: string; readonly version: number }>(
-  db: DatabaseGateway,
-  resource: string,
+  deps: { readonly db: DatabaseGateway; readonly changes: ChangeLog },
+  resource: ChangeKind,
   rows: VersionedRows<Rec>,
 ) {
+  const { db, changes } = deps;
+  // Rec is the record type of `resource` (the callers pair them).
+  const change = (before: Rec | undefined, after: Rec | undefined): Change => ({ kind: resource, before, after }) as Change;
+
   /** The row, locked for this transaction, if `etag` is its current version. */
   const lockCurrent = async (tx: CommonQueryMethods, id: string, etag: string): Promise<Rec> => {
     const current = await rows.findById(tx, id, 'update');
@@ -50,7 +55,7 @@ export function versionedResource<Rec extends { readonly id: string; readonly ve
     },
 
     /**
-     * Runs `change` on the locked current row when the etag matches; its
+     * Runs `apply` on the locked current row when the etag matches; its
      * result is the updated row. `lockFirst` takes the locks that come
      * before this row in the lock order (lockOrder.ts) and that the change
      * may need.
@@ -58,7 +63,7 @@ export function versionedResource<Rec extends { readonly id: string; readonly ve
     modify: (
       id: string,
       etag: string,
-      change: (tx: CommonQueryMethods, current: Rec) => Promise<Rec | undefined>,
+      apply: (tx: CommonQueryMethods, current: Rec) => Promise<Rec | undefined>,
       options?: WorkOptions & { readonly lockFirst?: (tx: CommonQueryMethods) => Promise<void> },
     ): Promise<Rec> => {
       const { lockFirst, ...work } = options ?? {};
@@ -67,9 +72,10 @@ export function versionedResource<Rec extends { readonly id: string; readonly ve
         async (tx) => {
           await lockFirst?.(tx);
           const current = await lockCurrent(tx, id, etag);
-          const updated = await change(tx, current);
+          const updated = await apply(tx, current);
           // Unreachable while the lock is held; kept so a lost row can never pass as success.
           if (updated === undefined) throw new EtagMismatchError(resource, id);
+          await changes.append(tx, [change(current, updated)]);
           return updated;
         },
         work,
@@ -87,14 +93,22 @@ export function versionedResource<Rec extends { readonly id: string; readonly ve
         async (tx) => {
           const current = await lockCurrent(tx, id, etag);
           policy.check?.(current);
+          const cascaded: Change[] = [];
           if (policy.referencedAs !== undefined) {
             const references = await referenceRepository.count(tx, policy.referencedAs, id);
             if (Object.values(references).some((n) => n > 0)) {
               if (policy.force !== true) throw new InUseError(resource, id, references);
-              await referenceRepository.deleteReferencing(tx, policy.referencedAs, id);
+              const deleted = await referenceRepository.deleteReferencing(tx, policy.referencedAs, id);
+              cascaded.push(
+                ...deleted.sessions.map((before) => ({ kind: 'session' as const, before })),
+                ...deleted.enrollments.map((before) => ({ kind: 'enrollment' as const, before })),
+                ...deleted.programs.map((before) => ({ kind: 'program' as const, before })),
+              );
             }
           }
           if (!(await rows.delete(tx, id, current.version))) throw new EtagMismatchError(resource, id);
+          // What the cascade removed comes first, in the order it was deleted; the root row last.
+          await changes.append(tx, [...cascaded, change(current, undefined)]);
         },
         options,
       );

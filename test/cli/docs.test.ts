@@ -54,7 +54,7 @@ describeWithTools(['grpcurl', 'grpc_health_probe'], 'README and runbook examples
   beforeAll(async () => {
     db = await createTestDatabase();
     svc = await startTestService(db.config());
-    await seedDevelopmentData(svc.service.db, createLogger({ level: 'silent', secrets: new SecretRegistry() }));
+    await seedDevelopmentData(svc.service.db, createLogger({ level: 'silent', secrets: new SecretRegistry() }), svc.service.changes);
     await waitFor('readiness SERVING', async () => (await probeExitCode(svc.service.port, 'readiness')) === 0, 20_000);
   });
   afterAll(async () => {

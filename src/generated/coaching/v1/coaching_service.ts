@@ -21,6 +21,7 @@ import {
 import { FieldMask } from "../../google/protobuf/field_mask";
 import { Timestamp } from "../../google/protobuf/timestamp";
 import { Enrollment, EnrollmentStatus, enrollmentStatusFromJSON, enrollmentStatusToJSON } from "./enrollment";
+import { Event } from "./event";
 import { Profile, Role, roleFromJSON, roleToJSON } from "./profile";
 import { Program, ProgramStatus, programStatusFromJSON, programStatusToJSON } from "./program";
 import { ProgramProgress } from "./program_progress";
@@ -484,6 +485,31 @@ export interface GetProgramProgressRequest {
 export interface GetProgramProgressResponse {
   /** The participant's progress in the program. */
   progress: ProgramProgress | undefined;
+}
+
+/** Request of CoachingService.ListEvents. */
+export interface ListEventsRequest {
+  /**
+   * Return events whose sequence is greater than this. 0 (the default) reads
+   * from the oldest retained event. Must not be negative.
+   */
+  afterSequence: string;
+  /**
+   * At most this many events: 0 means 50, values above 100 count as 100.
+   * Must not be negative.
+   */
+  pageSize: number;
+}
+
+/** Response of CoachingService.ListEvents. */
+export interface ListEventsResponse {
+  /** Events in sequence order. */
+  events: Event[];
+  /**
+   * The sequence of the last event returned (the request's after_sequence
+   * when none was): the after_sequence of the next call.
+   */
+  nextAfterSequence: string;
 }
 
 function createBaseCreateProfileRequest(): CreateProfileRequest {
@@ -4245,6 +4271,188 @@ export const GetProgramProgressResponse: MessageFns<GetProgramProgressResponse> 
   },
 };
 
+function createBaseListEventsRequest(): ListEventsRequest {
+  return { afterSequence: "0", pageSize: 0 };
+}
+
+export const ListEventsRequest: MessageFns<ListEventsRequest> = {
+  encode(message: ListEventsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.afterSequence !== "0") {
+      writer.uint32(8).int64(message.afterSequence);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(16).int32(message.pageSize);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListEventsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListEventsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.afterSequence = reader.int64().toString();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListEventsRequest {
+    return {
+      afterSequence: isSet(object.afterSequence)
+        ? globalThis.String(object.afterSequence)
+        : isSet(object.after_sequence)
+        ? globalThis.String(object.after_sequence)
+        : "0",
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+    };
+  },
+
+  toJSON(message: ListEventsRequest): unknown {
+    const obj: any = {};
+    if (message.afterSequence !== "0") {
+      obj.afterSequence = message.afterSequence;
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListEventsRequest>): ListEventsRequest {
+    return ListEventsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListEventsRequest>): ListEventsRequest {
+    const message = createBaseListEventsRequest();
+    message.afterSequence = object.afterSequence ?? "0";
+    message.pageSize = object.pageSize ?? 0;
+    return message;
+  },
+};
+
+function createBaseListEventsResponse(): ListEventsResponse {
+  return { events: [], nextAfterSequence: "0" };
+}
+
+export const ListEventsResponse: MessageFns<ListEventsResponse> = {
+  encode(message: ListEventsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.events) {
+      Event.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextAfterSequence !== "0") {
+      writer.uint32(16).int64(message.nextAfterSequence);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListEventsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListEventsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.events.push(Event.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.nextAfterSequence = reader.int64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListEventsResponse {
+    return {
+      events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => Event.fromJSON(e)) : [],
+      nextAfterSequence: isSet(object.nextAfterSequence)
+        ? globalThis.String(object.nextAfterSequence)
+        : isSet(object.next_after_sequence)
+        ? globalThis.String(object.next_after_sequence)
+        : "0",
+    };
+  },
+
+  toJSON(message: ListEventsResponse): unknown {
+    const obj: any = {};
+    if (message.events?.length) {
+      obj.events = message.events.map((e) => Event.toJSON(e));
+    }
+    if (message.nextAfterSequence !== "0") {
+      obj.nextAfterSequence = message.nextAfterSequence;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListEventsResponse>): ListEventsResponse {
+    return ListEventsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListEventsResponse>): ListEventsResponse {
+    const message = createBaseListEventsResponse();
+    message.events = object.events?.map((e) => Event.fromPartial(e)) || [];
+    message.nextAfterSequence = object.nextAfterSequence ?? "0";
+    return message;
+  },
+};
+
 /**
  * The coaching platform's data API: profiles, programs, enrollments and
  * sessions, read and written live against PostgreSQL. Every RPC may also
@@ -4685,6 +4893,26 @@ export const CoachingServiceService = {
       Buffer.from(GetProgramProgressResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetProgramProgressResponse => GetProgramProgressResponse.decode(value),
   },
+  /**
+   * Reads the domain events (coaching.events.v1) in sequence order, from the
+   * transactional outbox: every committed change, also when no Redis is
+   * configured or it is down. Start with after_sequence 0 and pass
+   * next_after_sequence back. The outbox keeps events for EVENTS_RETENTION
+   * after they were published (unpublished ones are kept).
+   * Returns OK, INVALID_ARGUMENT (negative after_sequence or page_size),
+   * FAILED_PRECONDITION reason EVENTS_EXPIRED (events after after_sequence
+   * were already deleted by retention; ErrorInfo metadata "retained_after":
+   * the lowest after_sequence that is still complete).
+   */
+  listEvents: {
+    path: "/coaching.v1.CoachingService/ListEvents" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListEventsRequest): Buffer => Buffer.from(ListEventsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListEventsRequest => ListEventsRequest.decode(value),
+    responseSerialize: (value: ListEventsResponse): Buffer => Buffer.from(ListEventsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListEventsResponse => ListEventsResponse.decode(value),
+  },
 } as const;
 
 export interface CoachingServiceServer extends UntypedServiceImplementation {
@@ -4874,6 +5102,18 @@ export interface CoachingServiceServer extends UntypedServiceImplementation {
    * ErrorInfo metadata resource "enrollment", id "<participant_id>/<program_id>").
    */
   getProgramProgress: handleUnaryCall<GetProgramProgressRequest, GetProgramProgressResponse>;
+  /**
+   * Reads the domain events (coaching.events.v1) in sequence order, from the
+   * transactional outbox: every committed change, also when no Redis is
+   * configured or it is down. Start with after_sequence 0 and pass
+   * next_after_sequence back. The outbox keeps events for EVENTS_RETENTION
+   * after they were published (unpublished ones are kept).
+   * Returns OK, INVALID_ARGUMENT (negative after_sequence or page_size),
+   * FAILED_PRECONDITION reason EVENTS_EXPIRED (events after after_sequence
+   * were already deleted by retention; ErrorInfo metadata "retained_after":
+   * the lowest after_sequence that is still complete).
+   */
+  listEvents: handleUnaryCall<ListEventsRequest, ListEventsResponse>;
 }
 
 export interface CoachingServiceClient extends Client {
@@ -5370,6 +5610,32 @@ export interface CoachingServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetProgramProgressResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Reads the domain events (coaching.events.v1) in sequence order, from the
+   * transactional outbox: every committed change, also when no Redis is
+   * configured or it is down. Start with after_sequence 0 and pass
+   * next_after_sequence back. The outbox keeps events for EVENTS_RETENTION
+   * after they were published (unpublished ones are kept).
+   * Returns OK, INVALID_ARGUMENT (negative after_sequence or page_size),
+   * FAILED_PRECONDITION reason EVENTS_EXPIRED (events after after_sequence
+   * were already deleted by retention; ErrorInfo metadata "retained_after":
+   * the lowest after_sequence that is still complete).
+   */
+  listEvents(
+    request: ListEventsRequest,
+    callback: (error: ServiceError | null, response: ListEventsResponse) => void,
+  ): ClientUnaryCall;
+  listEvents(
+    request: ListEventsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListEventsResponse) => void,
+  ): ClientUnaryCall;
+  listEvents(
+    request: ListEventsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListEventsResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -192,6 +192,82 @@ export interface ChooseDatabasePrimaryResponse {
   generation: string;
 }
 
+/** An event a consumer group gave up on, in the dead-letter stream. */
+export interface DeadLetter {
+  /** ID of the dead-letter entry, e.g. "1733050000000-0". */
+  id: string;
+  /** The consumer group that did not acknowledge it. */
+  group: string;
+  /** How many times it was delivered to the group. */
+  deliveryCount: string;
+  /** The consumer it was last delivered to. */
+  lastConsumer: string;
+  /** ID of the entry in the event stream (`<sequence>-0` for relayed events). */
+  sourceEntryId: string;
+  /** When the sweeper moved it. */
+  deadLetterTime:
+    | Timestamp
+    | undefined;
+  /**
+   * The original entry's fields: the envelope attributes (id, type,
+   * subject, sequence, ...) and `data`.
+   */
+  fields: { [key: string]: string };
+}
+
+export interface DeadLetter_FieldsEntry {
+  key: string;
+  value: string;
+}
+
+/** Request of AdminService.ListDeadLetters. */
+export interface ListDeadLettersRequest {
+  /** At most this many: 0 means 50, values above 100 count as 100. */
+  pageSize: number;
+  /** next_page_token of the previous page; empty for the first. */
+  pageToken: string;
+}
+
+/** Response of AdminService.ListDeadLetters. */
+export interface ListDeadLettersResponse {
+  /** Dead letters, oldest first. */
+  deadLetters: DeadLetter[];
+  /** Token of the next page; empty on the last. */
+  nextPageToken: string;
+}
+
+/** Request of AdminService.ReplayDeadLetter. */
+export interface ReplayDeadLetterRequest {
+  /** ID of the dead letter (DeadLetter.id). Required. */
+  id: string;
+  /** Why, for the audit log: at most 256 characters, no control characters. Optional. */
+  reason: string;
+}
+
+/** Response of AdminService.ReplayDeadLetter. */
+export interface ReplayDeadLetterResponse {
+  /** The dead letter as it was. */
+  deadLetter:
+    | DeadLetter
+    | undefined;
+  /** ID of the new entry on the event stream. */
+  entryId: string;
+}
+
+/** Request of AdminService.DiscardDeadLetter. */
+export interface DiscardDeadLetterRequest {
+  /** ID of the dead letter (DeadLetter.id). Required. */
+  id: string;
+  /** Why, for the audit log: at most 256 characters, no control characters. Optional. */
+  reason: string;
+}
+
+/** Response of AdminService.DiscardDeadLetter. */
+export interface DiscardDeadLetterResponse {
+  /** The dead letter as it was. */
+  deadLetter: DeadLetter | undefined;
+}
+
 function createBaseCircuitBreaker(): CircuitBreaker {
   return { dependency: "", state: 0, isolateTime: undefined, expireTime: undefined, isolationReason: "" };
 }
@@ -1260,6 +1336,838 @@ export const ChooseDatabasePrimaryResponse: MessageFns<ChooseDatabasePrimaryResp
   },
 };
 
+function createBaseDeadLetter(): DeadLetter {
+  return {
+    id: "",
+    group: "",
+    deliveryCount: "0",
+    lastConsumer: "",
+    sourceEntryId: "",
+    deadLetterTime: undefined,
+    fields: {},
+  };
+}
+
+export const DeadLetter: MessageFns<DeadLetter> = {
+  encode(message: DeadLetter, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.group !== "") {
+      writer.uint32(18).string(message.group);
+    }
+    if (message.deliveryCount !== "0") {
+      writer.uint32(24).int64(message.deliveryCount);
+    }
+    if (message.lastConsumer !== "") {
+      writer.uint32(34).string(message.lastConsumer);
+    }
+    if (message.sourceEntryId !== "") {
+      writer.uint32(42).string(message.sourceEntryId);
+    }
+    if (message.deadLetterTime !== undefined) {
+      Timestamp.encode(message.deadLetterTime, writer.uint32(50).fork()).join();
+    }
+    globalThis.Object.entries(message.fields).forEach(([key, value]: [string, string]) => {
+      DeadLetter_FieldsEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeadLetter {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeadLetter();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.group = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.deliveryCount = reader.int64().toString();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.lastConsumer = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.sourceEntryId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.deadLetterTime = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            const entry7 = DeadLetter_FieldsEntry.decode(reader, reader.uint32());
+            if (entry7.value !== undefined) {
+              message.fields[entry7.key] = entry7.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeadLetter {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      group: isSet(object.group) ? globalThis.String(object.group) : "",
+      deliveryCount: isSet(object.deliveryCount)
+        ? globalThis.String(object.deliveryCount)
+        : isSet(object.delivery_count)
+        ? globalThis.String(object.delivery_count)
+        : "0",
+      lastConsumer: isSet(object.lastConsumer)
+        ? globalThis.String(object.lastConsumer)
+        : isSet(object.last_consumer)
+        ? globalThis.String(object.last_consumer)
+        : "",
+      sourceEntryId: isSet(object.sourceEntryId)
+        ? globalThis.String(object.sourceEntryId)
+        : isSet(object.source_entry_id)
+        ? globalThis.String(object.source_entry_id)
+        : "",
+      deadLetterTime: isSet(object.deadLetterTime)
+        ? fromJsonTimestamp(object.deadLetterTime)
+        : isSet(object.dead_letter_time)
+        ? fromJsonTimestamp(object.dead_letter_time)
+        : undefined,
+      fields: isObject(object.fields)
+        ? (globalThis.Object.entries(object.fields) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: DeadLetter): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.group !== "") {
+      obj.group = message.group;
+    }
+    if (message.deliveryCount !== "0") {
+      obj.deliveryCount = message.deliveryCount;
+    }
+    if (message.lastConsumer !== "") {
+      obj.lastConsumer = message.lastConsumer;
+    }
+    if (message.sourceEntryId !== "") {
+      obj.sourceEntryId = message.sourceEntryId;
+    }
+    if (message.deadLetterTime !== undefined) {
+      obj.deadLetterTime = fromTimestamp(message.deadLetterTime).toISOString();
+    }
+    if (message.fields) {
+      const entries = globalThis.Object.entries(message.fields) as [string, string][];
+      if (entries.length > 0) {
+        obj.fields = {};
+        entries.forEach(([k, v]) => {
+          obj.fields[k] = v;
+        });
+      }
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeadLetter>): DeadLetter {
+    return DeadLetter.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeadLetter>): DeadLetter {
+    const message = createBaseDeadLetter();
+    message.id = object.id ?? "";
+    message.group = object.group ?? "";
+    message.deliveryCount = object.deliveryCount ?? "0";
+    message.lastConsumer = object.lastConsumer ?? "";
+    message.sourceEntryId = object.sourceEntryId ?? "";
+    message.deadLetterTime = (object.deadLetterTime !== undefined && object.deadLetterTime !== null)
+      ? Timestamp.fromPartial(object.deadLetterTime)
+      : undefined;
+    message.fields = (globalThis.Object.entries(object.fields ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseDeadLetter_FieldsEntry(): DeadLetter_FieldsEntry {
+  return { key: "", value: "" };
+}
+
+export const DeadLetter_FieldsEntry: MessageFns<DeadLetter_FieldsEntry> = {
+  encode(message: DeadLetter_FieldsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeadLetter_FieldsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeadLetter_FieldsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeadLetter_FieldsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: DeadLetter_FieldsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeadLetter_FieldsEntry>): DeadLetter_FieldsEntry {
+    return DeadLetter_FieldsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeadLetter_FieldsEntry>): DeadLetter_FieldsEntry {
+    const message = createBaseDeadLetter_FieldsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseListDeadLettersRequest(): ListDeadLettersRequest {
+  return { pageSize: 0, pageToken: "" };
+}
+
+export const ListDeadLettersRequest: MessageFns<ListDeadLettersRequest> = {
+  encode(message: ListDeadLettersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageSize !== 0) {
+      writer.uint32(8).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDeadLettersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDeadLettersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListDeadLettersRequest {
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListDeadLettersRequest): unknown {
+    const obj: any = {};
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListDeadLettersRequest>): ListDeadLettersRequest {
+    return ListDeadLettersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListDeadLettersRequest>): ListDeadLettersRequest {
+    const message = createBaseListDeadLettersRequest();
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListDeadLettersResponse(): ListDeadLettersResponse {
+  return { deadLetters: [], nextPageToken: "" };
+}
+
+export const ListDeadLettersResponse: MessageFns<ListDeadLettersResponse> = {
+  encode(message: ListDeadLettersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.deadLetters) {
+      DeadLetter.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDeadLettersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDeadLettersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deadLetters.push(DeadLetter.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListDeadLettersResponse {
+    return {
+      deadLetters: globalThis.Array.isArray(object?.deadLetters)
+        ? object.deadLetters.map((e: any) => DeadLetter.fromJSON(e))
+        : globalThis.Array.isArray(object?.dead_letters)
+        ? object.dead_letters.map((e: any) => DeadLetter.fromJSON(e))
+        : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListDeadLettersResponse): unknown {
+    const obj: any = {};
+    if (message.deadLetters?.length) {
+      obj.deadLetters = message.deadLetters.map((e) => DeadLetter.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListDeadLettersResponse>): ListDeadLettersResponse {
+    return ListDeadLettersResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListDeadLettersResponse>): ListDeadLettersResponse {
+    const message = createBaseListDeadLettersResponse();
+    message.deadLetters = object.deadLetters?.map((e) => DeadLetter.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseReplayDeadLetterRequest(): ReplayDeadLetterRequest {
+  return { id: "", reason: "" };
+}
+
+export const ReplayDeadLetterRequest: MessageFns<ReplayDeadLetterRequest> = {
+  encode(message: ReplayDeadLetterRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReplayDeadLetterRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReplayDeadLetterRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReplayDeadLetterRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: ReplayDeadLetterRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReplayDeadLetterRequest>): ReplayDeadLetterRequest {
+    return ReplayDeadLetterRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReplayDeadLetterRequest>): ReplayDeadLetterRequest {
+    const message = createBaseReplayDeadLetterRequest();
+    message.id = object.id ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseReplayDeadLetterResponse(): ReplayDeadLetterResponse {
+  return { deadLetter: undefined, entryId: "" };
+}
+
+export const ReplayDeadLetterResponse: MessageFns<ReplayDeadLetterResponse> = {
+  encode(message: ReplayDeadLetterResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deadLetter !== undefined) {
+      DeadLetter.encode(message.deadLetter, writer.uint32(10).fork()).join();
+    }
+    if (message.entryId !== "") {
+      writer.uint32(18).string(message.entryId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReplayDeadLetterResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReplayDeadLetterResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deadLetter = DeadLetter.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.entryId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReplayDeadLetterResponse {
+    return {
+      deadLetter: isSet(object.deadLetter)
+        ? DeadLetter.fromJSON(object.deadLetter)
+        : isSet(object.dead_letter)
+        ? DeadLetter.fromJSON(object.dead_letter)
+        : undefined,
+      entryId: isSet(object.entryId)
+        ? globalThis.String(object.entryId)
+        : isSet(object.entry_id)
+        ? globalThis.String(object.entry_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ReplayDeadLetterResponse): unknown {
+    const obj: any = {};
+    if (message.deadLetter !== undefined) {
+      obj.deadLetter = DeadLetter.toJSON(message.deadLetter);
+    }
+    if (message.entryId !== "") {
+      obj.entryId = message.entryId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReplayDeadLetterResponse>): ReplayDeadLetterResponse {
+    return ReplayDeadLetterResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReplayDeadLetterResponse>): ReplayDeadLetterResponse {
+    const message = createBaseReplayDeadLetterResponse();
+    message.deadLetter = (object.deadLetter !== undefined && object.deadLetter !== null)
+      ? DeadLetter.fromPartial(object.deadLetter)
+      : undefined;
+    message.entryId = object.entryId ?? "";
+    return message;
+  },
+};
+
+function createBaseDiscardDeadLetterRequest(): DiscardDeadLetterRequest {
+  return { id: "", reason: "" };
+}
+
+export const DiscardDeadLetterRequest: MessageFns<DiscardDeadLetterRequest> = {
+  encode(message: DiscardDeadLetterRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DiscardDeadLetterRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiscardDeadLetterRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DiscardDeadLetterRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: DiscardDeadLetterRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DiscardDeadLetterRequest>): DiscardDeadLetterRequest {
+    return DiscardDeadLetterRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DiscardDeadLetterRequest>): DiscardDeadLetterRequest {
+    const message = createBaseDiscardDeadLetterRequest();
+    message.id = object.id ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseDiscardDeadLetterResponse(): DiscardDeadLetterResponse {
+  return { deadLetter: undefined };
+}
+
+export const DiscardDeadLetterResponse: MessageFns<DiscardDeadLetterResponse> = {
+  encode(message: DiscardDeadLetterResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deadLetter !== undefined) {
+      DeadLetter.encode(message.deadLetter, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DiscardDeadLetterResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiscardDeadLetterResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deadLetter = DeadLetter.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DiscardDeadLetterResponse {
+    return {
+      deadLetter: isSet(object.deadLetter)
+        ? DeadLetter.fromJSON(object.deadLetter)
+        : isSet(object.dead_letter)
+        ? DeadLetter.fromJSON(object.dead_letter)
+        : undefined,
+    };
+  },
+
+  toJSON(message: DiscardDeadLetterResponse): unknown {
+    const obj: any = {};
+    if (message.deadLetter !== undefined) {
+      obj.deadLetter = DeadLetter.toJSON(message.deadLetter);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DiscardDeadLetterResponse>): DiscardDeadLetterResponse {
+    return DiscardDeadLetterResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DiscardDeadLetterResponse>): DiscardDeadLetterResponse {
+    const message = createBaseDiscardDeadLetterResponse();
+    message.deadLetter = (object.deadLetter !== undefined && object.deadLetter !== null)
+      ? DeadLetter.fromPartial(object.deadLetter)
+      : undefined;
+    return message;
+  },
+};
+
 /**
  * Operator actions on a running replica. Served only on the admin listener
  * (ADMIN_GRPC_HOST:ADMIN_GRPC_PORT, default 127.0.0.1:50052), never on the
@@ -1335,7 +2243,7 @@ export const AdminServiceService = {
     responseDeserialize: (value: Buffer): IsolateCircuitBreakerResponse => IsolateCircuitBreakerResponse.decode(value),
   },
   /**
-   * The database endpoints (several DB_HOST entries) and the role this
+   * The database endpoints (several hosts configured) and the role this
    * replica sees for each: primary, standby, fenced (writable but never
    * written to: an old primary), foreign (another cluster), unreachable.
    * Returns OK, UNAUTHENTICATED.
@@ -1371,6 +2279,64 @@ export const AdminServiceService = {
       Buffer.from(ChooseDatabasePrimaryResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ChooseDatabasePrimaryResponse => ChooseDatabasePrimaryResponse.decode(value),
   },
+  /**
+   * The dead letters of the event stream (`<EVENTS_STREAM>.dead-letter`),
+   * oldest first: entries a consumer group failed to process (README,
+   * "Events"). Dead letters live in Redis, shared by every replica.
+   * Returns OK, INVALID_ARGUMENT (negative page_size, bad page_token),
+   * FAILED_PRECONDITION reason EVENTS_STREAM_NOT_CONFIGURED (no REDIS_URL),
+   * UNAVAILABLE reason REDIS_UNAVAILABLE, UNAUTHENTICATED.
+   */
+  listDeadLetters: {
+    path: "/coaching.admin.v1.AdminService/ListDeadLetters" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListDeadLettersRequest): Buffer =>
+      Buffer.from(ListDeadLettersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListDeadLettersRequest => ListDeadLettersRequest.decode(value),
+    responseSerialize: (value: ListDeadLettersResponse): Buffer =>
+      Buffer.from(ListDeadLettersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListDeadLettersResponse => ListDeadLettersResponse.decode(value),
+  },
+  /**
+   * Puts a dead letter back on the event stream for its group, as a new entry
+   * with the original fields and `replaygroup` set to the group (other groups
+   * acknowledge it unprocessed), and removes it from the dead-letter stream.
+   * Returns OK, INVALID_ARGUMENT (id not a stream entry id, bad reason),
+   * NOT_FOUND (no such dead letter), FAILED_PRECONDITION reason
+   * EVENTS_STREAM_NOT_CONFIGURED, UNAVAILABLE reason REDIS_UNAVAILABLE,
+   * UNAUTHENTICATED.
+   */
+  replayDeadLetter: {
+    path: "/coaching.admin.v1.AdminService/ReplayDeadLetter" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReplayDeadLetterRequest): Buffer =>
+      Buffer.from(ReplayDeadLetterRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReplayDeadLetterRequest => ReplayDeadLetterRequest.decode(value),
+    responseSerialize: (value: ReplayDeadLetterResponse): Buffer =>
+      Buffer.from(ReplayDeadLetterResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReplayDeadLetterResponse => ReplayDeadLetterResponse.decode(value),
+  },
+  /**
+   * Deletes a dead letter for good (the event stays in the outbox until
+   * retention, and ListEvents still has it).
+   * Returns OK, INVALID_ARGUMENT (id not a stream entry id, bad reason),
+   * NOT_FOUND (no such dead letter), FAILED_PRECONDITION reason
+   * EVENTS_STREAM_NOT_CONFIGURED, UNAVAILABLE reason REDIS_UNAVAILABLE,
+   * UNAUTHENTICATED.
+   */
+  discardDeadLetter: {
+    path: "/coaching.admin.v1.AdminService/DiscardDeadLetter" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DiscardDeadLetterRequest): Buffer =>
+      Buffer.from(DiscardDeadLetterRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DiscardDeadLetterRequest => DiscardDeadLetterRequest.decode(value),
+    responseSerialize: (value: DiscardDeadLetterResponse): Buffer =>
+      Buffer.from(DiscardDeadLetterResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DiscardDeadLetterResponse => DiscardDeadLetterResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServiceServer extends UntypedServiceImplementation {
@@ -1400,7 +2366,7 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
    */
   isolateCircuitBreaker: handleUnaryCall<IsolateCircuitBreakerRequest, IsolateCircuitBreakerResponse>;
   /**
-   * The database endpoints (several DB_HOST entries) and the role this
+   * The database endpoints (several hosts configured) and the role this
    * replica sees for each: primary, standby, fenced (writable but never
    * written to: an old primary), foreign (another cluster), unreachable.
    * Returns OK, UNAUTHENTICATED.
@@ -1416,6 +2382,34 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
    * UNAUTHENTICATED.
    */
   chooseDatabasePrimary: handleUnaryCall<ChooseDatabasePrimaryRequest, ChooseDatabasePrimaryResponse>;
+  /**
+   * The dead letters of the event stream (`<EVENTS_STREAM>.dead-letter`),
+   * oldest first: entries a consumer group failed to process (README,
+   * "Events"). Dead letters live in Redis, shared by every replica.
+   * Returns OK, INVALID_ARGUMENT (negative page_size, bad page_token),
+   * FAILED_PRECONDITION reason EVENTS_STREAM_NOT_CONFIGURED (no REDIS_URL),
+   * UNAVAILABLE reason REDIS_UNAVAILABLE, UNAUTHENTICATED.
+   */
+  listDeadLetters: handleUnaryCall<ListDeadLettersRequest, ListDeadLettersResponse>;
+  /**
+   * Puts a dead letter back on the event stream for its group, as a new entry
+   * with the original fields and `replaygroup` set to the group (other groups
+   * acknowledge it unprocessed), and removes it from the dead-letter stream.
+   * Returns OK, INVALID_ARGUMENT (id not a stream entry id, bad reason),
+   * NOT_FOUND (no such dead letter), FAILED_PRECONDITION reason
+   * EVENTS_STREAM_NOT_CONFIGURED, UNAVAILABLE reason REDIS_UNAVAILABLE,
+   * UNAUTHENTICATED.
+   */
+  replayDeadLetter: handleUnaryCall<ReplayDeadLetterRequest, ReplayDeadLetterResponse>;
+  /**
+   * Deletes a dead letter for good (the event stays in the outbox until
+   * retention, and ListEvents still has it).
+   * Returns OK, INVALID_ARGUMENT (id not a stream entry id, bad reason),
+   * NOT_FOUND (no such dead letter), FAILED_PRECONDITION reason
+   * EVENTS_STREAM_NOT_CONFIGURED, UNAVAILABLE reason REDIS_UNAVAILABLE,
+   * UNAUTHENTICATED.
+   */
+  discardDeadLetter: handleUnaryCall<DiscardDeadLetterRequest, DiscardDeadLetterResponse>;
 }
 
 export interface AdminServiceClient extends Client {
@@ -1487,7 +2481,7 @@ export interface AdminServiceClient extends Client {
     callback: (error: ServiceError | null, response: IsolateCircuitBreakerResponse) => void,
   ): ClientUnaryCall;
   /**
-   * The database endpoints (several DB_HOST entries) and the role this
+   * The database endpoints (several hosts configured) and the role this
    * replica sees for each: primary, standby, fenced (writable but never
    * written to: an old primary), foreign (another cluster), unreachable.
    * Returns OK, UNAUTHENTICATED.
@@ -1530,6 +2524,76 @@ export interface AdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ChooseDatabasePrimaryResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The dead letters of the event stream (`<EVENTS_STREAM>.dead-letter`),
+   * oldest first: entries a consumer group failed to process (README,
+   * "Events"). Dead letters live in Redis, shared by every replica.
+   * Returns OK, INVALID_ARGUMENT (negative page_size, bad page_token),
+   * FAILED_PRECONDITION reason EVENTS_STREAM_NOT_CONFIGURED (no REDIS_URL),
+   * UNAVAILABLE reason REDIS_UNAVAILABLE, UNAUTHENTICATED.
+   */
+  listDeadLetters(
+    request: ListDeadLettersRequest,
+    callback: (error: ServiceError | null, response: ListDeadLettersResponse) => void,
+  ): ClientUnaryCall;
+  listDeadLetters(
+    request: ListDeadLettersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListDeadLettersResponse) => void,
+  ): ClientUnaryCall;
+  listDeadLetters(
+    request: ListDeadLettersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListDeadLettersResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Puts a dead letter back on the event stream for its group, as a new entry
+   * with the original fields and `replaygroup` set to the group (other groups
+   * acknowledge it unprocessed), and removes it from the dead-letter stream.
+   * Returns OK, INVALID_ARGUMENT (id not a stream entry id, bad reason),
+   * NOT_FOUND (no such dead letter), FAILED_PRECONDITION reason
+   * EVENTS_STREAM_NOT_CONFIGURED, UNAVAILABLE reason REDIS_UNAVAILABLE,
+   * UNAUTHENTICATED.
+   */
+  replayDeadLetter(
+    request: ReplayDeadLetterRequest,
+    callback: (error: ServiceError | null, response: ReplayDeadLetterResponse) => void,
+  ): ClientUnaryCall;
+  replayDeadLetter(
+    request: ReplayDeadLetterRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReplayDeadLetterResponse) => void,
+  ): ClientUnaryCall;
+  replayDeadLetter(
+    request: ReplayDeadLetterRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReplayDeadLetterResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Deletes a dead letter for good (the event stays in the outbox until
+   * retention, and ListEvents still has it).
+   * Returns OK, INVALID_ARGUMENT (id not a stream entry id, bad reason),
+   * NOT_FOUND (no such dead letter), FAILED_PRECONDITION reason
+   * EVENTS_STREAM_NOT_CONFIGURED, UNAVAILABLE reason REDIS_UNAVAILABLE,
+   * UNAUTHENTICATED.
+   */
+  discardDeadLetter(
+    request: DiscardDeadLetterRequest,
+    callback: (error: ServiceError | null, response: DiscardDeadLetterResponse) => void,
+  ): ClientUnaryCall;
+  discardDeadLetter(
+    request: DiscardDeadLetterRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DiscardDeadLetterResponse) => void,
+  ): ClientUnaryCall;
+  discardDeadLetter(
+    request: DiscardDeadLetterRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DiscardDeadLetterResponse) => void,
   ): ClientUnaryCall;
 }
 
@@ -1581,6 +2645,10 @@ function fromJsonTimestamp(o: any): Timestamp {
   } else {
     return Timestamp.fromJSON(o);
   }
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {

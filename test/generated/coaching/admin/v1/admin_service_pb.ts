@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file coaching/admin/v1/admin_service.proto.
  */
 export const file_coaching_admin_v1_admin_service: GenFile = /*@__PURE__*/
-  fileDesc("CiVjb2FjaGluZy9hZG1pbi92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEhFjb2FjaGluZy5hZG1pbi52MSLRAQoOQ2lyY3VpdEJyZWFrZXISEgoKZGVwZW5kZW5jeRgBIAEoCRIuCgVzdGF0ZRgCIAEoDjIfLmNvYWNoaW5nLmFkbWluLnYxLkNpcmN1aXRTdGF0ZRIwCgxpc29sYXRlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2V4cGlyZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBpc29sYXRpb25fcmVhc29uGAUgASgJIhwKGkxpc3RDaXJjdWl0QnJlYWtlcnNSZXF1ZXN0IloKG0xpc3RDaXJjdWl0QnJlYWtlcnNSZXNwb25zZRI7ChBjaXJjdWl0X2JyZWFrZXJzGAEgAygLMiEuY29hY2hpbmcuYWRtaW4udjEuQ2lyY3VpdEJyZWFrZXIiQAoaUmVzZXRDaXJjdWl0QnJlYWtlclJlcXVlc3QSEgoKZGVwZW5kZW5jeRgBIAEoCRIOCgZyZWFzb24YAiABKAkikgEKG1Jlc2V0Q2lyY3VpdEJyZWFrZXJSZXNwb25zZRI6Cg9jaXJjdWl0X2JyZWFrZXIYASABKAsyIS5jb2FjaGluZy5hZG1pbi52MS5DaXJjdWl0QnJlYWtlchI3Cg5wcmV2aW91c19zdGF0ZRgCIAEoDjIfLmNvYWNoaW5nLmFkbWluLnYxLkNpcmN1aXRTdGF0ZSKtAQocSXNvbGF0ZUNpcmN1aXRCcmVha2VyUmVxdWVzdBISCgpkZXBlbmRlbmN5GAEgASgJEjEKC2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEigKA3R0bBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkgAEg4KBnJlYXNvbhgEIAEoCUIMCgpleHBpcmF0aW9uIpQBCh1Jc29sYXRlQ2lyY3VpdEJyZWFrZXJSZXNwb25zZRI6Cg9jaXJjdWl0X2JyZWFrZXIYASABKAsyIS5jb2FjaGluZy5hZG1pbi52MS5DaXJjdWl0QnJlYWtlchI3Cg5wcmV2aW91c19zdGF0ZRgCIAEoDjIfLmNvYWNoaW5nLmFkbWluLnYxLkNpcmN1aXRTdGF0ZSIyChBEYXRhYmFzZUVuZHBvaW50EhAKCGVuZHBvaW50GAEgASgJEgwKBHJvbGUYAiABKAkiHgocTGlzdERhdGFiYXNlRW5kcG9pbnRzUmVxdWVzdCJrCh1MaXN0RGF0YWJhc2VFbmRwb2ludHNSZXNwb25zZRI2CgllbmRwb2ludHMYASADKAsyIy5jb2FjaGluZy5hZG1pbi52MS5EYXRhYmFzZUVuZHBvaW50EhIKCmdlbmVyYXRpb24YAiABKAMiQAocQ2hvb3NlRGF0YWJhc2VQcmltYXJ5UmVxdWVzdBIQCghlbmRwb2ludBgBIAEoCRIOCgZyZWFzb24YAiABKAkiawodQ2hvb3NlRGF0YWJhc2VQcmltYXJ5UmVzcG9uc2USNgoJZW5kcG9pbnRzGAEgAygLMiMuY29hY2hpbmcuYWRtaW4udjEuRGF0YWJhc2VFbmRwb2ludBISCgpnZW5lcmF0aW9uGAIgASgDKpgBCgxDaXJjdWl0U3RhdGUSHQoZQ0lSQ1VJVF9TVEFURV9VTlNQRUNJRklFRBAAEhgKFENJUkNVSVRfU1RBVEVfQ0xPU0VEEAESFgoSQ0lSQ1VJVF9TVEFURV9PUEVOEAISGwoXQ0lSQ1VJVF9TVEFURV9IQUxGX09QRU4QAxIaChZDSVJDVUlUX1NUQVRFX0lTT0xBVEVEEAQy7gQKDEFkbWluU2VydmljZRJ0ChNMaXN0Q2lyY3VpdEJyZWFrZXJzEi0uY29hY2hpbmcuYWRtaW4udjEuTGlzdENpcmN1aXRCcmVha2Vyc1JlcXVlc3QaLi5jb2FjaGluZy5hZG1pbi52MS5MaXN0Q2lyY3VpdEJyZWFrZXJzUmVzcG9uc2USdAoTUmVzZXRDaXJjdWl0QnJlYWtlchItLmNvYWNoaW5nLmFkbWluLnYxLlJlc2V0Q2lyY3VpdEJyZWFrZXJSZXF1ZXN0Gi4uY29hY2hpbmcuYWRtaW4udjEuUmVzZXRDaXJjdWl0QnJlYWtlclJlc3BvbnNlEnoKFUlzb2xhdGVDaXJjdWl0QnJlYWtlchIvLmNvYWNoaW5nLmFkbWluLnYxLklzb2xhdGVDaXJjdWl0QnJlYWtlclJlcXVlc3QaMC5jb2FjaGluZy5hZG1pbi52MS5Jc29sYXRlQ2lyY3VpdEJyZWFrZXJSZXNwb25zZRJ6ChVMaXN0RGF0YWJhc2VFbmRwb2ludHMSLy5jb2FjaGluZy5hZG1pbi52MS5MaXN0RGF0YWJhc2VFbmRwb2ludHNSZXF1ZXN0GjAuY29hY2hpbmcuYWRtaW4udjEuTGlzdERhdGFiYXNlRW5kcG9pbnRzUmVzcG9uc2USegoVQ2hvb3NlRGF0YWJhc2VQcmltYXJ5Ei8uY29hY2hpbmcuYWRtaW4udjEuQ2hvb3NlRGF0YWJhc2VQcmltYXJ5UmVxdWVzdBowLmNvYWNoaW5nLmFkbWluLnYxLkNob29zZURhdGFiYXNlUHJpbWFyeVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("CiVjb2FjaGluZy9hZG1pbi92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEhFjb2FjaGluZy5hZG1pbi52MSLRAQoOQ2lyY3VpdEJyZWFrZXISEgoKZGVwZW5kZW5jeRgBIAEoCRIuCgVzdGF0ZRgCIAEoDjIfLmNvYWNoaW5nLmFkbWluLnYxLkNpcmN1aXRTdGF0ZRIwCgxpc29sYXRlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2V4cGlyZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBpc29sYXRpb25fcmVhc29uGAUgASgJIhwKGkxpc3RDaXJjdWl0QnJlYWtlcnNSZXF1ZXN0IloKG0xpc3RDaXJjdWl0QnJlYWtlcnNSZXNwb25zZRI7ChBjaXJjdWl0X2JyZWFrZXJzGAEgAygLMiEuY29hY2hpbmcuYWRtaW4udjEuQ2lyY3VpdEJyZWFrZXIiQAoaUmVzZXRDaXJjdWl0QnJlYWtlclJlcXVlc3QSEgoKZGVwZW5kZW5jeRgBIAEoCRIOCgZyZWFzb24YAiABKAkikgEKG1Jlc2V0Q2lyY3VpdEJyZWFrZXJSZXNwb25zZRI6Cg9jaXJjdWl0X2JyZWFrZXIYASABKAsyIS5jb2FjaGluZy5hZG1pbi52MS5DaXJjdWl0QnJlYWtlchI3Cg5wcmV2aW91c19zdGF0ZRgCIAEoDjIfLmNvYWNoaW5nLmFkbWluLnYxLkNpcmN1aXRTdGF0ZSKtAQocSXNvbGF0ZUNpcmN1aXRCcmVha2VyUmVxdWVzdBISCgpkZXBlbmRlbmN5GAEgASgJEjEKC2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEigKA3R0bBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkgAEg4KBnJlYXNvbhgEIAEoCUIMCgpleHBpcmF0aW9uIpQBCh1Jc29sYXRlQ2lyY3VpdEJyZWFrZXJSZXNwb25zZRI6Cg9jaXJjdWl0X2JyZWFrZXIYASABKAsyIS5jb2FjaGluZy5hZG1pbi52MS5DaXJjdWl0QnJlYWtlchI3Cg5wcmV2aW91c19zdGF0ZRgCIAEoDjIfLmNvYWNoaW5nLmFkbWluLnYxLkNpcmN1aXRTdGF0ZSIyChBEYXRhYmFzZUVuZHBvaW50EhAKCGVuZHBvaW50GAEgASgJEgwKBHJvbGUYAiABKAkiHgocTGlzdERhdGFiYXNlRW5kcG9pbnRzUmVxdWVzdCJrCh1MaXN0RGF0YWJhc2VFbmRwb2ludHNSZXNwb25zZRI2CgllbmRwb2ludHMYASADKAsyIy5jb2FjaGluZy5hZG1pbi52MS5EYXRhYmFzZUVuZHBvaW50EhIKCmdlbmVyYXRpb24YAiABKAMiQAocQ2hvb3NlRGF0YWJhc2VQcmltYXJ5UmVxdWVzdBIQCghlbmRwb2ludBgBIAEoCRIOCgZyZWFzb24YAiABKAkiawodQ2hvb3NlRGF0YWJhc2VQcmltYXJ5UmVzcG9uc2USNgoJZW5kcG9pbnRzGAEgAygLMiMuY29hY2hpbmcuYWRtaW4udjEuRGF0YWJhc2VFbmRwb2ludBISCgpnZW5lcmF0aW9uGAIgASgDIo8CCgpEZWFkTGV0dGVyEgoKAmlkGAEgASgJEg0KBWdyb3VwGAIgASgJEhYKDmRlbGl2ZXJ5X2NvdW50GAMgASgDEhUKDWxhc3RfY29uc3VtZXIYBCABKAkSFwoPc291cmNlX2VudHJ5X2lkGAUgASgJEjQKEGRlYWRfbGV0dGVyX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjkKBmZpZWxkcxgHIAMoCzIpLmNvYWNoaW5nLmFkbWluLnYxLkRlYWRMZXR0ZXIuRmllbGRzRW50cnkaLQoLRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI/ChZMaXN0RGVhZExldHRlcnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJImcKF0xpc3REZWFkTGV0dGVyc1Jlc3BvbnNlEjMKDGRlYWRfbGV0dGVycxgBIAMoCzIdLmNvYWNoaW5nLmFkbWluLnYxLkRlYWRMZXR0ZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjUKF1JlcGxheURlYWRMZXR0ZXJSZXF1ZXN0EgoKAmlkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSJgChhSZXBsYXlEZWFkTGV0dGVyUmVzcG9uc2USMgoLZGVhZF9sZXR0ZXIYASABKAsyHS5jb2FjaGluZy5hZG1pbi52MS5EZWFkTGV0dGVyEhAKCGVudHJ5X2lkGAIgASgJIjYKGERpc2NhcmREZWFkTGV0dGVyUmVxdWVzdBIKCgJpZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiTwoZRGlzY2FyZERlYWRMZXR0ZXJSZXNwb25zZRIyCgtkZWFkX2xldHRlchgBIAEoCzIdLmNvYWNoaW5nLmFkbWluLnYxLkRlYWRMZXR0ZXIqmAEKDENpcmN1aXRTdGF0ZRIdChlDSVJDVUlUX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUQ0lSQ1VJVF9TVEFURV9DTE9TRUQQARIWChJDSVJDVUlUX1NUQVRFX09QRU4QAhIbChdDSVJDVUlUX1NUQVRFX0hBTEZfT1BFThADEhoKFkNJUkNVSVRfU1RBVEVfSVNPTEFURUQQBDK1BwoMQWRtaW5TZXJ2aWNlEnQKE0xpc3RDaXJjdWl0QnJlYWtlcnMSLS5jb2FjaGluZy5hZG1pbi52MS5MaXN0Q2lyY3VpdEJyZWFrZXJzUmVxdWVzdBouLmNvYWNoaW5nLmFkbWluLnYxLkxpc3RDaXJjdWl0QnJlYWtlcnNSZXNwb25zZRJ0ChNSZXNldENpcmN1aXRCcmVha2VyEi0uY29hY2hpbmcuYWRtaW4udjEuUmVzZXRDaXJjdWl0QnJlYWtlclJlcXVlc3QaLi5jb2FjaGluZy5hZG1pbi52MS5SZXNldENpcmN1aXRCcmVha2VyUmVzcG9uc2USegoVSXNvbGF0ZUNpcmN1aXRCcmVha2VyEi8uY29hY2hpbmcuYWRtaW4udjEuSXNvbGF0ZUNpcmN1aXRCcmVha2VyUmVxdWVzdBowLmNvYWNoaW5nLmFkbWluLnYxLklzb2xhdGVDaXJjdWl0QnJlYWtlclJlc3BvbnNlEnoKFUxpc3REYXRhYmFzZUVuZHBvaW50cxIvLmNvYWNoaW5nLmFkbWluLnYxLkxpc3REYXRhYmFzZUVuZHBvaW50c1JlcXVlc3QaMC5jb2FjaGluZy5hZG1pbi52MS5MaXN0RGF0YWJhc2VFbmRwb2ludHNSZXNwb25zZRJ6ChVDaG9vc2VEYXRhYmFzZVByaW1hcnkSLy5jb2FjaGluZy5hZG1pbi52MS5DaG9vc2VEYXRhYmFzZVByaW1hcnlSZXF1ZXN0GjAuY29hY2hpbmcuYWRtaW4udjEuQ2hvb3NlRGF0YWJhc2VQcmltYXJ5UmVzcG9uc2USaAoPTGlzdERlYWRMZXR0ZXJzEikuY29hY2hpbmcuYWRtaW4udjEuTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBoqLmNvYWNoaW5nLmFkbWluLnYxLkxpc3REZWFkTGV0dGVyc1Jlc3BvbnNlEmsKEFJlcGxheURlYWRMZXR0ZXISKi5jb2FjaGluZy5hZG1pbi52MS5SZXBsYXlEZWFkTGV0dGVyUmVxdWVzdBorLmNvYWNoaW5nLmFkbWluLnYxLlJlcGxheURlYWRMZXR0ZXJSZXNwb25zZRJuChFEaXNjYXJkRGVhZExldHRlchIrLmNvYWNoaW5nLmFkbWluLnYxLkRpc2NhcmREZWFkTGV0dGVyUmVxdWVzdBosLmNvYWNoaW5nLmFkbWluLnYxLkRpc2NhcmREZWFkTGV0dGVyUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * A circuit breaker in front of one dependency.
@@ -364,6 +364,231 @@ export const ChooseDatabasePrimaryResponseSchema: GenMessage<ChooseDatabasePrima
   messageDesc(file_coaching_admin_v1_admin_service, 11);
 
 /**
+ * An event a consumer group gave up on, in the dead-letter stream.
+ *
+ * @generated from message coaching.admin.v1.DeadLetter
+ */
+export type DeadLetter = Message<"coaching.admin.v1.DeadLetter"> & {
+  /**
+   * ID of the dead-letter entry, e.g. "1733050000000-0".
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The consumer group that did not acknowledge it.
+   *
+   * @generated from field: string group = 2;
+   */
+  group: string;
+
+  /**
+   * How many times it was delivered to the group.
+   *
+   * @generated from field: int64 delivery_count = 3;
+   */
+  deliveryCount: bigint;
+
+  /**
+   * The consumer it was last delivered to.
+   *
+   * @generated from field: string last_consumer = 4;
+   */
+  lastConsumer: string;
+
+  /**
+   * ID of the entry in the event stream (`<sequence>-0` for relayed events).
+   *
+   * @generated from field: string source_entry_id = 5;
+   */
+  sourceEntryId: string;
+
+  /**
+   * When the sweeper moved it.
+   *
+   * @generated from field: google.protobuf.Timestamp dead_letter_time = 6;
+   */
+  deadLetterTime?: Timestamp | undefined;
+
+  /**
+   * The original entry's fields: the envelope attributes (id, type,
+   * subject, sequence, ...) and `data`.
+   *
+   * @generated from field: map<string, string> fields = 7;
+   */
+  fields: { [key: string]: string };
+};
+
+/**
+ * Describes the message coaching.admin.v1.DeadLetter.
+ * Use `create(DeadLetterSchema)` to create a new message.
+ */
+export const DeadLetterSchema: GenMessage<DeadLetter> = /*@__PURE__*/
+  messageDesc(file_coaching_admin_v1_admin_service, 12);
+
+/**
+ * Request of AdminService.ListDeadLetters.
+ *
+ * @generated from message coaching.admin.v1.ListDeadLettersRequest
+ */
+export type ListDeadLettersRequest = Message<"coaching.admin.v1.ListDeadLettersRequest"> & {
+  /**
+   * At most this many: 0 means 50, values above 100 count as 100.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * next_page_token of the previous page; empty for the first.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message coaching.admin.v1.ListDeadLettersRequest.
+ * Use `create(ListDeadLettersRequestSchema)` to create a new message.
+ */
+export const ListDeadLettersRequestSchema: GenMessage<ListDeadLettersRequest> = /*@__PURE__*/
+  messageDesc(file_coaching_admin_v1_admin_service, 13);
+
+/**
+ * Response of AdminService.ListDeadLetters.
+ *
+ * @generated from message coaching.admin.v1.ListDeadLettersResponse
+ */
+export type ListDeadLettersResponse = Message<"coaching.admin.v1.ListDeadLettersResponse"> & {
+  /**
+   * Dead letters, oldest first.
+   *
+   * @generated from field: repeated coaching.admin.v1.DeadLetter dead_letters = 1;
+   */
+  deadLetters: DeadLetter[];
+
+  /**
+   * Token of the next page; empty on the last.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message coaching.admin.v1.ListDeadLettersResponse.
+ * Use `create(ListDeadLettersResponseSchema)` to create a new message.
+ */
+export const ListDeadLettersResponseSchema: GenMessage<ListDeadLettersResponse> = /*@__PURE__*/
+  messageDesc(file_coaching_admin_v1_admin_service, 14);
+
+/**
+ * Request of AdminService.ReplayDeadLetter.
+ *
+ * @generated from message coaching.admin.v1.ReplayDeadLetterRequest
+ */
+export type ReplayDeadLetterRequest = Message<"coaching.admin.v1.ReplayDeadLetterRequest"> & {
+  /**
+   * ID of the dead letter (DeadLetter.id). Required.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Why, for the audit log: at most 256 characters, no control characters. Optional.
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message coaching.admin.v1.ReplayDeadLetterRequest.
+ * Use `create(ReplayDeadLetterRequestSchema)` to create a new message.
+ */
+export const ReplayDeadLetterRequestSchema: GenMessage<ReplayDeadLetterRequest> = /*@__PURE__*/
+  messageDesc(file_coaching_admin_v1_admin_service, 15);
+
+/**
+ * Response of AdminService.ReplayDeadLetter.
+ *
+ * @generated from message coaching.admin.v1.ReplayDeadLetterResponse
+ */
+export type ReplayDeadLetterResponse = Message<"coaching.admin.v1.ReplayDeadLetterResponse"> & {
+  /**
+   * The dead letter as it was.
+   *
+   * @generated from field: coaching.admin.v1.DeadLetter dead_letter = 1;
+   */
+  deadLetter?: DeadLetter | undefined;
+
+  /**
+   * ID of the new entry on the event stream.
+   *
+   * @generated from field: string entry_id = 2;
+   */
+  entryId: string;
+};
+
+/**
+ * Describes the message coaching.admin.v1.ReplayDeadLetterResponse.
+ * Use `create(ReplayDeadLetterResponseSchema)` to create a new message.
+ */
+export const ReplayDeadLetterResponseSchema: GenMessage<ReplayDeadLetterResponse> = /*@__PURE__*/
+  messageDesc(file_coaching_admin_v1_admin_service, 16);
+
+/**
+ * Request of AdminService.DiscardDeadLetter.
+ *
+ * @generated from message coaching.admin.v1.DiscardDeadLetterRequest
+ */
+export type DiscardDeadLetterRequest = Message<"coaching.admin.v1.DiscardDeadLetterRequest"> & {
+  /**
+   * ID of the dead letter (DeadLetter.id). Required.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Why, for the audit log: at most 256 characters, no control characters. Optional.
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message coaching.admin.v1.DiscardDeadLetterRequest.
+ * Use `create(DiscardDeadLetterRequestSchema)` to create a new message.
+ */
+export const DiscardDeadLetterRequestSchema: GenMessage<DiscardDeadLetterRequest> = /*@__PURE__*/
+  messageDesc(file_coaching_admin_v1_admin_service, 17);
+
+/**
+ * Response of AdminService.DiscardDeadLetter.
+ *
+ * @generated from message coaching.admin.v1.DiscardDeadLetterResponse
+ */
+export type DiscardDeadLetterResponse = Message<"coaching.admin.v1.DiscardDeadLetterResponse"> & {
+  /**
+   * The dead letter as it was.
+   *
+   * @generated from field: coaching.admin.v1.DeadLetter dead_letter = 1;
+   */
+  deadLetter?: DeadLetter | undefined;
+};
+
+/**
+ * Describes the message coaching.admin.v1.DiscardDeadLetterResponse.
+ * Use `create(DiscardDeadLetterResponseSchema)` to create a new message.
+ */
+export const DiscardDeadLetterResponseSchema: GenMessage<DiscardDeadLetterResponse> = /*@__PURE__*/
+  messageDesc(file_coaching_admin_v1_admin_service, 18);
+
+/**
  * State of a circuit breaker.
  *
  * @generated from enum coaching.admin.v1.CircuitState
@@ -475,7 +700,7 @@ export const AdminService: GenService<{
     output: typeof IsolateCircuitBreakerResponseSchema;
   },
   /**
-   * The database endpoints (several DB_HOST entries) and the role this
+   * The database endpoints (several hosts configured) and the role this
    * replica sees for each: primary, standby, fenced (writable but never
    * written to: an old primary), foreign (another cluster), unreachable.
    * Returns OK, UNAUTHENTICATED.
@@ -502,6 +727,52 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof ChooseDatabasePrimaryRequestSchema;
     output: typeof ChooseDatabasePrimaryResponseSchema;
+  },
+  /**
+   * The dead letters of the event stream (`<EVENTS_STREAM>.dead-letter`),
+   * oldest first: entries a consumer group failed to process (README,
+   * "Events"). Dead letters live in Redis, shared by every replica.
+   * Returns OK, INVALID_ARGUMENT (negative page_size, bad page_token),
+   * FAILED_PRECONDITION reason EVENTS_STREAM_NOT_CONFIGURED (no REDIS_URL),
+   * UNAVAILABLE reason REDIS_UNAVAILABLE, UNAUTHENTICATED.
+   *
+   * @generated from rpc coaching.admin.v1.AdminService.ListDeadLetters
+   */
+  listDeadLetters: {
+    methodKind: "unary";
+    input: typeof ListDeadLettersRequestSchema;
+    output: typeof ListDeadLettersResponseSchema;
+  },
+  /**
+   * Puts a dead letter back on the event stream for its group, as a new entry
+   * with the original fields and `replaygroup` set to the group (other groups
+   * acknowledge it unprocessed), and removes it from the dead-letter stream.
+   * Returns OK, INVALID_ARGUMENT (id not a stream entry id, bad reason),
+   * NOT_FOUND (no such dead letter), FAILED_PRECONDITION reason
+   * EVENTS_STREAM_NOT_CONFIGURED, UNAVAILABLE reason REDIS_UNAVAILABLE,
+   * UNAUTHENTICATED.
+   *
+   * @generated from rpc coaching.admin.v1.AdminService.ReplayDeadLetter
+   */
+  replayDeadLetter: {
+    methodKind: "unary";
+    input: typeof ReplayDeadLetterRequestSchema;
+    output: typeof ReplayDeadLetterResponseSchema;
+  },
+  /**
+   * Deletes a dead letter for good (the event stays in the outbox until
+   * retention, and ListEvents still has it).
+   * Returns OK, INVALID_ARGUMENT (id not a stream entry id, bad reason),
+   * NOT_FOUND (no such dead letter), FAILED_PRECONDITION reason
+   * EVENTS_STREAM_NOT_CONFIGURED, UNAVAILABLE reason REDIS_UNAVAILABLE,
+   * UNAUTHENTICATED.
+   *
+   * @generated from rpc coaching.admin.v1.AdminService.DiscardDeadLetter
+   */
+  discardDeadLetter: {
+    methodKind: "unary";
+    input: typeof DiscardDeadLetterRequestSchema;
+    output: typeof DiscardDeadLetterResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_coaching_admin_v1_admin_service, 0);

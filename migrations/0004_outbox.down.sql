@@ -1,0 +1,2 @@
+drop table outbox;
+drop table outbox_counters;

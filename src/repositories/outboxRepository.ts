@@ -1,0 +1,112 @@
+import { sql, type CommonQueryMethods } from 'slonik';
+import { z } from 'zod';
+import type { StoredEvent } from '../domain/storedEvent';
+
+/** One event to append: the envelope attributes the writer knows, and the event as protobuf JSON. */
+export interface NewOutboxEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly subject: string;
+  readonly traceId: string;
+  readonly data: unknown;
+}
+
+const row = z.object({
+  sequence_text: z.string(),
+  id: z.string(),
+  type: z.string(),
+  subject: z.string(),
+  time: z.number(),
+  trace_id: z.string(),
+  data: z.unknown(),
+  published_time: z.number().nullable(),
+});
+
+const toRow = (r: z.infer<typeof row>): StoredEvent => ({
+  sequence: r.sequence_text,
+  id: r.id,
+  type: r.type,
+  subject: r.subject,
+  time: new Date(r.time),
+  traceId: r.trace_id,
+  data: r.data,
+  publishedTime: r.published_time === null ? undefined : new Date(r.published_time),
+});
+
+// Output names differ from the columns where the type changes: `order by sequence` must mean the bigint column.
+const columns = sql.fragment`sequence::text as sequence_text, id, type, subject, time, trace_id, data, published_time`;
+
+/**
+ * The transactional outbox (migration 0004). Sequence numbers are handed out
+ * by one counter row whose lock the appending transaction holds until it
+ * commits, so sequences become visible in commit order: a reader that sees
+ * sequence n sees every committed event below n (README, "Events").
+ */
+export const outboxRepository = {
+  /** Appends the events in order, numbered from the counter. Inside the write's transaction, as its last step. */
+  async append(tx: CommonQueryMethods, events: readonly NewOutboxEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const last = await tx.oneFirst(sql.type(z.object({ value: z.string() }))`
+      update outbox_counters set value = value + ${events.length} where name = 'sequence' returning value::text as value`);
+    const first = BigInt(last) - BigInt(events.length) + 1n;
+    const rows = events.map((e, i) => ({ sequence: String(first + BigInt(i)), id: e.id, type: e.type, subject: e.subject, trace_id: e.traceId, data: e.data }));
+    await tx.query(sql.unsafe`
+      insert into outbox (sequence, id, type, subject, time, trace_id, data)
+      select r.sequence, r.id, r.type, r.subject, now(), r.trace_id, r.data
+      from jsonb_to_recordset(${sql.jsonb(rows as never)}) as r(sequence bigint, id uuid, type text, subject text, trace_id text, data jsonb)
+      order by r.sequence`);
+  },
+
+  /** Up to `limit` events after `afterSequence`, in order. */
+  async listAfter(db: CommonQueryMethods, afterSequence: string, limit: number): Promise<StoredEvent[]> {
+    const rows = await db.any(sql.type(row)`select ${columns} from outbox where sequence > ${afterSequence}::bigint order by sequence limit ${limit}`);
+    return rows.map(toRow);
+  },
+
+  /** Retention has deleted every event up to this sequence. */
+  async retainedAfter(db: CommonQueryMethods): Promise<string> {
+    return db.oneFirst(sql.type(z.object({ value: z.string() }))`select value::text as value from outbox_counters where name = 'retained_after'`);
+  },
+
+  /** The oldest events the relay has not published yet, in order. */
+  async unpublished(db: CommonQueryMethods, limit: number): Promise<StoredEvent[]> {
+    const rows = await db.any(sql.type(row)`select ${columns} from outbox where published_time is null order by sequence limit ${limit}`);
+    return rows.map(toRow);
+  },
+
+  async markPublished(db: CommonQueryMethods, sequences: readonly string[]): Promise<void> {
+    if (sequences.length === 0) return;
+    await db.query(sql.unsafe`update outbox set published_time = now() where sequence = any(${sql.array(sequences, 'int8')}) and published_time is null`);
+  },
+
+  /** Backlog: unpublished events and the age of the oldest (seconds; 0 when none). */
+  async backlog(db: CommonQueryMethods): Promise<{ count: number; oldestAgeSeconds: number }> {
+    return db.one(sql.type(z.object({ count: z.number(), oldestAgeSeconds: z.number() }))`
+      select count(*)::int as count, coalesce(extract(epoch from now() - min(time)), 0)::float8 as "oldestAgeSeconds"
+      from outbox where published_time is null`);
+  },
+
+  /**
+   * Deletes up to `limit` expired events, oldest first, and raises the
+   * retention mark to the highest deleted sequence; returns how many it
+   * deleted. With `publishedOnly` (a relay runs) an event expires
+   * `olderThanMs` after it was published and an unpublished one never does;
+   * without a relay, `olderThanMs` after it was written. Either way the
+   * deleted events are a prefix of the sequence (the relay publishes in
+   * order), so the mark says exactly what a ListEvents reader may have missed.
+   */
+  async deleteExpired(tx: CommonQueryMethods, olderThanMs: number, limit: number, publishedOnly: boolean): Promise<number> {
+    const expired = publishedOnly
+      ? sql.fragment`published_time is not null and published_time < now() - make_interval(secs => ${olderThanMs / 1000})`
+      : sql.fragment`time < now() - make_interval(secs => ${olderThanMs / 1000})`;
+    const deleted = await tx.one(sql.type(z.object({ count: z.number(), max: z.string().nullable() }))`
+      with doomed as (
+        select sequence from outbox where ${expired} order by sequence limit ${limit} for update skip locked
+      ), gone as (delete from outbox o using doomed d where o.sequence = d.sequence returning o.sequence)
+      select count(*)::int as count, max(sequence)::text as max from gone`);
+    if (deleted.max !== null) {
+      await tx.query(sql.unsafe`update outbox_counters set value = greatest(value, ${deleted.max}::bigint) where name = 'retained_after'`);
+    }
+    return deleted.count;
+  },
+};
