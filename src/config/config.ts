@@ -378,7 +378,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       breakerHalfOpenAfterMs: r.int('DB_BREAKER_HALF_OPEN_AFTER_MS', critical.halfOpenAfterMs, 10, 600_000),
       breakerRecoverySuccesses: r.int('DB_BREAKER_RECOVERY_SUCCESSES', critical.recoverySuccesses, 1, 1000),
       bulkheadLimit: maxConnections,
-      bulkheadQueue: r.int('DB_BULKHEAD_QUEUE', maxConnections * 2, 0, 100_000),
+      bulkheadQueue: r.int('DB_BULKHEAD_QUEUE', maxConnections * 8, 0, 100_000),
       bulkheadQueueTimeoutMs: r.int('DB_BULKHEAD_QUEUE_TIMEOUT_MS', 1000, 1, 600_000),
       minBudgetMs: r.int('DB_MIN_BUDGET_MS', 20, 0, 60_000),
       watchPasswordFile: r.bool('DB_PASSWORD_FILE_WATCH', true),
