@@ -34,13 +34,25 @@ async function measuredBulkhead(queue: number) {
   return { policy, rejected };
 }
 
+/** Releases the running work, then lets the admitted waiter run to the end. */
+async function drain(running: ReturnType<typeof held>, first: Promise<string>, waiter: ReturnType<typeof held>, queued: Promise<string>): Promise<void> {
+  running.release();
+  await first;
+  await waitFor('the admitted call to run', () => waiter.started, 5000);
+  waiter.release();
+  await expect(queued).resolves.toBe('done');
+}
+
 it('refuses at once, with a retry hint, a call whose expected wait does not fit in its deadline; its work never runs', async () => {
   const { policy, rejected } = await measuredBulkhead(10);
   const running = held();
   const first = policy.execute(running.fn);
   const refusedWork = held();
   const started = performance.now();
-  const refused: unknown = await policy.admitting(Date.now() + 100).execute(refusedWork.fn).catch((e: unknown) => e);
+  const refused: unknown = await policy
+    .admitting(Date.now() + 100)
+    .execute(refusedWork.fn)
+    .catch((e: unknown) => e);
   expect(performance.now() - started).toBeLessThan(50);
   expect(refused).toBeInstanceOf(QueueRejectedError);
   expect((refused as QueueRejectedError).reason).toBe('deadline');
@@ -52,11 +64,7 @@ it('refuses at once, with a retry hint, a call whose expected wait does not fit 
   const patient = held();
   const queued = policy.admitting(Date.now() + 5000).execute(patient.fn);
   expect(policy.load()).toEqual({ running: 1, queued: 1 });
-  running.release();
-  await first;
-  await waitFor('the admitted call to run', () => patient.started, 5000);
-  patient.release();
-  await expect(queued).resolves.toBe('done');
+  await drain(running, first, patient, queued);
   expect(refusedWork.started).toBe(false);
 });
 
@@ -68,13 +76,12 @@ it('counts the queue ahead: the second waiter needs twice the time of the first'
   const waiter = held();
   const w1 = policy.admitting(Date.now() + 900).execute(waiter.fn);
   // ~400 ms ahead plus its own ~200 ms: 500 ms is too little.
-  const late: unknown = await policy.admitting(Date.now() + 500).execute(held().fn).catch((e: unknown) => e);
+  const late: unknown = await policy
+    .admitting(Date.now() + 500)
+    .execute(held().fn)
+    .catch((e: unknown) => e);
   expect((late as QueueRejectedError).reason).toBe('deadline');
-  running.release();
-  await first;
-  await waitFor('the first waiter to run', () => waiter.started, 5000);
-  waiter.release();
-  await w1;
+  await drain(running, first, waiter, w1);
 });
 
 it('the queue stays a hard cap on waiters, whatever the deadline', async () => {
@@ -83,14 +90,13 @@ it('the queue stays a hard cap on waiters, whatever the deadline', async () => {
   const first = policy.execute(running.fn);
   const waiter = held();
   const w1 = policy.admitting(Date.now() + 60_000).execute(waiter.fn);
-  const full: unknown = await policy.admitting(Date.now() + 60_000).execute(held().fn).catch((e: unknown) => e);
+  const full: unknown = await policy
+    .admitting(Date.now() + 60_000)
+    .execute(held().fn)
+    .catch((e: unknown) => e);
   expect((full as QueueRejectedError).reason).toBe('queue-full');
   expect(rejected).toEqual(['queue-full']);
-  running.release();
-  await first;
-  await waitFor('the waiter to run', () => waiter.started, 5000);
-  waiter.release();
-  await w1;
+  await drain(running, first, waiter, w1);
 });
 
 it('RESOURCE_EXHAUSTED carries retry-pushback-ms and RetryInfo', () => {
