@@ -31,6 +31,19 @@ function countingDriver(sent: string[]): DriverFactory {
   };
 }
 
+/** A connection to hold locks with, and how many other backends of the database wait on a lock now. */
+async function lockHolder(db: TestDatabase): Promise<{ locker: Client; waiting: () => Promise<number> }> {
+  const locker = new Client({ connectionString: db.url, application_name: 'lock-holder' });
+  await locker.connect();
+  const waiting = async () =>
+    (
+      await db.query<{ n: number }>(
+        `select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name <> 'lock-holder' and wait_event_type = 'Lock'`,
+      )
+    )[0]!.n;
+  return { locker, waiting };
+}
+
 const logger = pino({ level: 'silent' });
 const timeoutRow = z.object({ statement_timeout: z.string() });
 const soon = (ms: number) => ({ deadline: new Date(Date.now() + ms) });
@@ -95,14 +108,7 @@ describe('session statement_timeout per connection (session pool mode)', () => {
   });
 
   it('PostgreSQL stops a read blocked by a lock once the deadline passes, without a transaction', async () => {
-    const locker = new Client({ connectionString: db.url, application_name: 'lock-holder' });
-    await locker.connect();
-    const waiting = async () =>
-      (
-        await db.query<{ n: number }>(
-          `select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name <> 'lock-holder' and wait_event_type = 'Lock'`,
-        )
-      )[0]!.n;
+    const { locker, waiting } = await lockHolder(db);
     try {
       await locker.query('begin');
       await locker.query('lock table profiles in access exclusive mode');
@@ -151,14 +157,7 @@ describe('writes on a bounded pool', () => {
     const [row] = await db.query<{ id: string }>(
       `insert into profiles (display_name, email, role, timezone) values ('Lock', 'lock-' || gen_random_uuid() || '@example.com', 'COACH', 'UTC') returning id`,
     );
-    const locker = new Client({ connectionString: db.url, application_name: 'lock-holder' });
-    await locker.connect();
-    const waiting = async () =>
-      (
-        await db.query<{ n: number }>(
-          `select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name <> 'lock-holder' and wait_event_type = 'Lock'`,
-        )
-      )[0]!.n;
+    const { locker, waiting } = await lockHolder(db);
     try {
       await locker.query('begin');
       await locker.query('select 1 from profiles where id = $1 for update', [row!.id]);
