@@ -11,11 +11,13 @@ import { createTransactionTracker } from './transactionControl';
  * DB_PREPARED_STATEMENTS=false (PgBouncer before 1.21 in transaction pooling).
  *
  * PostgreSQL re-plans a prepared statement by itself after DDL on the tables it
- * reads; it refuses only when the statement's result columns have changed
+ * reads; it refuses when the statement's result columns have changed
  * ("cached plan must not change result type", 0A000 raised by
- * RevalidateCachedQuery). Then the connection moves to a new generation of
- * names, so the statement is prepared afresh, and a statement outside a
- * transaction is sent again at once. Inside a transaction the error has
+ * RevalidateCachedQuery), and re-analysis with the parameter types fixed at
+ * prepare time can fail where a fresh statement would not (isStaleFailure).
+ * When a statement prepared earlier fails so, the connection moves to a new
+ * generation of names, so statements are prepared afresh, and a statement
+ * outside a transaction is sent again at once. Inside a transaction the error has
  * aborted it: it becomes a StalePreparedStatementError, which the policy
  * retries like a serialization failure (the transaction rolled back).
  */
@@ -27,8 +29,18 @@ const MAX_REMEMBERED_NAMES = 2000;
 /** Transaction control and settings: nothing to plan. */
 const UNPLANNED = /^\s*(start\s+transaction|begin|commit|rollback|end|abort|savepoint|release|set|reset|discard|deallocate|listen|unlisten)\b/i;
 
-const isStaleResultType = (error: unknown): boolean =>
-  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '0A000' && (error as { routine?: unknown }).routine === 'RevalidateCachedQuery';
+const codeOf = (error: unknown): unknown => (typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined);
+/**
+ * What a statement prepared before a schema change can fail with although the same text sent afresh
+ * might not: "cached plan must not change result type" (0A000 from RevalidateCachedQuery), or an
+ * analysis error (class 42) because its parameter types were fixed when it was prepared (a column
+ * retyped from text to integer: 42804 where a fresh statement would say 22P02).
+ */
+const isStaleFailure = (error: unknown): boolean => {
+  const code = codeOf(error);
+  if (code === '0A000') return (error as { routine?: unknown }).routine === 'RevalidateCachedQuery';
+  return typeof code === 'string' && code.startsWith('42');
+};
 
 /** A prepared statement went stale inside a transaction (the schema changed under it): the transaction rolled back, the next attempt prepares afresh. */
 export class StalePreparedStatementError extends Error {
@@ -60,26 +72,36 @@ export function preparedStatementClient(client: DriverClient, nameOf: (text: str
   const named = (text: string): string | undefined => {
     if (UNPLANNED.test(text)) return undefined;
     const name = generation === 0 ? nameOf(text) : `${nameOf(text)}_${String(generation)}`;
-    if (prepared.has(name)) return name;
-    if (prepared.size >= MAX_PER_CONNECTION) return undefined;
-    prepared.add(name);
-    return name;
+    return prepared.has(name) || prepared.size < MAX_PER_CONNECTION ? name : undefined;
+  };
+  const send = async (text: string, values: unknown[] | undefined, options: Parameters<DriverClient['query']>[2], name: string | undefined) => {
+    try {
+      const result = await client.query(text, values, name === undefined ? options : { ...options, name });
+      if (name !== undefined) prepared.add(name);
+      return result;
+    } catch (error) {
+      // Parsed (it failed later, e.g. a constraint): pg keeps it prepared on this connection.
+      if (name !== undefined && !isStaleFailure(error)) prepared.add(name);
+      throw error;
+    }
   };
   const query: DriverClient['query'] = async (text, values, options) => {
     transaction.sent(text);
     const name = options?.name ?? named(text);
+    const reused = name !== undefined && prepared.has(name);
     try {
-      const result = await client.query(text, values, name === undefined ? options : { ...options, name });
+      const result = await send(text, values, options, name);
       transaction.succeeded(text);
       return result;
     } catch (error) {
-      if (name === undefined || options?.name !== undefined || !isStaleResultType(error)) throw error;
+      // Only a statement prepared earlier can be stale; a fresh one failed for its own reasons.
+      if (!reused || options?.name !== undefined || !isStaleFailure(error)) throw error;
       // Every statement prepared before the schema change may be stale: prepare them afresh under new names.
       generation += 1;
       prepared.clear();
       // The transaction is aborted and rolls back: nothing was written, so the policy may run it again.
       if (transaction.open()) throw new StalePreparedStatementError(error);
-      return client.query(text, values, { ...options, name: named(text) ?? '' });
+      return send(text, values, options, named(text));
     }
   };
   return { ...client, query };
