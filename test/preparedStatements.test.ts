@@ -26,7 +26,9 @@ describe('DB_PREPARED_STATEMENTS', () => {
     expect(loadConfig({ env }).db.preparedStatements).toBe(true);
     expect(loadConfig({ env: { ...env, DB_POOL_MODE: 'transaction', DB_MIGRATE_ON_START: 'false' } }).db.preparedStatements).toBe(false);
     expect(loadConfig({ env: { ...env, DB_PREPARED_STATEMENTS: 'false' } }).db.preparedStatements).toBe(false);
-    expect(loadConfig({ env: { ...env, DB_POOL_MODE: 'transaction', DB_MIGRATE_ON_START: 'false', DB_PREPARED_STATEMENTS: 'true' } }).db.preparedStatements).toBe(true);
+    expect(
+      loadConfig({ env: { ...env, DB_POOL_MODE: 'transaction', DB_MIGRATE_ON_START: 'false', DB_PREPARED_STATEMENTS: 'true' } }).db.preparedStatements,
+    ).toBe(true);
     expect(() => loadConfig({ env: { ...env, DB_PREPARED_STATEMENTS: 'sometimes' } })).toThrow(/DB_PREPARED_STATEMENTS/);
   });
 
@@ -89,6 +91,13 @@ describe('named statements on a running pool', () => {
       expect(await readAll()).toEqual({ id: 1n, label: 'one', note: 'n' });
       await db.query('alter table plan_probe drop column label');
       expect(await readAll()).toEqual({ id: 1n, note: 'n' });
+      // A parameter whose type was fixed when the statement was prepared (text), for a column retyped to integer:
+      // the answer is what a fresh statement gets (22P02, invalid input), not the stale one's 42804.
+      await pool.query(sql.unsafe`update plan_probe set note = ${'n'} where id = ${1}`);
+      await db.query('alter table plan_probe alter column note drop default, alter column note type integer using 0');
+      const retyped: unknown = await pool.query(sql.unsafe`update plan_probe set note = ${'n'} where id = ${1}`).catch((e: unknown) => e);
+      expect((retyped as Error).constructor.name).toBe('InvalidInputError');
+      await db.query(`alter table plan_probe alter column note type text using 'n', alter column note set default 'n'`);
       // A write in a transaction after the change prepares afresh too.
       await db.query(`alter table plan_probe add column extra int not null default 7`);
       const written = await gateway.write('probe', (tx) => tx.one(sql.unsafe`select * from plan_probe where id = ${1}`));
