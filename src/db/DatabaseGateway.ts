@@ -161,7 +161,8 @@ export function createDatabaseGateway(deps: DatabaseGatewayDeps): DatabaseGatewa
         // Otherwise (transaction pooler) a short deadline needs a transaction to carry SET LOCAL statement_timeout.
         return budgetMs < statementTimeoutMs ? inTransaction(budgetMs, work) : work(pool);
       }),
-    snapshot: (operation, work, options) => run('read', operation, options, (budgetMs) => bounded(options, budgetMs, () => inTransaction(budgetMs, work, true))),
+    snapshot: (operation, work, options) =>
+      run('read', operation, options, (budgetMs) => bounded(options, budgetMs, () => inTransaction(budgetMs, work, true))),
     write: (operation, work, options) =>
       run(options?.idempotent === true ? 'idempotent-write' : 'write', operation, options, (budgetMs) =>
         bounded(options, budgetMs, () => inTransaction(budgetMs, work)),
