@@ -192,6 +192,55 @@ describe('the built service as a process', () => {
     expect(await isListening(port)).toBe(false);
   });
 
+  it('refuses a DB_HOST list it cannot use with exit 2 and a short message naming DB_HOST', async () => {
+    const many = Array.from({ length: 5000 }, (_, i) => `h${i}`).join(',');
+    for (const [hosts, expected] of [
+      ['db-a:5432,db-b:5433', /DB_HOST .*port.*DB_PORT/],
+      ['[::1]', /DB_HOST .*brackets/],
+      ['db a', /DB_HOST .*space or control character/],
+      ['db\u0001a', /DB_HOST .*space or control character/],
+      [many, /DB_HOST lists 5000 hosts; at most \d+/],
+      [Array.from({ length: 30 }, () => 'h').join(','), /DB_HOST lists h:5432 twice/],
+    ] as const) {
+      const result = await runNode(
+        'dist/src/main.js',
+        [],
+        childEnv({ APP_ENV: 'test', GRPC_PORT: String(await freePort()), DB_HOST: hosts, DB_PORT: '5432' }),
+        20_000,
+      );
+      expect({ hosts: hosts.slice(0, 40), code: result.code }).toEqual({ hosts: hosts.slice(0, 40), code: 2 });
+      expect(result.stderr).toMatch(expected);
+      // One short message: no stack, no problem repeated per entry.
+      expect(result.stderr.length).toBeLessThan(2048);
+      expect(result.stderr).not.toMatch(/^\s+at /m);
+      const lines = result.stderr.split('\n').filter((line) => line !== '');
+      expect(new Set(lines).size).toBe(lines.length);
+    }
+  });
+
+  it('keeps a refusal short: a huge value is echoed cut, and the same problem is listed once', async () => {
+    const huge = `${'x'.repeat(100_000)}\u{1F600}`;
+    const headers = Array.from({ length: 3000 }, (_, i) => `k${i}=%ZZ`).join(',');
+    for (const [key, value] of [
+      ['OTEL_PROPAGATORS', huge],
+      ['DB_PORT', huge],
+      ['EVENTS_RELAY_INTERVAL', huge],
+      ['OTEL_EXPORTER_OTLP_HEADERS', headers],
+    ] as const) {
+      const result = await runNode(
+        'dist/src/main.js',
+        [],
+        childEnv({ APP_ENV: 'test', GRPC_PORT: String(await freePort()), DB_HOST: '127.0.0.1', [key]: value }),
+        20_000,
+      );
+      expect({ key, code: result.code }).toEqual({ key, code: 2 });
+      expect(result.stderr).toContain(`${key} `);
+      expect(result.stderr).toMatch(/Invalid configuration \(1 problem\)/);
+      expect(result.stderr.length).toBeLessThan(1024);
+      expect(result.stderr).not.toContain('\uFFFD');
+    }
+  });
+
   it('exits 1 with a fatal JSON log line when the database is unreachable, never printing the password', async () => {
     const dbPort = await closedPort();
     const result = await runNode(

@@ -78,6 +78,12 @@ export interface DatabaseConfig {
    * nothing relies on session state. `session` (default): direct connections or a session pooler.
    */
   readonly poolMode: PoolMode;
+  /**
+   * DB_PREPARED_STATEMENTS: statements are sent as named (prepared) statements, parsed and planned once
+   * per connection. Default true in session mode, false in transaction mode (PgBouncer before 1.21 has
+   * no protocol-level prepared statements).
+   */
+  readonly preparedStatements: boolean;
   /** Direct connection (bypassing the pooler) for migrations and startup checks; undefined: the pool's own endpoint. */
   readonly direct: DirectConnectionConfig | undefined;
 }
@@ -372,7 +378,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       breakerHalfOpenAfterMs: r.int('DB_BREAKER_HALF_OPEN_AFTER_MS', critical.halfOpenAfterMs, 10, 600_000),
       breakerRecoverySuccesses: r.int('DB_BREAKER_RECOVERY_SUCCESSES', critical.recoverySuccesses, 1, 1000),
       bulkheadLimit: maxConnections,
-      bulkheadQueue: r.int('DB_BULKHEAD_QUEUE', maxConnections * 2, 0, 100_000),
+      bulkheadQueue: r.int('DB_BULKHEAD_QUEUE', maxConnections * 8, 0, 100_000),
       bulkheadQueueTimeoutMs: r.int('DB_BULKHEAD_QUEUE_TIMEOUT_MS', 1000, 1, 600_000),
       minBudgetMs: r.int('DB_MIN_BUDGET_MS', 20, 0, 60_000),
       watchPasswordFile: r.bool('DB_PASSWORD_FILE_WATCH', true),
@@ -391,15 +397,16 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   return deepFreeze(config);
 }
 
-type PoolerSettings = Pick<DatabaseConfig, 'poolMode' | 'direct'>;
+type PoolerSettings = Pick<DatabaseConfig, 'poolMode' | 'preparedStatements' | 'direct'>;
 
 /**
- * DB_POOL_MODE and DB_MIGRATION_URL: running behind a transaction pooler
+ * DB_POOL_MODE, DB_PREPARED_STATEMENTS and DB_MIGRATION_URL: running behind a transaction pooler
  * (PgBouncer). The direct connection takes every part DB_MIGRATION_URL leaves
  * out from the pool's settings.
  */
 function poolerSettings(r: ReturnType<typeof createReader>, pool: Omit<DatabaseConfig, keyof PoolerSettings>): PoolerSettings {
   const poolMode = r.oneOf('DB_POOL_MODE', POOL_MODES, 'session');
+  const preparedStatements = r.bool('DB_PREPARED_STATEMENTS', poolMode === 'session');
   const url = r.databaseUrl('DB_MIGRATION_URL');
   const direct: DirectConnectionConfig | undefined =
     url === undefined
@@ -418,7 +425,7 @@ function poolerSettings(r: ReturnType<typeof createReader>, pool: Omit<DatabaseC
       'is required when DB_POOL_MODE=transaction and DB_MIGRATE_ON_START=true: migrations hold a session-level advisory lock, which needs a direct connection',
     );
   }
-  return { poolMode, direct };
+  return { poolMode, preparedStatements, direct };
 }
 
 /** Reads the current database password (re-reading a mounted secret file each time). */

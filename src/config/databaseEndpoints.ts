@@ -19,6 +19,23 @@ interface EndpointReader {
   problem(key: string, message: string): void;
 }
 
+/** More endpoints than any PostgreSQL cluster a service talks to: each one gets a pool and a probe (README "Database endpoints"). */
+export const MAX_DATABASE_ENDPOINTS = 32;
+
+/**
+ * What is wrong with one DB_HOST entry, if anything. libpq takes a bare host
+ * name or address there (IPv6 without brackets) and the ports in DB_PORT.
+ */
+function hostProblem(host: string): string | undefined {
+  if (/[\s\u0000-\u001f\u007f]/.test(host)) return 'has an entry with a space or control character';
+  if (host.startsWith('[') || host.endsWith(']')) return 'has an IPv6 address in brackets; write it without them (::1), with the port in DB_PORT';
+  // One colon is host:port (an IPv6 address has at least two).
+  if (host.split(':').length === 2)
+    return 'has an entry with a port (host:port); list the hosts alone and put the ports in DB_PORT (one for all, or one per host)';
+  if (host.length > 255) return 'has an entry longer than 255 characters';
+  return undefined;
+}
+
 const parsePort = (text: string): number | undefined => (/^\d{1,5}$/.test(text) && Number(text) >= 1 && Number(text) <= 65535 ? Number(text) : undefined);
 
 export function readDatabaseEndpoints(r: EndpointReader, url: DatabaseUrlParts | undefined, defaultPort: number): DatabaseEndpoint[] {
@@ -46,15 +63,25 @@ export function readDatabaseEndpoints(r: EndpointReader, url: DatabaseUrlParts |
     hostList !== undefined
       ? hostList.split(',').map((host) => ({ host: host.trim(), port: urlPort }))
       : (url?.hosts?.map((h) => ({ host: h.host, port: h.port })) ?? [{ host: '127.0.0.1', port: undefined }]);
+  if (given.length > MAX_DATABASE_ENDPOINTS) {
+    // Nothing per entry: the one problem says it all (and stays short); the first host stands in until the refusal.
+    r.problem(hostList !== undefined ? 'DB_HOST' : 'DATABASE_URL', `lists ${given.length} hosts; at most ${MAX_DATABASE_ENDPOINTS}`);
+    return [{ host: given[0]!.host, port: given[0]!.port ?? defaultPort }];
+  }
   if (given.some((h) => h.host === '')) r.problem('DB_HOST', 'has an empty entry in its comma-separated list');
+  if (hostList !== undefined) {
+    for (const problem of new Set(given.map((h) => hostProblem(h.host)))) if (problem !== undefined) r.problem('DB_HOST', problem);
+  }
   if (ports.length > 1 && ports.length !== given.length) {
     r.problem('DB_PORT', `lists ${ports.length} ports for ${given.length} hosts; give one port for all, or one per host (libpq)`);
   }
   const endpoints = given.map((h, i) => ({ host: h.host, port: (ports.length > 1 ? ports[i] : ports[0]) ?? h.port ?? defaultPort }));
   const seen = new Set<string>();
+  const repeated = new Set<string>();
   for (const e of endpoints) {
     const key = `${e.host}:${e.port}`;
-    if (seen.has(key)) r.problem('DB_HOST', `lists ${key} twice`);
+    if (seen.has(key) && !repeated.has(key)) r.problem('DB_HOST', `lists ${key} twice`);
+    if (seen.has(key)) repeated.add(key);
     seen.add(key);
   }
   return endpoints;

@@ -48,6 +48,12 @@ export interface EventsConfig {
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
+/** A bound in the largest unit that states it exactly (60000 → "1m"), written the way the setting is. */
+function showDuration(ms: number): string {
+  const [unit, size] = Object.entries(UNITS).reduce((best, entry) => (ms % entry[1] === 0 && entry[1] > best[1] ? entry : best));
+  return `${ms / size}${unit}`;
+}
+
 /** A duration such as "500ms", "30s", "15m", "24h" or "7d" (a bare number is seconds), within [minMs, maxMs]. */
 function duration(r: Reader, key: string, fallbackMs: number, minMs: number, maxMs: number): number {
   const raw = r.optionalString(key);
@@ -55,7 +61,7 @@ function duration(r: Reader, key: string, fallbackMs: number, minMs: number, max
   const match = /^(\d{1,9})(ms|s|m|h|d)?$/.exec(raw);
   const ms = match === null ? undefined : Number(match[1]) * UNITS[match[2] ?? 's']!;
   if (ms === undefined || ms < minMs || ms > maxMs) {
-    r.problem(key, `must be a duration such as 500ms, 30s, 15m, 24h or 7d, from ${minMs} ms to ${maxMs / 86_400_000} days, got ${JSON.stringify(raw)}`);
+    r.problem(key, `must be a duration such as 500ms, 30s, 15m, 24h or 7d, from ${showDuration(minMs)} to ${showDuration(maxMs)}, got ${JSON.stringify(raw)}`);
     return fallbackMs;
   }
   return ms;

@@ -7,6 +7,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const SECRET_KEYS = /PASSWORD|SECRET|TOKEN|DATABASE_URL|REDIS_URL/;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/;
+/** Characters of one problem line, echoed value included. */
+const MAX_PROBLEM_LENGTH = 300;
 
 /** The parts of a DATABASE_URL the rest of the configuration understands. */
 export interface DatabaseUrlParts {
@@ -28,8 +30,11 @@ export function createReader(env: Env) {
     return value === undefined || value === '' ? undefined : value;
   };
   const show = (key: string, value: string): string => (SECRET_KEYS.test(key) ? '(value hidden)' : JSON.stringify(value));
+  // A refusal stays short whatever the values: each problem is cut (at a code point) and listed once.
   const problem = (key: string, message: string): void => {
-    problems.push(`${key} ${message}`);
+    const points = Array.from(`${key} ${message}`);
+    const line = points.length > MAX_PROBLEM_LENGTH ? `${points.slice(0, MAX_PROBLEM_LENGTH).join('')}… (cut)` : points.join('');
+    if (!problems.includes(line)) problems.push(line);
   };
 
   return {

@@ -5,6 +5,7 @@ import { DomainError, UnavailableError } from '../domain/errors';
 import type { DatabasePolicy, WorkKind } from '../resilience/createDatabasePolicy';
 import { translateDriverError } from './driverErrors';
 import { databaseFailureCode } from './failureCode';
+import { boundsStatementsPerConnection, withStatementDeadline } from './sessionStatementTimeout';
 
 /** Options of one unit of database work. */
 export interface WorkOptions {
@@ -78,15 +79,24 @@ export function createDatabaseGateway(deps: DatabaseGatewayDeps): DatabaseGatewa
   /** Runs `work` in a transaction whose statements stop after `budgetMs`; `snapshot` makes it REPEATABLE READ, READ ONLY. */
   const inTransaction = <T>(budgetMs: number, work: (tx: CommonQueryMethods) => Promise<T>, snapshot = false): Promise<T> =>
     tracer === undefined ? transaction(budgetMs, work, snapshot) : tracer.transaction(() => transaction(budgetMs, work, snapshot));
-  const transaction = <T>(budgetMs: number, work: (tx: CommonQueryMethods) => Promise<T>, snapshot: boolean): Promise<T> =>
-    pools.current().transaction(async (tx) => {
+  const transaction = <T>(budgetMs: number, work: (tx: CommonQueryMethods) => Promise<T>, snapshot: boolean): Promise<T> => {
+    const pool = pools.current();
+    // On a bounded pool, START TRANSACTION already found the session timeout under the deadline (see `bounded`): no SET LOCAL.
+    const setLocal = budgetMs < statementTimeoutMs && !boundsStatementsPerConnection(pool);
+    return pool.transaction(async (tx) => {
       // Must be the transaction's first statement: the snapshot is taken by the next query.
       if (snapshot) await tx.query(sql.unsafe`set transaction isolation level repeatable read, read only`);
-      if (budgetMs < statementTimeoutMs) {
+      if (setLocal) {
         await tx.query(sql.unsafe`select set_config('statement_timeout', ${String(Math.max(1, Math.floor(budgetMs)))}, true)`);
       }
       return work(tx);
     });
+  };
+
+  /** Transactions too: START TRANSACTION then finds the session timeout under the deadline, which bounds every statement in it (no SET LOCAL). */
+  // Without a client deadline the pool's own DB_STATEMENT_TIMEOUT applies as it is (not rounded down to a bucket).
+  const bounded = <T>(options: WorkOptions | undefined, budgetMs: number, work: () => Promise<T>): Promise<T> =>
+    options?.deadline !== undefined && boundsStatementsPerConnection(pools.current()) ? withStatementDeadline(Date.now() + budgetMs, work) : work();
 
   const run = async <T>(kind: WorkKind, operation: string, options: WorkOptions | undefined, work: (budgetMs: number) => Promise<T>): Promise<T> => {
     const deadline = options?.deadline?.getTime() ?? Date.now() + statementTimeoutMs;
@@ -144,10 +154,18 @@ export function createDatabaseGateway(deps: DatabaseGatewayDeps): DatabaseGatewa
   return {
     onUnavailable: unavailable.addListener,
     read: (operation, work, options) =>
-      // A short deadline needs a transaction to carry SET LOCAL statement_timeout; otherwise one round trip on the pool.
-      run('read', operation, options, (budgetMs) => (budgetMs < statementTimeoutMs ? inTransaction(budgetMs, work) : work(pools.current()))),
-    snapshot: (operation, work, options) => run('read', operation, options, (budgetMs) => inTransaction(budgetMs, work, true)),
+      run('read', operation, options, (budgetMs) => {
+        const pool = pools.current();
+        // One round trip: the connection's session statement_timeout is kept under the deadline (sessionStatementTimeout.ts).
+        if (boundsStatementsPerConnection(pool)) return bounded(options, budgetMs, () => work(pool));
+        // Otherwise (transaction pooler) a short deadline needs a transaction to carry SET LOCAL statement_timeout.
+        return budgetMs < statementTimeoutMs ? inTransaction(budgetMs, work) : work(pool);
+      }),
+    snapshot: (operation, work, options) =>
+      run('read', operation, options, (budgetMs) => bounded(options, budgetMs, () => inTransaction(budgetMs, work, true))),
     write: (operation, work, options) =>
-      run(options?.idempotent === true ? 'idempotent-write' : 'write', operation, options, (budgetMs) => inTransaction(budgetMs, work)),
+      run(options?.idempotent === true ? 'idempotent-write' : 'write', operation, options, (budgetMs) =>
+        bounded(options, budgetMs, () => inTransaction(budgetMs, work)),
+      ),
   };
 }

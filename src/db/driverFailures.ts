@@ -131,6 +131,8 @@ const BY_KIND: readonly { readonly matches: (error: unknown) => boolean; readonl
   // the code nor the cause, and its sql tag raises the same class for a value it cannot bind (NUL or a lone
   // surrogate in JSON): both are input the request rules should have refused, so a data exception too.
   { matches: (error) => hasErrorNamed(error, 'InvalidInputError'), failure: { domain: 'data', code: '22P02' } },
+  // A transaction rolled back because a prepared statement went stale after DDL (preparedStatements.ts): safe to run again.
+  { matches: (error) => hasErrorNamed(error, 'StalePreparedStatementError'), failure: { domain: 'conflict' } },
   { matches: (error) => hasErrorNamed(error, 'StatementTimeoutError'), failure: { label: 'STATEMENT_TIMEOUT', domain: 'statement-timeout' } },
   { matches: (error) => hasErrorNamed(error, 'BackendTerminatedError', 'BackendTerminatedUnexpectedlyError'), failure: LOST },
   {

@@ -137,12 +137,15 @@ export class DeadlineExceededError extends DomainError {
 }
 
 export class ResourceExhaustedError extends DomainError {
+  /** When a retry is worth trying (sent as RetryInfo and retry-pushback-ms). */
+  readonly retryAfterMs: number | undefined;
   constructor(
     readonly reason: ErrorReason,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number },
   ) {
     super(message, options);
+    this.retryAfterMs = options?.retryAfterMs;
   }
 }
 

@@ -78,6 +78,10 @@ function pack(typeName: string, bytes: Uint8Array): Any {
   return { typeUrl: `type.googleapis.com/${typeName}`, value: Buffer.from(bytes) };
 }
 
+/** When the client should retry, for the errors that say so. */
+const retryAfterOf = (error: DomainError | undefined): number | undefined =>
+  error instanceof UnavailableError || error instanceof ResourceExhaustedError ? error.retryAfterMs : undefined;
+
 /** The google.rpc details of an error: always an ErrorInfo, plus BadRequest or RetryInfo where they apply. */
 function detailsOf(error: DomainError | undefined, reason: string, correlationId: string): Any[] {
   const metadata = error === undefined ? { correlation_id: correlationId } : boundedMetadata(error.metadata);
@@ -88,8 +92,8 @@ function detailsOf(error: DomainError | undefined, reason: string, correlationId
       .map((v) => ({ field: detail(v.field), description: detail(v.description), reason: '', localizedMessage: undefined }));
     details.push(pack('google.rpc.BadRequest', BadRequest.encode({ fieldViolations }).finish()));
   }
-  if (error instanceof UnavailableError && error.retryAfterMs !== undefined) {
-    const ms = error.retryAfterMs;
+  const ms = retryAfterOf(error);
+  if (ms !== undefined) {
     const retryDelay = { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 };
     details.push(pack('google.rpc.RetryInfo', RetryInfo.encode({ retryDelay }).finish()));
   }
@@ -113,10 +117,11 @@ export function toStatus(error: unknown, correlationId: string): MappedStatus {
 
   const metadata = new Metadata();
   metadata.set('x-error-reason', reason);
-  if (known instanceof UnavailableError && known.retryAfterMs !== undefined) {
-    metadata.set('retry-pushback-ms', String(known.retryAfterMs));
+  const retryAfterMs = retryAfterOf(known);
+  if (retryAfterMs !== undefined) {
+    metadata.set('retry-pushback-ms', String(retryAfterMs));
     // The name gRPC's retry design (A6) defines and grpc-js's retrying channel honours.
-    metadata.set('grpc-retry-pushback-ms', String(known.retryAfterMs));
+    metadata.set('grpc-retry-pushback-ms', String(retryAfterMs));
   }
   metadata.set(STATUS_DETAILS_KEY, Buffer.from(Status.encode({ code, message: details, details: detailsOf(known, reason, correlationId) }).finish()));
   return { code, details, metadata, expected: known !== undefined, reason };

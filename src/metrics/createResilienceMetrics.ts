@@ -25,7 +25,7 @@ export function createResilienceMetrics(registry: Registry) {
   });
   const rejections = new Counter({
     name: 'coaching_db_bulkhead_rejections_total',
-    help: 'Database work refused by the bulkhead (RESOURCE_EXHAUSTED), by dependency and reason (queue-full, queue-timeout).',
+    help: 'Database work refused by the bulkhead (RESOURCE_EXHAUSTED), by dependency and reason (deadline: the expected wait did not fit in the deadline, queue-full, queue-timeout).',
     labelNames: ['dependency', 'reason'] as const,
     registers: [registry],
   });

@@ -118,7 +118,9 @@ export function createDatabasePolicy(config: ResilienceConfig): DatabasePolicy {
       );
     }
     if (error instanceof QueueRejectedError)
-      return new ResourceExhaustedError('DATABASE_BUSY', `all database connections are busy and ${error.message}; retry with backoff`);
+      return new ResourceExhaustedError('DATABASE_BUSY', `all database connections are busy and ${error.message}; retry with backoff`, {
+        retryAfterMs: error.retryAfterMs,
+      });
     if (error instanceof BudgetExhaustedError) {
       switch (error.phase) {
         case 'too-short':
@@ -138,7 +140,7 @@ export function createDatabasePolicy(config: ResilienceConfig): DatabasePolicy {
     onBulkheadRejected: slots.onRejected,
     async execute(kind, deadline, work) {
       const budget = new DeadlineBudgetPolicy(deadline, config.minBudgetMs);
-      const policy = wrap(kind === 'write' ? retryNotExecuted : retryAnyTransient, budget.retryGuard, breaker, slots, budget);
+      const policy = wrap(kind === 'write' ? retryNotExecuted : retryAnyTransient, budget.retryGuard, breaker, slots.admitting(deadline), budget);
       try {
         return await policy.execute(({ budgetMs }) => work(budgetMs));
       } catch (error) {

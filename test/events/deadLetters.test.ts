@@ -130,4 +130,27 @@ describeWithTools(['redis-server'], 'dead letters', () => {
     }
     expect(await redis.xlen(STREAM)).toBe(lengthBefore);
   });
+
+  it('refuses stream entry ids beyond 64 bits as INVALID_ARGUMENT, and they do not open the Redis breaker', async () => {
+    // Digits-dash-digits but above 2^64-1: Redis itself would refuse them ("Invalid stream ID").
+    const huge = '18446744073709551616-0';
+    const last = '18446744073709551615-18446744073709551615';
+    for (let round = 0; round < 3; round++) {
+      for (const [method, request, field] of [
+        ['replayDeadLetter', { id: huge, reason: '' }, 'id'],
+        ['discardDeadLetter', { id: '1-99999999999999999999', reason: '' }, 'id'],
+        ['listDeadLetters', { pageSize: 1, pageToken: huge }, 'page_token'],
+        // Nothing can follow the last possible id, so no page ends there.
+        ['listDeadLetters', { pageSize: 1, pageToken: last }, 'page_token'],
+      ] as const) {
+        const result = await admin.call(method, request as never);
+        expectError(result, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+        expect(result.error!.details).toContain(field);
+      }
+    }
+    // Redis was never blamed: the breaker is closed, and a valid id is an ordinary NOT_FOUND.
+    expect(svc.logs.records().filter((r) => r.msg === 'redis circuit breaker changed state')).toEqual([]);
+    expectError(await admin.call('replayDeadLetter', { id: last, reason: '' }), status.NOT_FOUND, 'NOT_FOUND');
+    expect((await admin.ok('listDeadLetters', { pageSize: 1, pageToken: '0-0' })).deadLetters).toEqual([]);
+  });
 });

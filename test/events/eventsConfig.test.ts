@@ -46,6 +46,13 @@ describe('events configuration', () => {
     expect(secretValues(config)).toEqual(expect.arrayContaining(['url-secret-456', 'file-secret-123']));
   });
 
+  it('states duration bounds in a readable unit', () => {
+    expect(problemsOf({ REDIS_URL: 'redis://127.0.0.1:6379', REDIS_COMMAND_TIMEOUT: '0ms', EVENTS_RETENTION: '0s' })).toEqual([
+      'REDIS_COMMAND_TIMEOUT must be a duration such as 500ms, 30s, 15m, 24h or 7d, from 50ms to 1m, got "0ms"',
+      expect.stringMatching(/^EVENTS_RETENTION must be a duration .* from 1s to 3650d, got "0s"$/),
+    ]);
+  });
+
   it('lists every invalid events setting at once, naming the key and never echoing the Redis URL', () => {
     const problems = problemsOf({
       REDIS_URL: 'http://:hunter2@redis:6379',

@@ -1,3 +1,4 @@
+import { ValidationError } from '../../domain/errors';
 import type { DataSourceContext } from './DataSourceContext';
 
 /** The part of gRPC metadata read here (structural: data access does not import gRPC). */
@@ -13,9 +14,14 @@ interface RequestMetadata {
 export function dataSourceScope(context: DataSourceContext) {
   return {
     open(metadata: RequestMetadata) {
-      const source = { requirePrimary: metadata.get('x-require-primary')[0] === 'true' } as Parameters<DataSourceContext['run']>[0];
+      const requirePrimary = requirePrimaryOf(metadata.get('x-require-primary'));
+      const source = { requirePrimary: requirePrimary === true } as Parameters<DataSourceContext['run']>[0];
       return {
-        run: <T>(work: () => Promise<T>): Promise<T> => context.run(source, work),
+        // A refused header fails the call inside its promise (INVALID_ARGUMENT), never in open().
+        run: <T>(work: () => Promise<T>): Promise<T> =>
+          requirePrimary === undefined
+            ? Promise.reject(new ValidationError([{ field: 'x-require-primary', description: 'must be true or false' }]))
+            : context.run(source, work),
         headers(): Record<string, string> {
           const standby = source.standby;
           if (standby === undefined) return {};
@@ -28,4 +34,17 @@ export function dataSourceScope(context: DataSourceContext) {
       };
     },
   };
+}
+
+/**
+ * `x-require-primary`: absent is false; `true` or `false` in any case; anything
+ * else (or the header sent twice with different values) is undefined, refused:
+ * a caller who meant to forbid standby reads must not get one silently.
+ */
+export function requirePrimaryOf(values: readonly unknown[]): boolean | undefined {
+  if (values.length === 0) return false;
+  const words = new Set(values.map((value) => (typeof value === 'string' ? value.trim().toLowerCase() : '')));
+  if (words.size !== 1) return undefined;
+  const [word] = words;
+  return word === 'true' ? true : word === 'false' ? false : undefined;
 }
