@@ -6,7 +6,8 @@ import { formatSubject, MAX_SUBJECT_LENGTH } from '../src/admin/caller';
 import { createTestCertificates, type TestCertificates } from './resilience/support/certificates';
 import { adminApi } from './support/adminClient';
 import { sample, scrape } from './support/promtool';
-import { createTestDatabase, type TestDatabase } from './support/testDatabase';
+import { useHarness } from './support/harness';
+import type { TestDatabase } from './support/testDatabase';
 import { startTestService, type TestService } from './support/testService';
 
 /**
@@ -19,13 +20,13 @@ const TOKEN = 'admin-token-audit-7c1d2e3f4a5b';
 let db: TestDatabase;
 let certs: TestCertificates;
 let dir: string;
-beforeAll(async () => {
-  db = await createTestDatabase();
+const h = useHarness({ service: false });
+beforeAll(() => {
+  ({ db } = h);
   certs = createTestCertificates();
   dir = mkdtempSync(join(tmpdir(), 'coaching-admin-audit-'));
 });
-afterAll(async () => {
-  await db.drop();
+afterAll(() => {
   certs.remove();
   rmSync(dir, { recursive: true, force: true });
 });

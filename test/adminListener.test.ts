@@ -8,31 +8,29 @@ import { adminApi } from './support/adminClient';
 import { grpcHealthApi } from './support/healthClient';
 import { sample, scrape } from './support/promtool';
 import { reflectionClient } from './support/reflectionClient';
-import { createTestDatabase, type TestDatabase } from './support/testDatabase';
-import { startTestService, type TestService } from './support/testService';
+import { useHarness } from './support/harness';
+import type { TestService } from './support/testService';
 import { waitFor } from './support/waitFor';
 
 const TOKEN = 'admin-token-0f3c9a1b7e2d4c5f';
 const ROTATED = 'admin-token-rotated-9d8e7f6a5b4c';
 
-let db: TestDatabase;
 let certs: TestCertificates;
 let dir: string;
 let tokenFile: string;
-beforeAll(async () => {
-  db = await createTestDatabase();
+const h = useHarness({ service: false });
+beforeAll(() => {
   certs = createTestCertificates();
   dir = mkdtempSync(join(tmpdir(), 'coaching-admin-'));
   tokenFile = join(dir, 'admin-token');
 });
-afterAll(async () => {
-  await db.drop();
+afterAll(() => {
   certs.remove();
   rmSync(dir, { recursive: true, force: true });
 });
 
 async function withService(overrides: Record<string, string>, body: (svc: TestService) => Promise<void>): Promise<void> {
-  const svc = await startTestService(db.config(overrides));
+  const svc = await h.start(overrides);
   try {
     await body(svc);
   } finally {

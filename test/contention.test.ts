@@ -6,8 +6,9 @@ import type { Profile } from '../src/generated/coaching/v1/profile';
 import { Session } from '../src/generated/coaching/v1/session';
 import type { Timestamp } from '../src/generated/google/protobuf/timestamp';
 import { rpc, type CallResult } from './support/grpcClient';
-import { createTestDatabase, type TestDatabase } from './support/testDatabase';
-import { startTestService, type TestService } from './support/testService';
+import { useHarness } from './support/harness';
+import type { TestDatabase } from './support/testDatabase';
+import type { TestService } from './support/testService';
 import { waitFor } from './support/waitFor';
 import { at, world } from './support/world';
 
@@ -31,27 +32,17 @@ const clients: CoachingServiceClient[] = [];
 const deadlocks = async (): Promise<number> =>
   (await db.query<{ n: number }>('select deadlocks::int as n from pg_stat_database where datname = current_database()'))[0]!.n;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  svc = await startTestService(
-    db.config({
-      DB_RETRY_MAX_ATTEMPTS: '0',
-      DB_MAX_CONNECTIONS: '16',
-      DB_BULKHEAD_QUEUE: '500',
-      DB_BULKHEAD_QUEUE_TIMEOUT_MS: String(CALL_DEADLINE_MS),
-    }),
-  );
-  // Separate connections (no shared subchannel), as separate client processes would have.
-  for (let i = 0; i < CLIENTS; i++) {
-    clients.push(new CoachingServiceClient(`127.0.0.1:${svc.service.port}`, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }));
-  }
+const h = useHarness({
+  env: { DB_RETRY_MAX_ATTEMPTS: '0', DB_MAX_CONNECTIONS: '16', DB_BULKHEAD_QUEUE: '500', DB_BULKHEAD_QUEUE_TIMEOUT_MS: String(CALL_DEADLINE_MS) },
+  setup: () => {
+    // Separate connections (no shared subchannel), as separate client processes would have.
+    for (let i = 0; i < CLIENTS; i++) {
+      clients.push(new CoachingServiceClient(`127.0.0.1:${h.svc.service.port}`, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }));
+    }
+  },
+  teardown: () => clients.forEach((c) => c.close()),
 });
-let stopped = false;
-afterAll(async () => {
-  for (const c of clients) c.close();
-  if (!stopped) await svc?.stop();
-  await db?.drop();
-});
+beforeAll(() => ({ db, svc } = h));
 
 /** Every answer a call may end in under contention; anything else (TRANSACTION_CONFLICT, INTERNAL, a deadline) is a failure. */
 const EXPECTED = new Set([
@@ -224,7 +215,6 @@ describe('integrity under contention', () => {
     expect(stillThere.filter((s) => s.status !== 'COMPLETED')).toEqual([]);
 
     // PostgreSQL's own count: a backend reports its deadlocks when it ends, so stop the service and wait until its connections are gone.
-    stopped = true;
     await svc.stop();
     await waitFor(
       "the service's database connections to close",

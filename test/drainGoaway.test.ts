@@ -1,6 +1,5 @@
 import { FRAME, RawFrameClient, type Frame } from './support/h2Frames';
-import { createTestDatabase, type TestDatabase } from './support/testDatabase';
-import { startTestService } from './support/testService';
+import { useHarness } from './support/harness';
 import { waitFor } from './support/waitFor';
 
 /**
@@ -10,13 +9,7 @@ import { waitFor } from './support/waitFor';
  * Node's HTTP/2 sends the drain's GOAWAY when the session starts closing and
  * the same frame again when it is torn down: at most two identical frames.
  */
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db.drop();
-});
+const h = useHarness({ service: false });
 
 const goaways = (client: RawFrameClient): Frame[] => client.frames.filter((f) => f.type === FRAME.GOAWAY);
 const describeGoaways = (client: RawFrameClient) =>
@@ -33,7 +26,7 @@ it.each([
   ['idle and busy connections', {}],
   ['connections that max connection age already asked to go away', { GRPC_MAX_CONNECTION_AGE_MS: '400', GRPC_MAX_CONNECTION_AGE_GRACE_MS: '60000' }],
 ])('a drain sends %s one GOAWAY sequence each, and stays graceful', async (_name, overrides: Record<string, string>) => {
-  const svc = await startTestService(db.config({ SHUTDOWN_DRAIN_DELAY_MS: '300', SHUTDOWN_TIMEOUT: '20', ...overrides }));
+  const svc = await h.start({ SHUTDOWN_DRAIN_DELAY_MS: '300', SHUTDOWN_TIMEOUT: '20', ...overrides });
   await waitFor('readiness SERVING', () => svc.service.readiness.ready);
   const idle = await RawFrameClient.open(svc.service.port);
   const busy = await RawFrameClient.open(svc.service.port);

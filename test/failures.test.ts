@@ -4,7 +4,8 @@ import { loadConfig } from '../src/config/config';
 import type { Profile } from '../src/generated/coaching/v1/profile';
 import { coachingApi } from './support/grpcClient';
 import { startEmbeddedTestPostgres } from './support/postgresServer';
-import { createTestDatabase, serviceEnv, type TestDatabase } from './support/testDatabase';
+import { useHarness } from './support/harness';
+import { serviceEnv, type TestDatabase } from './support/testDatabase';
 import { startTestService, type TestService } from './support/testService';
 import { waitFor } from './support/waitFor';
 import { newProfile } from './support/profiles';
@@ -67,26 +68,21 @@ describe('UNAVAILABLE while the database is down', () => {
 
 describe('DEADLINE_EXCEEDED behind a held row lock', () => {
   let db: TestDatabase;
-  let svc: TestService;
   let api: ReturnType<typeof coachingApi>;
   /** Same database, default 30 s statement timeout: only the caller's deadline can stop its statements early. */
   let patient: TestService;
   let locker: Client;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    svc = await startTestService(db.config({ DB_STATEMENT_TIMEOUT: '1' }));
-    api = coachingApi(svc.client);
-    patient = await startTestService(db.config());
-    locker = new Client({ connectionString: db.url, application_name: 'lock-holder' });
-    await locker.connect();
+  const h = useHarness({
+    env: { DB_STATEMENT_TIMEOUT: '1' },
+    setup: async () => {
+      patient = await h.start();
+      locker = new Client({ connectionString: h.db.url, application_name: 'lock-holder' });
+      await locker.connect();
+    },
+    teardown: () => locker.end(),
   });
-  afterAll(async () => {
-    await locker.end();
-    await svc.stop();
-    await patient.stop();
-    await db.drop();
-  });
+  beforeAll(() => ({ db, api } = h));
 
   /** Service statements currently waiting on a lock. */
   async function waitingOnLocks(): Promise<number> {

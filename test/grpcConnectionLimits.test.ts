@@ -10,8 +10,8 @@ import { check, probeClient } from './support/healthClient';
 import { newProfile } from './support/profiles';
 import { sample, scrape } from './support/promtool';
 import { rawCall, rawConnect, rawHealthWatch, watchStatuses, type RawConnection } from './support/rawHttp2';
-import { createTestDatabase, type TestDatabase } from './support/testDatabase';
-import { startTestService, type TestService } from './support/testService';
+import { useHarness } from './support/harness';
+import type { TestService } from './support/testService';
 import { waitFor } from './support/waitFor';
 
 /**
@@ -19,16 +19,10 @@ import { waitFor } from './support/waitFor';
  * speak HTTP/2), Watch streams over many connections from one address,
  * response bytes it never reads, and request messages it never finishes.
  */
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db.drop();
-});
+const h = useHarness({ service: false });
 
 async function withService(overrides: Record<string, string>, body: (svc: TestService) => Promise<void>): Promise<void> {
-  const svc = await startTestService(db.config(overrides));
+  const svc = await h.start(overrides);
   try {
     await waitFor('readiness SERVING', () => svc.service.readiness.ready);
     await body(svc);

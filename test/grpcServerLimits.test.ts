@@ -7,22 +7,19 @@ import { newProfile } from './support/profiles';
 import { sample, scrape } from './support/promtool';
 import { FRAME, RawFrameClient } from './support/h2Frames';
 import { rawConnect, rawHealthCheck, rawHealthWatch, watchStatuses, type RawConnection } from './support/rawHttp2';
-import { createTestDatabase, type TestDatabase } from './support/testDatabase';
-import { startTestService, type TestService } from './support/testService';
+import { useHarness } from './support/harness';
+import type { TestDatabase } from './support/testDatabase';
+import type { TestService } from './support/testService';
 import { waitFor } from './support/waitFor';
 import { tableCounts } from './support/world';
 
 let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db.drop();
-});
+const h = useHarness({ service: false });
+beforeAll(() => ({ db } = h));
 
 /** Runs `body` against a service started with `overrides`, closing every raw connection it opened. */
 async function withService(overrides: Record<string, string>, body: (svc: TestService, open: () => Promise<RawConnection>) => Promise<void>): Promise<void> {
-  const svc = await startTestService(db.config(overrides));
+  const svc = await h.start(overrides);
   const connections: RawConnection[] = [];
   const open = async (): Promise<RawConnection> => {
     const connection = await rawConnect(svc.service.port);

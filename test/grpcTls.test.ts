@@ -9,20 +9,18 @@ import { HealthCheckResponse_ServingStatus, HealthClient } from '../src/generate
 import { createTestCertificates, type TestCertificates } from './resilience/support/certificates';
 import { sample, scrape } from './support/promtool';
 import { rawConnect, rawHealthCheck } from './support/rawHttp2';
-import { createTestDatabase, type TestDatabase } from './support/testDatabase';
-import { startTestService, type TestService } from './support/testService';
+import { useHarness } from './support/harness';
+import type { TestService } from './support/testService';
 import { waitFor } from './support/waitFor';
 
-let db: TestDatabase;
 let certs: TestCertificates;
 let dir: string;
-beforeAll(async () => {
+const h = useHarness({ service: false });
+beforeAll(() => {
   certs = createTestCertificates();
   dir = mkdtempSync(join(tmpdir(), 'coaching-grpc-tls-'));
-  db = await createTestDatabase();
 });
-afterAll(async () => {
-  await db.drop();
+afterAll(() => {
   certs.remove();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -70,7 +68,7 @@ function healthProbe(args: string[]): Promise<{ code: number; output: string }> 
 }
 
 async function withService(overrides: Record<string, string>, body: (svc: TestService) => Promise<void>): Promise<void> {
-  const svc = await startTestService(db.config(overrides));
+  const svc = await h.start(overrides);
   try {
     await waitFor('readiness SERVING', () => svc.service.readiness.ready);
     await body(svc);
@@ -169,7 +167,7 @@ describe('TLS on the public port', () => {
   });
 
   it('refuses to start with unusable certificate files, naming the problem', async () => {
-    const start = startTestService(db.config({ GRPC_TLS_CERT_FILE: certs.direct.cert, GRPC_TLS_KEY_FILE: certs.client.key }));
+    const start = h.start({ GRPC_TLS_CERT_FILE: certs.direct.cert, GRPC_TLS_KEY_FILE: certs.client.key });
     await expect(start).rejects.toMatchObject({ name: 'StartupError', kind: 'listener', message: expect.stringMatching(/^gRPC TLS: .*not usable/) });
   });
 });

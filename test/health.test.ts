@@ -6,8 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { coachingApi } from './support/grpcClient';
 import { check, healthApi, probeClient, watch } from './support/healthClient';
 import { startHttpStub } from './support/httpStub';
-import { createTestDatabase, type TestDatabase } from './support/testDatabase';
-import { startTestService, type TestService } from './support/testService';
+import { useHarness } from './support/harness';
+import type { TestDatabase } from './support/testDatabase';
+import type { TestService } from './support/testService';
 import { waitFor } from './support/waitFor';
 import { ms } from './support/timestamps';
 
@@ -15,15 +16,11 @@ import { ms } from './support/timestamps';
 const FAST = { DB_HEALTH_CHECK_INTERVAL: '200ms', HEALTH_FAILING_CHECK_INTERVAL: '200ms', DB_PING_TIMEOUT: '500ms' };
 
 let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db.drop();
-});
+const h = useHarness({ service: false });
+beforeAll(() => ({ db } = h));
 
 async function withService(overrides: Record<string, string>, body: (svc: TestService) => Promise<void>): Promise<void> {
-  const svc = await startTestService(db.config({ ...FAST, ...overrides }));
+  const svc = await h.start({ ...FAST, ...overrides });
   try {
     await body(svc);
   } finally {
@@ -333,7 +330,7 @@ describe('a hanging or saturated database', () => {
 
 describe('shutdown', () => {
   it('turns readiness NOT_SERVING before the server stops', async () => {
-    const svc = await startTestService(db.config(FAST));
+    const svc = await h.start(FAST);
     const probes = probeClient(svc.service.port);
     const readiness = watch(probes, 'readiness');
     await waitFor('readiness SERVING', () => readiness.statuses.length === 1);

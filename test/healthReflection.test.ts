@@ -11,23 +11,21 @@ import { credentials, Metadata } from '@grpc/grpc-js';
 import { GetHealthResponse } from '../src/generated/coaching/health/v1/health_service';
 import { ServerReflectionClient, type ServerReflectionRequest, type ServerReflectionResponse } from '../src/generated/grpc/reflection/v1/reflection';
 import { healthApi } from './support/healthClient';
-import { createTestDatabase, type TestDatabase } from './support/testDatabase';
-import { startTestService, type TestService } from './support/testService';
+import { useHarness } from './support/harness';
+import type { TestDatabase } from './support/testDatabase';
+import type { TestService } from './support/testService';
 
 let db: TestDatabase;
 let svc: TestService;
 let reflection: ServerReflectionClient;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  svc = await startTestService(db.config());
-  reflection = new ServerReflectionClient(`127.0.0.1:${svc.service.port}`, credentials.createInsecure());
+const h = useHarness({
+  setup: () => {
+    reflection = new ServerReflectionClient(`127.0.0.1:${h.svc.service.port}`, credentials.createInsecure());
+  },
+  teardown: () => reflection.close(),
 });
-afterAll(async () => {
-  reflection.close();
-  await svc.stop();
-  await db.drop();
-});
+beforeAll(() => ({ db, svc } = h));
 
 /** One request on a ServerReflectionInfo stream. */
 function ask(request: Partial<ServerReflectionRequest>): Promise<ServerReflectionResponse> {

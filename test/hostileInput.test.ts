@@ -5,11 +5,10 @@ import { Program } from '../src/generated/coaching/v1/program';
 import { Session } from '../src/generated/coaching/v1/session';
 import { coachingApi, coachingClient } from './support/grpcClient';
 import { check, healthApi, probeClient } from './support/healthClient';
-import { waitUntilServing } from './support/serving';
-import { freePort } from './support/postgresServer';
-import { ensureBuilt, jsonLines, serviceProcessEnv, startNode, stopIfRunning, type NodeProcess } from './support/processes';
+import { jsonLines, type NodeProcess } from './support/processes';
 import { newProfile } from './support/profiles';
-import { createTestDatabase, type TestDatabase } from './support/testDatabase';
+import { useServiceProcess } from './support/harness';
+import type { TestDatabase } from './support/testDatabase';
 import { waitFor } from './support/waitFor';
 import { statusDetails } from './support/errorDetails';
 
@@ -39,19 +38,9 @@ async function alive(): Promise<void> {
   }
 }
 
-beforeAll(async () => {
-  ensureBuilt();
-  db = await createTestDatabase();
-  port = await freePort();
-  // Above the 256 KiB default receive limit, so the few hundred KB below reach the rules (as when an operator raises it).
-  service = startNode('dist/src/main.js', [], serviceProcessEnv(port, db.url, { GRPC_MAX_RECEIVE_MESSAGE_BYTES: String(8 * 1024 * 1024) }));
-  await waitUntilServing(service, port);
-});
-
-afterAll(async () => {
-  await stopIfRunning(service);
-  await db?.drop();
-});
+// Above the 256 KiB default receive limit, so the few hundred KB below reach the rules (as when an operator raises it).
+const p = useServiceProcess({ env: () => ({ GRPC_MAX_RECEIVE_MESSAGE_BYTES: String(8 * 1024 * 1024) }) });
+beforeAll(() => ({ db, service, port } = p));
 
 describe('a request that used to end the process', () => {
   it('CreateProfile with a time zone of 63 letters and an emoji is INVALID_ARGUMENT and the process lives on', async () => {

@@ -4,8 +4,9 @@ import { createLogger } from '../src/log/createLogger';
 import { SecretRegistry } from '../src/log/SecretRegistry';
 import { Role } from '../src/generated/coaching/v1/profile';
 import { coachingApi } from './support/grpcClient';
-import { createTestDatabase, type TestDatabase } from './support/testDatabase';
-import { LogCapture, startTestService, type TestService } from './support/testService';
+import { useHarness } from './support/harness';
+import type { TestDatabase } from './support/testDatabase';
+import { LogCapture, type TestService } from './support/testService';
 import { newProfile } from './support/profiles';
 
 const SECRET = 'Sup3r-Secret-Pa55';
@@ -68,15 +69,8 @@ describe('INTERNAL errors', () => {
   let svc: TestService;
   let api: ReturnType<typeof coachingApi>;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    svc = await startTestService(db.config());
-    api = coachingApi(svc.client);
-  });
-  afterAll(async () => {
-    await svc.stop();
-    await db.drop();
-  });
+  const h = useHarness();
+  beforeAll(() => ({ db, svc, api } = h));
 
   it('reach the client as a generic message with the correlation id, and the log line carries the stack', async () => {
     const created = await api.ok('createProfile', {

@@ -11,22 +11,17 @@ import { loadConfig } from '../src/config/config';
 import { PROJECT_ROOT } from '../src/paths';
 import { expectPromtoolAccepts, sample, scrape } from './support/promtool';
 import { startEmbeddedTestPostgres } from './support/postgresServer';
-import { createTestDatabase, serviceEnv, type TestDatabase } from './support/testDatabase';
+import { useHarness } from './support/harness';
+import { serviceEnv } from './support/testDatabase';
 import { startTestService, type TestService } from './support/testService';
 import { waitFor } from './support/waitFor';
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db.drop();
-});
+const h = useHarness({ service: false });
 
 describe('/metrics', () => {
   let svc: TestService;
   beforeAll(async () => {
-    svc = await startTestService(db.config({ DB_HEALTH_CHECK_INTERVAL: '200ms', DB_PING_TIMEOUT: '500ms', HEALTH_FAILING_CHECK_INTERVAL: '200ms' }));
+    svc = await h.start({ DB_HEALTH_CHECK_INTERVAL: '200ms', DB_PING_TIMEOUT: '500ms', HEALTH_FAILING_CHECK_INTERVAL: '200ms' });
   });
   afterAll(async () => {
     await svc.stop();
@@ -118,7 +113,7 @@ describe('/metrics', () => {
 });
 
 it('runs without a metrics endpoint when METRICS_ENABLED=false', async () => {
-  const svc = await startTestService(db.config({ METRICS_ENABLED: 'false' }));
+  const svc = await h.start({ METRICS_ENABLED: 'false' });
   expect(svc.service.metricsPort).toBeUndefined();
   await svc.stop();
 });

@@ -2,20 +2,21 @@ import { Client } from 'pg';
 import { loadMigrations } from '../src/db/migrations';
 import { Migrator } from '../src/db/Migrator';
 import { MIGRATIONS_DIR } from '../src/paths';
-import { createTestDatabase, type TestDatabase } from './support/testDatabase';
+import { useHarness } from './support/harness';
+import type { TestDatabase } from './support/testDatabase';
 
 let db: TestDatabase;
 let client: Client;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  client = new Client({ connectionString: db.url });
-  await client.connect();
+const h = useHarness({
+  service: false,
+  setup: async () => {
+    client = new Client({ connectionString: h.db.url });
+    await client.connect();
+  },
+  teardown: () => client.end(),
 });
-afterAll(async () => {
-  await client.end();
-  await db.drop();
-});
+beforeAll(() => ({ db } = h));
 
 const tables = async () =>
   (await db.query<{ t: string }>(`select table_name as t from information_schema.tables where table_schema = 'public' order by 1`)).map((r) => r.t);

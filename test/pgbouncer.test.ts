@@ -17,7 +17,8 @@ import { Profile, Role } from '../src/generated/coaching/v1/profile';
 import { expectError } from './support/errorDetails';
 import { coachingApi } from './support/grpcClient';
 import { startPgBouncer, type PgBouncer } from './support/pgbouncer';
-import { adminQuery, adminUrl, createTestDatabase, serviceEnv, type TestDatabase } from './support/testDatabase';
+import { useHarness } from './support/harness';
+import { adminQuery, adminUrl, serviceEnv, type TestDatabase } from './support/testDatabase';
 import { LogCapture, startTestService, type TestService } from './support/testService';
 import { waitFor } from './support/waitFor';
 import { at, tableCounts, world } from './support/world';
@@ -32,9 +33,10 @@ let bouncer: PgBouncer;
 /** The role's own connection straight to PostgreSQL (migrations, and rows to inspect). */
 let directUrl: string;
 
+// An empty database whose schema the role creates and owns (migrations run as the role, directly).
+const h = useHarness({ service: false, fromTemplate: false });
 beforeAll(async () => {
-  // An empty database whose schema the role creates and owns (migrations run as the role, directly).
-  db = await createTestDatabase({ fromTemplate: false });
+  ({ db } = h);
   await adminQuery(`create role ${role} login password '${password}'`);
   await adminQuery(`grant create, connect on database ${db.name} to ${role}`);
   const server = new URL(adminUrl());
@@ -49,7 +51,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await bouncer?.stop();
-  await db?.drop();
   await adminQuery(`drop role if exists ${role}`);
 });
 

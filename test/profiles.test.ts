@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { Role, type Profile } from '../src/generated/coaching/v1/profile';
 import { coachingApi } from './support/grpcClient';
+import { useHarness } from './support/harness';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase';
 import { startTestService, type TestService } from './support/testService';
 import { ms } from './support/timestamps';
@@ -32,15 +33,8 @@ async function countProfiles(): Promise<number> {
   return Number(row!.n);
 }
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  svc = await startTestService(db.config());
-  api = coachingApi(svc.client);
-});
-afterAll(async () => {
-  await svc.stop();
-  await db.drop();
-});
+const h = useHarness();
+beforeAll(() => ({ db, svc, api } = h));
 
 describe('create, get, update, delete', () => {
   it('round-trips a profile with timestamps and etag', async () => {

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../src/paths';
 import { runCommand } from './support/cliTools';
-import { createTestDatabase, type TestDatabase } from './support/testDatabase';
+import { useHarness } from './support/harness';
+import type { TestDatabase } from './support/testDatabase';
 import { describeWithTools, requireTool } from './support/systemTools';
-import { startTestService, type TestService } from './support/testService';
+import type { TestService } from './support/testService';
 
 // The Debian interpreter (scripts/system-tools.json): its python3-grpcio / python3-grpc-tools are what provisioning installs (a pyenv python3 on PATH has neither).
 let PYTHON = '/usr/bin/python3';
@@ -27,14 +28,10 @@ describeWithTools(['python3-grpc'], 'independent Python grpcio clients', () => {
   let db: TestDatabase;
   let svc: TestService;
 
-  beforeAll(async () => {
+  const h = useHarness();
+  beforeAll(() => {
     PYTHON = requireTool('python3-grpc');
-    db = await createTestDatabase();
-    svc = await startTestService(db.config());
-  });
-  afterAll(async () => {
-    await svc?.stop();
-    await db?.drop();
+    ({ db, svc } = h);
   });
 
   /** Runs a Python client script against the service (asynchronously: the server lives in this process); fails with its output. */

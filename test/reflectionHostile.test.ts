@@ -1,8 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import { connect, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
 import { ServerReflectionRequest, ServerReflectionResponse } from '../src/generated/grpc/reflection/v1/reflection';
-import { createTestDatabase, type TestDatabase } from './support/testDatabase';
-import { startTestService, type TestService } from './support/testService';
+import { useHarness } from './support/harness';
+import type { TestService } from './support/testService';
 import { waitFor } from './support/waitFor';
 
 /**
@@ -11,18 +11,11 @@ import { waitFor } from './support/waitFor';
  * stream from a client that reads nothing, and a stream left open while the
  * server drains. Driven over bare node:http2 (no gRPC library on the client).
  */
-let db: TestDatabase;
 let svc: TestService;
 const REFLECTION = '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo';
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  svc = await startTestService(db.config({ SHUTDOWN_TIMEOUT: '60' }));
-});
-afterAll(async () => {
-  await svc?.stop();
-  await db?.drop();
-});
+const h = useHarness({ env: { SHUTDOWN_TIMEOUT: '60' } });
+beforeAll(() => ({ svc } = h));
 
 function frame(message: Uint8Array): Buffer {
   const header = Buffer.alloc(5);
@@ -158,7 +151,7 @@ describe('server reflection under odd requests', () => {
 
 describe('a reflection stream left open', () => {
   it('is ended by shutdown, which stays graceful and does not wait for the client', async () => {
-    const other = await startTestService(db.config({ SHUTDOWN_TIMEOUT: '60' }));
+    const other = await h.start({ SHUTDOWN_TIMEOUT: '60' });
     const s = await openStream(other.service.port);
     let stopped = false;
     try {

@@ -11,22 +11,14 @@ import { FileDescriptorSetSchema, type DescriptorProto } from '@bufbuild/protobu
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import { DESCRIPTOR_SET } from '../src/paths';
 import { reflectionClient } from './support/reflectionClient';
-import { createTestDatabase, type TestDatabase } from './support/testDatabase';
-import { startTestService, type TestService } from './support/testService';
+import { useHarness } from './support/harness';
+import type { TestService } from './support/testService';
 
-let db: TestDatabase;
 let svc: TestService;
 const clients: ReturnType<typeof reflectionClient>[] = [];
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  svc = await startTestService(db.config());
-});
-afterAll(async () => {
-  for (const c of clients) c.client.close();
-  await svc.stop();
-  await db.drop();
-});
+const h = useHarness({ teardown: () => clients.forEach((c) => c.client.close()) });
+beforeAll(() => ({ svc } = h));
 
 const setBytes = readFileSync(DESCRIPTOR_SET);
 const descriptorSet = fromBinary(FileDescriptorSetSchema, setBytes);

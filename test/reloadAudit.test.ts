@@ -1,16 +1,13 @@
 import type { Config } from '../src/config/config';
 import { sample, scrape } from './support/promtool';
-import { createTestDatabase, type TestDatabase } from './support/testDatabase';
+import { useHarness } from './support/harness';
+import type { TestDatabase } from './support/testDatabase';
 import { startTestService } from './support/testService';
 import { waitFor } from './support/waitFor';
 
 let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db?.drop();
-});
+const h = useHarness({ service: false });
+beforeAll(() => ({ db } = h));
 
 describe('reload audit trail', () => {
   it('logs which keys changed (names, never values), whether it was applied or refused and why, and counts them', async () => {

@@ -4,20 +4,21 @@ import type { DatabasePool } from 'slonik';
 import { createDatabasePool } from '../src/db/createDatabasePool';
 import { seedDevelopmentData } from '../src/seed/seedDevelopmentData';
 import { gatewayOnPool } from '../src/db/gatewayOnPool';
+import { useHarness } from './support/harness';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase';
 
 let db: TestDatabase;
 let pool: DatabasePool;
 const logger = pino({ level: 'silent' });
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = await createDatabasePool(db.config().db);
+const h = useHarness({
+  service: false,
+  setup: async () => {
+    pool = await createDatabasePool(h.db.config().db);
+  },
+  teardown: () => pool.end(),
 });
-afterAll(async () => {
-  await pool.end();
-  await db.drop();
-});
+beforeAll(() => ({ db } = h));
 
 /** Every row of every table the seed writes, in a stable order. */
 async function snapshot() {

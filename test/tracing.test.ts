@@ -10,7 +10,8 @@ import { healthApi } from './support/healthClient';
 import { startHttpStub, type HttpStub } from './support/httpStub';
 import { OtlpReceiver, type ReceivedSpan } from './support/otlpReceiver';
 import { newProfile } from './support/profiles';
-import { adminQuery, createTestDatabase, type TestDatabase } from './support/testDatabase';
+import { useHarness } from './support/harness';
+import { adminQuery, type TestDatabase } from './support/testDatabase';
 import { startTestService, type TestService } from './support/testService';
 import { waitFor } from './support/waitFor';
 
@@ -24,13 +25,13 @@ const newSpanId = (): string => randomBytes(8).toString('hex');
 let db: TestDatabase;
 let receiver: OtlpReceiver;
 
+const h = useHarness({ service: false });
 beforeAll(async () => {
-  db = await createTestDatabase();
+  ({ db } = h);
   receiver = await OtlpReceiver.start();
 });
 afterAll(async () => {
   await receiver?.stop();
-  await db?.drop();
 });
 
 async function withService(env: Record<string, string>, body: (svc: TestService, api: ReturnType<typeof coachingApi>) => Promise<void>): Promise<void> {

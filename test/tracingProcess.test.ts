@@ -1,32 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import { Role } from '../src/generated/coaching/v1/profile';
 import { coachingApi, coachingClient } from './support/grpcClient';
-import { freePort } from './support/postgresServer';
 import { OtlpReceiver } from './support/otlpReceiver';
-import { ensureBuilt, jsonLines, serviceProcessEnv, startNode, stopIfRunning, type NodeProcess } from './support/processes';
-import { waitUntilServing } from './support/serving';
-import { createTestDatabase, type TestDatabase } from './support/testDatabase';
+import { jsonLines, type NodeProcess } from './support/processes';
+import { useServiceProcess } from './support/harness';
 import { waitFor } from './support/waitFor';
 
-let db: TestDatabase;
 let receiver: OtlpReceiver;
 let service: NodeProcess;
 let port: number;
 
-beforeAll(async () => {
-  ensureBuilt();
-  db = await createTestDatabase();
-  receiver = await OtlpReceiver.start();
-  port = await freePort();
-  service = startNode('dist/src/main.js', [], serviceProcessEnv(port, db.url, { ...receiver.env('http/protobuf'), OTEL_SERVICE_NAME: 'coaching-process' }));
-  await waitUntilServing(service, port);
+const p = useServiceProcess({
+  beforeStart: async () => {
+    receiver = await OtlpReceiver.start();
+  },
+  env: () => ({ ...receiver.env('http/protobuf'), OTEL_SERVICE_NAME: 'coaching-process' }),
 });
-
-afterAll(async () => {
-  await stopIfRunning(service);
-  await receiver?.stop();
-  await db?.drop();
-});
+beforeAll(() => ({ service, port } = p));
+afterAll(() => receiver?.stop());
 
 describe('the service process (npm start) exports to an OTLP receiver', () => {
   it('continues the caller trace, exports the call with its statements, and logs the trace id on the call lines', async () => {

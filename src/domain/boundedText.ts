@@ -1,14 +1,4 @@
-/**
- * Making any string safe to put where a peer or a log reader will see it.
- *
- * grpc-js runs `encodeURI` on a status message inside an HTTP/2 event
- * handler, so a lone UTF-16 surrogate there throws where nothing catches it
- * and ends the process; very long messages and metadata exceed the peer's
- * header limits (the reply never arrives) and make every log line and scrub
- * pass expensive. Every string that can reach a status message, metadata, a
- * log field or a metric label goes through {@link boundedText} with one of
- * the {@link TEXT_LIMITS}.
- */
+/** Any string made well-formed and capped before a peer or a log reader sees it: README "Design decisions", "Every string that leaves the process is well-formed and capped". */
 
 /** Caps in UTF-8 bytes (what headers and log lines are measured in). */
 export const TEXT_LIMITS = {

@@ -21,17 +21,7 @@ export interface EventRelayDeps {
   readonly metrics: EventMetrics;
 }
 
-/**
- * Moves outbox events to the Redis stream, in sequence order. One round is
- * one transaction: take the relay lease (one replica relays at a time; the
- * others wait for their next round), read the oldest unpublished events,
- * publish them with one script call (entry ID `<sequence>-0`; events the
- * stream already has are skipped: publishScript.ts), mark them published,
- * commit. A crash or a lost connection anywhere before the commit leaves the
- * events unpublished in the outbox; the next round publishes what is
- * missing and skips what made it. So the stream gets every event exactly
- * once and in order, whatever fails.
- */
+/** Moves outbox events to the Redis stream in sequence order, one transaction per round, exactly once whatever fails: README "Events" (the relay) and "Design decisions", "The stream entry ID is the sequence". */
 export function createEventRelay(deps: EventRelayDeps) {
   const { db, redis, breaker, stream, batchSize, intervalMs, logger, metrics } = deps;
 

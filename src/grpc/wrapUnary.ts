@@ -51,16 +51,7 @@ function deadlineOf(call: ServerUnaryCall<unknown, unknown>): Date | undefined {
   return Number.isFinite(deadline) ? new Date(deadline) : undefined;
 }
 
-/**
- * Wraps a handler with what every RPC needs: a correlation id (from
- * `x-request-id` or generated, echoed in the response headers (in the
- * trailers of an error, which has no headers), and set in
- * the request context so that every line logged meanwhile carries it), one
- * log line per call with method, code and duration, and the error
- * translation table. With a tracer, the call is a server span too: its
- * trace id is the correlation id (unless the caller chose one), rides on
- * every log line (trace_id, span_id) and comes back in `x-trace-id`.
- */
+/** Wraps a handler with what every RPC needs (correlation id, one log line, error translation, a server span): README "Design decisions", "One wrapper for every call". */
 export function createUnaryWrapper(deps: {
   logger: Logger;
   observe?: CallObserver;

@@ -85,13 +85,9 @@ function dsnPasswords(text: string, ranges: [number, number][]): void {
 }
 
 /**
- * The secret values this process knows (database passwords, current and
- * previous, tokens, webhook URLs), so that the logger and error paths can
- * scrub them from any text, together with passwords inside connection URLs
- * and `password=` settings. Scrubbing is linear in the text, whatever it
- * holds: fixed scans and one multi-pattern pass, no backtracking regular
- * expression (the one it had took seconds on a few hundred KB of dotted
- * text, freezing the event loop).
+ * The secret values this process knows (database passwords, current and previous, tokens, webhook URLs),
+ * scrubbed from any text with passwords in connection URLs and `password=` settings, in linear time:
+ * README "Design decisions", "The secret scrubber runs in linear time".
  */
 export class SecretRegistry {
   readonly #values = new Set<string>();

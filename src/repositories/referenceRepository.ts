@@ -19,14 +19,8 @@ const lockAll = (table: ReferencingTable, where: FragmentSqlToken): QuerySqlToke
   sql.unsafe`select id from ${sql.identifier([table])} where ${where} order by id for update`;
 
 /**
- * The reference graph in one place: who points at a profile, program or
- * enrollment, and the explicit cascade a forced delete performs. Nothing
- * cascades in the database itself; this is the only place rows are removed
- * because something they reference goes away. A cascade first locks every
- * row it will delete, top down in the lock order (programs, enrollments,
- * sessions; each in id order), then deletes them bottom up. The root row is
- * already locked, and it keeps new references out meanwhile: every insert
- * of a referencing row locks its parents first (FOR KEY SHARE at least).
+ * The reference graph in one place: who points at a profile, program or enrollment, and the only cascade
+ * (nothing cascades in the database). Locking: README "Design decisions", "One lock order for every write".
  */
 const GRAPH: Record<
   ReferencedKind,

@@ -39,13 +39,9 @@ function createBreaker(settings: BreakerSettings): IBreaker {
 }
 
 /**
- * The circuit breaker of one dependency: cockatiel's breaker with its
- * settings (by criticality, see config/breakerProfiles.ts), operator
- * isolation and reset, stable state names, and gradual recovery. With
- * `recoverySuccesses` above 1, a successful half-open trial does not close
- * it: it stays half-open, lets k of every N calls through after k successes
- * (the others fail fast with RecoveryHeldBackError), closes after N, and
- * opens again at the first failure.
+ * The circuit breaker of one dependency: cockatiel's breaker with its settings by criticality
+ * (config/breakerProfiles.ts), operator isolation and reset, stable state names, gradual recovery
+ * (RecoveryHeldBackError): README "Automatic recovery: the circuit breaker".
  */
 export class DependencyBreakerPolicy implements IPolicy {
   declare readonly _altReturn: never;

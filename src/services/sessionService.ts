@@ -135,14 +135,9 @@ export function createSessionService(deps: { db: DatabaseGateway; pageTokens: Pa
     },
 
     /**
-     * One transaction: the session becomes COMPLETED, then the enrollment
-     * counts it (an atomic increment in SQL). If the second step fails, the
-     * first is rolled back with it. Locks in the lock order (lockOrder.ts):
-     * the session's people (FOR SHARE: completions of one coach do not queue
-     * on each other), its enrollment, the session itself. An
-     * enrollment that already counts all of the program's sessions takes no
-     * more (ENROLLMENT_COMPLETED). Idempotent by request_id: a retry gets
-     * the stored result and counts nothing again.
+     * One transaction: the session becomes COMPLETED and its enrollment counts it (or neither), locks in the
+     * lock order, idempotent by request_id: README "Design decisions", "One lock order for every write" and
+     * "`completed_sessions` never exceeds `total_sessions`".
      */
     complete(id: string, etag: string, notes: string, requestId: string | undefined, options?: WorkOptions): Promise<Completion> {
       const key = { requestId, operation: 'CompleteSession', hash: requestHash({ id: canonical.id(id), etag: canonical.etag(etag), notes }) };

@@ -15,8 +15,8 @@ import { probeExitCode, runCommand, runTool } from '../support/cliTools';
 import { DOC_ADDRESS, readDocExamples, type DocCommand } from '../support/docExamples';
 import { jsonDifferences, textDifferences, valueAt, type Captured } from '../support/docMatch';
 import { describeWithTools, toolCommand } from '../support/systemTools';
-import { createTestDatabase, type TestDatabase } from '../support/testDatabase';
-import { startTestService, type TestService } from '../support/testService';
+import { useHarness } from '../support/harness';
+import type { TestService } from '../support/testService';
 import { waitFor } from '../support/waitFor';
 
 const DOCS = { 'README.md': join(PROJECT_ROOT, 'README.md'), 'docs/runbook.md': join(PROJECT_ROOT, 'docs', 'runbook.md') };
@@ -47,20 +47,16 @@ const CODE_NAMES = [
 const oneLine = (text: string) => text.replace(/\s*\\?\n\s*/g, ' ').slice(0, 140);
 
 describeWithTools(['grpcurl', 'grpc_health_probe'], 'README and runbook examples, run as written', () => {
-  let db: TestDatabase;
   let svc: TestService;
   const captured: Captured = new Map();
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    svc = await startTestService(db.config());
-    await seedDevelopmentData(svc.service.db, createLogger({ level: 'silent', secrets: new SecretRegistry() }), svc.service.changes);
-    await waitFor('readiness SERVING', async () => (await probeExitCode(svc.service.port, 'readiness')) === 0, 20_000);
+  const h = useHarness({
+    setup: async ({ svc }) => {
+      await seedDevelopmentData(svc.service.db, createLogger({ level: 'silent', secrets: new SecretRegistry() }), svc.service.changes);
+      await waitFor('readiness SERVING', async () => (await probeExitCode(svc.service.port, 'readiness')) === 0, 20_000);
+    },
   });
-  afterAll(async () => {
-    await svc?.stop();
-    await db?.drop();
-  });
+  beforeAll(() => ({ svc } = h));
 
   /** The address a doc address stands for: localhost:50051 (or <pod>:50051) the service, localhost:50052 its admin listener. */
   function address(port: string): string {

@@ -8,7 +8,8 @@ import { childEnv, ensureBuilt, startNode, type NodeProcess } from '../support/p
 import { startRedisServer, type RedisServer } from '../support/redisServer';
 import { waitUntilServing } from '../support/serving';
 import { describeWithTools } from '../support/systemTools';
-import { createTestDatabase, type TestDatabase } from '../support/testDatabase';
+import { useHarness } from '../support/harness';
+import type { TestDatabase } from '../support/testDatabase';
 import { waitFor } from '../support/waitFor';
 import { world } from '../support/world';
 
@@ -27,16 +28,16 @@ describeWithTools(['redis-server'], 'the service killed between publish and mark
   let db: TestDatabase;
   let redisServer: RedisServer;
   let redis: Redis;
+  const h = useHarness({ service: false });
   beforeAll(async () => {
     ensureBuilt();
-    db = await createTestDatabase();
+    ({ db } = h);
     redisServer = await startRedisServer();
     redis = testRedis(redisServer.url);
   }, 120_000);
   afterAll(async () => {
     redis?.disconnect();
     await redisServer?.stop();
-    await db?.drop();
   });
 
   async function startProcess(): Promise<{ service: NodeProcess; port: number }> {

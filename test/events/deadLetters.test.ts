@@ -6,8 +6,8 @@ import { streamEntries, streamProblems, testRedis, toEntries } from '../support/
 import { coachingApi } from '../support/grpcClient';
 import { startRedisServer, type RedisServer } from '../support/redisServer';
 import { describeWithTools } from '../support/systemTools';
-import { createTestDatabase, type TestDatabase } from '../support/testDatabase';
-import { startTestService, type TestService } from '../support/testService';
+import { useHarness } from '../support/harness';
+import type { TestService } from '../support/testService';
 import { waitFor } from '../support/waitFor';
 import { world } from '../support/world';
 
@@ -17,34 +17,33 @@ const GROUP = 'notifications';
 const MAX_DELIVERIES = 2;
 
 describeWithTools(['redis-server'], 'dead letters', () => {
-  let db: TestDatabase;
   let redisServer: RedisServer;
   let redis: Redis;
   let svc: TestService;
   let admin: ReturnType<typeof adminApi>;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    redisServer = await startRedisServer();
-    redis = testRedis(redisServer.url);
-    await redis.xgroup('CREATE', STREAM, GROUP, '0', 'MKSTREAM');
-    svc = await startTestService(
-      db.config({
-        REDIS_URL: redisServer.url,
-        EVENTS_RELAY_INTERVAL: '20ms',
-        EVENTS_SWEEP_INTERVAL: '50ms',
-        EVENTS_DEAD_LETTER_AFTER: '50ms',
-        EVENTS_MAX_DELIVERIES: String(MAX_DELIVERIES),
-      }),
-    );
-    admin = adminApi(svc.service.adminPort!);
+  const h = useHarness({
+    beforeStart: async () => {
+      redisServer = await startRedisServer();
+      redis = testRedis(redisServer.url);
+      await redis.xgroup('CREATE', STREAM, GROUP, '0', 'MKSTREAM');
+    },
+    env: () => ({
+      REDIS_URL: redisServer.url,
+      EVENTS_RELAY_INTERVAL: '20ms',
+      EVENTS_SWEEP_INTERVAL: '50ms',
+      EVENTS_DEAD_LETTER_AFTER: '50ms',
+      EVENTS_MAX_DELIVERIES: String(MAX_DELIVERIES),
+    }),
+    setup: ({ svc }) => {
+      admin = adminApi(svc.service.adminPort!);
+    },
+    teardown: () => admin?.client.close(),
   });
+  beforeAll(() => ({ svc } = h));
   afterAll(async () => {
-    admin?.client.close();
-    await svc?.stop();
     redis?.disconnect();
     await redisServer?.stop();
-    await db?.drop();
   });
 
   const audits = (action: string) => svc.logs.records().filter((r) => r.audit === true && r.action === action);

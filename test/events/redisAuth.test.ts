@@ -8,7 +8,8 @@ import { coachingApi } from '../support/grpcClient';
 import { healthApi } from '../support/healthClient';
 import { startRedisServer, type RedisServer } from '../support/redisServer';
 import { describeWithTools } from '../support/systemTools';
-import { createTestDatabase, type TestDatabase } from '../support/testDatabase';
+import { useHarness } from '../support/harness';
+import type { TestDatabase } from '../support/testDatabase';
 import { startTestService } from '../support/testService';
 import { waitFor } from '../support/waitFor';
 import { world } from '../support/world';
@@ -24,15 +25,15 @@ describeWithTools(['redis-server'], 'a Redis that requires a password', () => {
     writeFileSync(file, `${content}\n`);
     return file;
   };
+  const h = useHarness({ service: false });
   beforeAll(async () => {
-    db = await createTestDatabase();
+    ({ db } = h);
     redisServer = await startRedisServer({ password: PASSWORD });
     redis = testRedis(`redis://:${PASSWORD}@127.0.0.1:${redisServer.port}`);
   });
   afterAll(async () => {
     redis?.disconnect();
     await redisServer?.stop();
-    await db?.drop();
   });
 
   it('relays with the password from REDIS_PASSWORD_FILE, which no log line shows', async () => {

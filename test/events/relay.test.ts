@@ -7,8 +7,9 @@ import { coachingApi } from '../support/grpcClient';
 import { healthApi } from '../support/healthClient';
 import { startRedisServer, type RedisServer } from '../support/redisServer';
 import { describeWithTools } from '../support/systemTools';
-import { createTestDatabase, type TestDatabase } from '../support/testDatabase';
-import { startTestService, type TestService } from '../support/testService';
+import { useHarness } from '../support/harness';
+import type { TestDatabase } from '../support/testDatabase';
+import type { TestService } from '../support/testService';
 import { waitFor } from '../support/waitFor';
 import { world } from '../support/world';
 
@@ -28,20 +29,20 @@ describeWithTools(['redis-server'], 'the relay to Redis Streams', () => {
     HEALTH_FAILING_CHECK_INTERVAL: '200ms',
   });
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    redisServer = await startRedisServer();
-    redis = testRedis(redisServer.url);
-    svc = await startTestService(db.config(env()));
+  const h = useHarness({
+    beforeStart: async () => {
+      redisServer = await startRedisServer();
+      redis = testRedis(redisServer.url);
+    },
+    env,
   });
+  beforeAll(() => ({ db, svc } = h));
   // Rows of the chaos summary table (README "Quick start": the chaos suite's table; these are the event stream's).
   const rows: ChaosRow[] = [];
   afterAll(async () => {
     if (rows.length > 0) process.stdout.write(`\nChaos summary (events)\n${renderTable(rows)}\n`);
-    await svc?.stop();
     redis?.disconnect();
     await redisServer?.stop();
-    await db?.drop();
   });
 
   const outboxCount = async () => Number((await db.query('select count(*)::int as n from outbox'))[0]!.n);
@@ -147,7 +148,7 @@ describeWithTools(['redis-server'], 'the relay to Redis Streams', () => {
   });
 
   it('two relaying instances on one database and stream put each event on it once', async () => {
-    const second = await startTestService(db.config(env()));
+    const second = await h.start(env());
     try {
       const w1 = world(api());
       const w2 = world(coachingApi(second.client));

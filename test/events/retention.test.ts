@@ -4,17 +4,14 @@ import { Profile, Role } from '../../src/generated/coaching/v1/profile';
 import { expectError } from '../support/errorDetails';
 import { eventsAfter } from '../support/events';
 import { coachingApi } from '../support/grpcClient';
-import { createTestDatabase, type TestDatabase } from '../support/testDatabase';
+import { useHarness } from '../support/harness';
+import type { TestDatabase } from '../support/testDatabase';
 import { startTestService, type TestService } from '../support/testService';
 import { world } from '../support/world';
 
 let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db?.drop();
-});
+const h = useHarness({ service: false });
+beforeAll(() => ({ db } = h));
 
 /** Runs `body` against a service on the file's database with the given settings (a long RETENTION_INTERVAL: the test runs the job). */
 async function withService(env: Record<string, string>, body: (svc: TestService) => Promise<void>): Promise<void> {

@@ -37,11 +37,14 @@ export interface TestService {
   stop(): Promise<void>;
 }
 
+export interface TestServiceOptions {
+  logLevel?: string;
+  reloadConfig?: () => Config;
+  secrets?: SecretRegistry;
+}
+
 /** Starts the real service on 127.0.0.1:0 with a real client; logs are captured, not printed. */
-export async function startTestService(
-  config: Config,
-  options: { logLevel?: string; reloadConfig?: () => Config; secrets?: SecretRegistry } = {},
-): Promise<TestService> {
+export async function startTestService(config: Config, options: TestServiceOptions = {}): Promise<TestService> {
   const logs = new LogCapture();
   const secrets = options.secrets ?? new SecretRegistry();
   secrets.add(readPassword(config.db.password));
@@ -54,13 +57,18 @@ export async function startTestService(
     ...(options.reloadConfig !== undefined && { reloadConfig: options.reloadConfig }),
   });
   const client = coachingClient(service.port);
+  let stopping: Promise<void> | undefined;
   return {
     service,
     client,
     logs,
-    async stop() {
-      client.close();
-      await service.stop();
+    // Once: a test may stop its service itself before the harness's afterAll does.
+    stop() {
+      stopping ??= (async () => {
+        client.close();
+        await service.stop();
+      })();
+      return stopping;
     },
   };
 }

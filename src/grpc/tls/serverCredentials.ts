@@ -15,14 +15,9 @@ export interface ListenerCredentials {
 }
 
 /**
- * Plaintext, or TLS from files that are watched and reloaded without dropping
- * open connections (grpc-js's certificate-provider credentials call
- * setSecureContext on the listening HTTP/2 server). `clientAuth`: "none" asks
- * for no client certificate; "request" asks for one and accepts every client,
- * but only a certificate that verifies against the CA identifies the caller
- * (its subject is in the audit log); "require" refuses the TLS handshake
- * without a certificate signed by the CA.
- * Throws at start when the files are unusable.
+ * Plaintext, or TLS from watched files reloaded without dropping connections; throws at start when the
+ * files are unusable. `clientAuth` (none, request, require): README "TLS and mTLS"; the reload: "Design
+ * decisions", "Certificates are reloaded through grpc-js's certificate-provider credentials".
  */
 export function createListenerCredentials(tls: TlsServerConfig | undefined, onLoad?: (load: CertificateLoad) => void): ListenerCredentials {
   if (tls === undefined) {

@@ -31,17 +31,7 @@ function failed(error: unknown, message = 'Database connection failed'): ProbeOu
   return { status: 'UNHEALTHY', message, errorCode: code, error: detail === '' ? code : detail };
 }
 
-/**
- * Probes PostgreSQL through the service's own pool, so an exhausted or stuck
- * pool shows up, but never waits in the pool's queue: slonik queues callers
- * without an acquire timeout, so when the pool has no free connection (or
- * the previous pool ping is still stuck) the probe opens one dedicated,
- * short-lived connection instead. That tells "database down" (UNHEALTHY)
- * from "pool exhausted, database fine" (DEGRADED). The pool ping runs in a
- * transaction with a local statement_timeout just under the ping timeout, so
- * a slow ping frees its connection server-side; it also reads the latest
- * applied migration, so readiness covers "schema current".
- */
+/** Probes PostgreSQL through the pool, or a dedicated connection when the pool has none free: README "Design decisions", "The database probe never waits in the pool's queue". */
 export function createDatabaseCheck(deps: DatabaseCheckDeps): DependencyCheck {
   // The server gives up a little before the prober does, so a slow ping comes
   // back as a statement timeout and frees its connection instead of lingering.
