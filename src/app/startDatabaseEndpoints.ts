@@ -88,7 +88,15 @@ const PRIMARY_CONDITIONS = new Set(['database-connected', 'database-circuit-clos
  */
 export async function startDatabaseEndpoints(config: Config, deps: DatabaseEndpointsDeps): Promise<DatabaseEndpoints> {
   const db = config.db;
-  if (db.endpoints.length <= 1) return passThrough;
+  if (db.endpoints.length <= 1) {
+    // The same metric names with one host (no samples), so alert rules and dashboards find them everywhere.
+    trackDatabaseEndpoints(
+      deps.registry,
+      () => [],
+      () => 0,
+    );
+    return passThrough;
+  }
   const logger = deps.logger.child({ module: 'db-endpoints' });
   const listeners: (() => void)[] = [];
   // Handed over by gateway(), which the root calls once the primary's pool and policy exist.
