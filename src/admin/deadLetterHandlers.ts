@@ -48,10 +48,7 @@ export function deadLetterHandlers(
       'replay-dead-letter',
       (r) => r.id,
       async (request) => {
-        const violations: FieldViolation[] = [];
-        const id = entryIdOf('id', request.id, violations);
-        const reason = reasonOf(request.reason, violations);
-        assertValid(violations);
+        const { id, reason } = entryRequestOf(request);
         const store = requireDeadLetters(deadLetters);
         const replayed = await onRedis(() => store.replay(id));
         if (replayed === undefined) throw deadLetterNotFound(id);
@@ -72,10 +69,7 @@ export function deadLetterHandlers(
       'discard-dead-letter',
       (r) => r.id,
       async (request) => {
-        const violations: FieldViolation[] = [];
-        const id = entryIdOf('id', request.id, violations);
-        const reason = reasonOf(request.reason, violations);
-        assertValid(violations);
+        const { id, reason } = entryRequestOf(request);
         const store = requireDeadLetters(deadLetters);
         const discarded = await onRedis(() => store.discard(id));
         if (discarded === undefined) throw deadLetterNotFound(id);
@@ -92,4 +86,13 @@ export function deadLetterHandlers(
       () => undefined,
     ),
   };
+}
+
+/** The id and reason of a replay or discard, checked together (every violation at once). */
+function entryRequestOf(request: { readonly id: string; readonly reason: string }): { id: string; reason: string } {
+  const violations: FieldViolation[] = [];
+  const id = entryIdOf('id', request.id, violations);
+  const reason = reasonOf(request.reason, violations);
+  assertValid(violations);
+  return { id, reason };
 }
