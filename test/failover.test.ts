@@ -23,7 +23,7 @@ import { renderTable, type ChaosRow } from './chaos/support/summary';
 import { world } from './support/world';
 import { sample, scrape } from './support/promtool';
 import { adminApi } from './support/adminClient';
-import { emailsOn, failoverDrill } from './support/failoverDrill';
+import { emailsOn, FAST_FAILOVER_ENV, failoverDrill } from './support/failoverDrill';
 
 const cluster = useReplicationCluster({ standbys: 1 });
 const rows: ChaosRow[] = [];
@@ -40,12 +40,7 @@ describeWithTools(['postgresql-15'], 'failover across a primary and a standby (P
     const url = `postgresql://postgres@127.0.0.1:${primary.port},127.0.0.1:${standbys[0]!.port}/coaching`;
     const config = loadConfig({
       env: serviceEnv(url, {
-        DB_HEALTH_CHECK_INTERVAL: '250ms',
-        HEALTH_FAILING_CHECK_INTERVAL: '250ms',
-        DB_PING_TIMEOUT: '1000ms',
-        DB_CONNECT_TIMEOUT: '1',
-        DB_BREAKER_CONSECUTIVE_FAILURES: '2',
-        DB_BREAKER_HALF_OPEN_AFTER_MS: '500',
+        ...FAST_FAILOVER_ENV,
         DB_RETRY_MAX_ATTEMPTS: '1',
       }),
     });

@@ -10,7 +10,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { loadConfig } from '../src/config/config';
 import { expectError } from './support/errorDetails';
-import { emailsOn } from './support/failoverDrill';
+import { emailsOn, FAST_FAILOVER_ENV } from './support/failoverDrill';
 import { coachingApi } from './support/grpcClient';
 import { startPgBouncer, type PgBouncer } from './support/pgbouncer';
 import { newProfile } from './support/profiles';
@@ -52,12 +52,7 @@ describeWithTools(['pgbouncer', 'postgresql-15'], 'failover through PgBouncer in
         DB_POOL_MODE: 'transaction',
         DB_MIGRATION_URL: `postgresql://${role}:${password}@127.0.0.1:${primary.port}/coaching`,
         DB_STATEMENT_TIMEOUT: '5',
-        DB_HEALTH_CHECK_INTERVAL: '250ms',
-        HEALTH_FAILING_CHECK_INTERVAL: '250ms',
-        DB_PING_TIMEOUT: '1000ms',
-        DB_CONNECT_TIMEOUT: '1',
-        DB_BREAKER_CONSECUTIVE_FAILURES: '2',
-        DB_BREAKER_HALF_OPEN_AFTER_MS: '500',
+        ...FAST_FAILOVER_ENV,
       }),
     });
     svc = await startTestService(config);

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../src/config/config';
 import { renderTable, type ChaosRow } from './chaos/support/summary';
-import { failoverDrill } from './support/failoverDrill';
+import { FAST_FAILOVER_ENV, failoverDrill } from './support/failoverDrill';
 import { useReplicationCluster } from './support/replication';
 import { describeWithTools } from './support/systemTools';
 import { serviceEnv } from './support/testDatabase';
@@ -39,12 +39,7 @@ describeWithTools(['postgresql-15'], 'failover with synchronous replication (Pos
     svc = await startTestService(
       loadConfig({
         env: serviceEnv(url, {
-          DB_HEALTH_CHECK_INTERVAL: '250ms',
-          HEALTH_FAILING_CHECK_INTERVAL: '250ms',
-          DB_PING_TIMEOUT: '1000ms',
-          DB_CONNECT_TIMEOUT: '1',
-          DB_BREAKER_CONSECUTIVE_FAILURES: '2',
-          DB_BREAKER_HALF_OPEN_AFTER_MS: '500',
+          ...FAST_FAILOVER_ENV,
         }),
       }),
     );

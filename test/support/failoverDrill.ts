@@ -5,6 +5,16 @@ import { newProfile } from './profiles';
 import type { PgNode } from './replication';
 import { waitFor } from './waitFor';
 
+/** Probing and breaker settings that make a failover drill notice a dead primary within about a second. */
+export const FAST_FAILOVER_ENV = {
+  DB_HEALTH_CHECK_INTERVAL: '250ms',
+  HEALTH_FAILING_CHECK_INTERVAL: '250ms',
+  DB_PING_TIMEOUT: '1000ms',
+  DB_CONNECT_TIMEOUT: '1',
+  DB_BREAKER_CONSECUTIVE_FAILURES: '2',
+  DB_BREAKER_HALF_OPEN_AFTER_MS: '500',
+} as const;
+
 /** Emails of the profiles on one node that start with `prefix`. */
 export async function emailsOn(node: PgNode, prefix: string, database = 'coaching'): Promise<string[]> {
   return (await node.query<{ email: string }>('select email from profiles where email like $1 order by email', [`${prefix}%`], database)).map((r) => r.email);
