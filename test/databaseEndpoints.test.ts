@@ -2,20 +2,9 @@
  * The database endpoints, libpq style (config), and the rule that picks the
  * primary among them and fences the others (pure, no server needed).
  */
-import { loadConfig } from '../src/config/config';
-import { ConfigError } from '../src/config/ConfigError';
 import { choosePrimary, choosePrimaryByOperator, initialPrimaryState, type EndpointObservation, type PrimaryState } from '../src/db/endpoints/choosePrimary';
 
-const load = (env: Record<string, string>) => loadConfig({ env: { APP_ENV: 'test', ENV_FILE: '/nonexistent/.env', ...env } });
-const problems = (env: Record<string, string>): readonly string[] => {
-  try {
-    load(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-};
+import { configProblems as problems, testConfig as load } from './support/configProblems';
 
 describe('database endpoints (libpq multi-host)', () => {
   it('keeps one host as today: DB_HOST and DB_PORT, or DATABASE_URL', () => {

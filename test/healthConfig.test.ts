@@ -1,17 +1,5 @@
 import { loadConfig } from '../src/config/config';
-import { ConfigError } from '../src/config/ConfigError';
-
-const base = { APP_ENV: 'test', ENV_FILE: '/nonexistent/.env' };
-const load = (env: Record<string, string>) => loadConfig({ env: { ...base, ...env } });
-const problemsOf = (env: Record<string, string>): readonly string[] => {
-  try {
-    load(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-};
+import { configProblems as problemsOf, testConfig as load } from './support/configProblems';
 
 describe('health, alerting and metrics configuration', () => {
   it('defaults to probing every 30 s (2 s while failing), alerting after 3 failures, metrics on 9464 outside tests', () => {
