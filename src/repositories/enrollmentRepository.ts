@@ -19,12 +19,7 @@ const enrollmentRow = z.object({
   version: z.number(),
 });
 
-const progressRow = z.object({
-  id: z.string(),
-  status: z.enum(['ACTIVE', 'COMPLETED', 'WITHDRAWN']),
-  completed_sessions: z.number(),
-  total_sessions: z.number(),
-});
+const progressRow = enrollmentRow.extend({ total_sessions: z.number() });
 
 /** Where an enrollment stands against its program, as locked for a completion. */
 export interface EnrollmentProgress {
@@ -33,6 +28,8 @@ export interface EnrollmentProgress {
   readonly completedSessions: number;
   /** The program's total_sessions (kept equal to it by a foreign key). */
   readonly totalSessions: number;
+  /** The whole enrollment as locked (what a change records as "before"). */
+  readonly record: EnrollmentRecord;
 }
 
 const table = versionedTable({
@@ -98,16 +95,17 @@ export const enrollmentRepository = {
 
   /**
    * Locks (FOR UPDATE) the enrollment a session counts toward and returns
-   * its progress; undefined when the session does not exist. CompleteSession
+   * its progress and the row; undefined when the session does not exist. CompleteSession
    * takes it before the session's own lock: enrollments come before sessions
    * in the lock order (lockOrder.ts), as in a forced DeleteEnrollment.
    */
   async lockProgressOfSession(db: CommonQueryMethods, sessionId: string): Promise<EnrollmentProgress | undefined> {
     const row = await db.maybeOne(sql.type(progressRow)`
-      select id, status, completed_sessions, total_sessions from enrollments
+      select ${table.columns()}, total_sessions from enrollments
       where (participant_id, program_id) = (select participant_id, program_id from sessions where id = ${sessionId})
       for update`);
-    return row === null ? undefined : { id: row.id, status: row.status, completedSessions: row.completed_sessions, totalSessions: row.total_sessions };
+    if (row === null) return undefined;
+    return { id: row.id, status: row.status, completedSessions: row.completed_sessions, totalSessions: row.total_sessions, record: table.toRecord(row) };
   },
 
   /**
