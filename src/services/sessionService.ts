@@ -144,7 +144,6 @@ export function createSessionService(deps: { db: DatabaseGateway; pageTokens: Pa
         'sessions.complete',
         (tx) =>
           idempotent(tx, key, completionCodec, changes, async () => {
-            await lockOrder.sessionPeople(tx, id, 'share');
             const progress = await enrollmentRepository.lockProgressOfSession(tx, id);
             const current = await sessions.lockCurrent(tx, id, etag);
             if (current.status !== 'SCHEDULED') {
