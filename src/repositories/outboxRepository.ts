@@ -1,4 +1,4 @@
-import { sql, type CommonQueryMethods } from 'slonik';
+import { sql, type CommonQueryMethods, type FragmentSqlToken } from 'slonik';
 import { z } from 'zod';
 import type { StoredEvent } from '../domain/storedEvent';
 
@@ -44,12 +44,20 @@ const columns = sql.fragment`sequence::text as sequence_text, id, type, subject,
  * sequence n sees every committed event below n (README, "Events").
  */
 export const outboxRepository = {
-  /** Appends the events in order (numbered at commit). Inside the write's transaction. */
-  async append(tx: CommonQueryMethods, events: readonly NewOutboxEvent[]): Promise<void> {
-    if (events.length === 0) return;
+  /**
+   * Appends the events in order (numbered at commit). Inside the write's
+   * transaction. `alongside`, a data-modifying statement of the same write
+   * (the idempotent response), runs in the same statement: one round trip.
+   */
+  async append(tx: CommonQueryMethods, events: readonly NewOutboxEvent[], alongside?: FragmentSqlToken): Promise<void> {
+    if (events.length === 0) {
+      if (alongside !== undefined) await tx.query(sql.unsafe`${alongside}`);
+      return;
+    }
     const rows = events.map((e) => ({ id: e.id, type: e.type, subject: e.subject, trace_id: e.traceId, data: e.data }));
     // Rows are inserted, and so numbered at commit, in the order given.
     await tx.query(sql.unsafe`
+      ${alongside === undefined ? sql.fragment`` : sql.fragment`with alongside as (${alongside})`}
       insert into outbox (id, type, subject, time, trace_id, data)
       select r.id, r.type, r.subject, now(), r.trace_id, r.data
       from rows from (jsonb_to_recordset(${sql.jsonb(rows as never)}) as (id uuid, type text, subject text, trace_id text, data jsonb))
