@@ -2,7 +2,7 @@ import { parseTracingModes, type TracingMode } from './tracing';
 
 /** How a bench invocation was asked to run (`npm run bench -- [flags]`). */
 export interface BenchOptions {
-  readonly mode: 'full' | 'smoke' | 'soak';
+  readonly mode: 'full' | 'smoke' | 'soak' | 'quick';
   readonly warmupMs: number;
   readonly durationMs: number;
   readonly concurrencies: readonly number[];
@@ -14,6 +14,10 @@ export interface BenchOptions {
   readonly poolSize: number;
   readonly scale: number;
   readonly pgbench: boolean;
+  /** Run the h2load targets when h2load is installed. */
+  readonly h2load: boolean;
+  /** Each run is made this many times (targets interleaved); the report shows the median run and the spread. */
+  readonly repeat: number;
   /** Run the service under `node --cpu-prof` and summarise the profile. */
   readonly profile: boolean;
   readonly soakMs: number;
@@ -30,18 +34,21 @@ export interface BenchOptions {
   readonly tracing: readonly TracingMode[];
 }
 
-export const USAGE = `npm run bench -- [--smoke | --soak] [options]
+export const USAGE = `npm run bench -- [--smoke | --soak | --quick] [options]
   --smoke                 a few seconds, tiny data set, asserts nothing about speed (CI)
+  --quick                 just the issue's targets, median of 3 (bench/quick.ts; about 13 minutes)
   --soak                  mixed load on the service at 16 in-flight for --soak-minutes (5): RSS growth
   --duration=S            measured seconds per run (10)
   --warmup=S              warm-up seconds per run, not measured (3)
   --concurrency=1,16,64   in-flight calls
+  --repeat=N              make every run N times, targets interleaved; report the median run and the min–max spread (1)
   --only=A,B              workloads (GetProfile, ListSessions, …)
-  --targets=A,B           service, bare, raw-pg, raw-pg-prepared, pgbench
+  --targets=A,B           service, bare, raw-pg, raw-pg-prepared, raw-pg-no-outbox, pgbench, h2load
   --deadline-ms=N         gRPC deadline per call, 0 for none (5000)
   --pool=N                connections of the service, bare server and raw client pools (25)
   --scale=F               data volume factor (1 = 10 000 profiles, 100 000 sessions)
   --no-pgbench            skip pgbench even when installed
+  --no-h2load             skip the h2load targets even when h2load is installed
   --profile               run the service under node --cpu-prof and print its top frames
   --out=DIR               keep results.jsonl, results.md, logs and profiles in DIR
   --service-dir=DIR       run the service built in DIR (DIR/dist/src/main.js) instead of this checkout's
@@ -65,6 +72,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   const known = [
     'smoke',
     'soak',
+    'quick',
+    'repeat',
+    'no-h2load',
     'duration',
     'warmup',
     'concurrency',
@@ -91,28 +101,36 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     return value;
   };
   const list = (key: string): string[] => (flags.get(key) ?? '').split(',').filter((s) => s !== '');
-  const mode = flags.has('smoke') ? 'smoke' : flags.has('soak') ? 'soak' : 'full';
+  const modes = (['smoke', 'soak', 'quick'] as const).filter((m) => flags.has(m));
+  if (modes.length > 1) throw new Error(`--${modes.join(' and --')} do not go together`);
+  const mode = modes[0] ?? 'full';
   const smoke = mode === 'smoke';
+  const quick = mode === 'quick';
+  const repeat = number('repeat', quick ? 3 : 1);
+  if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat takes a positive integer');
   const concurrencies = list('concurrency').map(Number);
   if (concurrencies.some((c) => !Number.isInteger(c) || c < 1)) throw new Error('--concurrency takes positive integers');
   return {
     mode,
-    warmupMs: number('warmup', smoke ? 0.2 : 3) * 1000,
-    durationMs: number('duration', smoke ? 0.3 : 10) * 1000,
+    warmupMs: number('warmup', smoke ? 0.2 : quick ? 2 : 3) * 1000,
+    durationMs: number('duration', smoke ? 0.3 : quick ? 8 : 10) * 1000,
     concurrencies: concurrencies.length > 0 ? concurrencies : smoke ? [4] : [1, 16, 64],
     only: list('only'),
     targets: list('targets'),
     deadlineMs: number('deadline-ms', 5000),
     poolSize: number('pool', 25),
-    scale: number('scale', smoke ? 0.02 : 1),
+    // --quick: twice the sessions, so three repeats of CompleteSession on the service and its raw-pg pair do not run out.
+    scale: number('scale', smoke ? 0.02 : quick ? 2 : 1),
     pgbench: !flags.has('no-pgbench'),
+    h2load: !flags.has('no-h2load'),
+    repeat,
     profile: flags.has('profile'),
     soakMs: number('soak-minutes', smoke ? 0.05 : 5) * 60_000,
     out: flags.get('out'),
     serviceDir: flags.get('service-dir'),
     shippedFlags: !flags.has('no-shipped-flags'),
     serviceNodeFlags: (flags.get('service-node-flags') ?? '').split(' ').filter((f) => f !== ''),
-    tracing: parseTracingModes(flags.get('tracing')),
+    tracing: parseTracingModes(flags.get('tracing') ?? (quick ? 'off,0.01' : undefined)),
     databaseUrl: process.env.BENCH_DATABASE_URL === '' ? undefined : process.env.BENCH_DATABASE_URL,
   };
 }

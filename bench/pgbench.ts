@@ -1,10 +1,11 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startWindowMeter, type RunRecord } from './runLoad';
 import { summarise, Samples } from './stats';
 import { PROFILE_COLUMNS, SESSION_COLUMNS } from './sql';
+import { findTool } from './tools';
 import { sqlBenchId, type Volume } from './volume';
 
 /** pgbench scripts with the service's SQL; ids are built from a random integer exactly as the seed built them. */
@@ -17,21 +18,7 @@ export function pgbenchScripts(v: Volume): Record<string, string> {
 }
 
 /** The pgbench binary on PATH, or undefined. */
-export function findPgbench(): string | undefined {
-  try {
-    return execFileSync('sh', ['-c', 'command -v pgbench'], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export function pgbenchVersion(binary: string): string {
-  try {
-    return execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
+export const findPgbench = (): string | undefined => findTool('pgbench');
 
 /**
  * Runs pgbench (prepared statements, `concurrency` clients on up to 2

@@ -14,9 +14,12 @@ import { sharesTable, summariseCpuProfile } from './cpuProfile';
 import { describeEnvironment, machineBusyPercent } from './environment';
 import type { RunSpec, Target } from './loadgen/protocol';
 import { parseOptions, type BenchOptions } from './options';
-import { findPgbench, pgbenchScripts, pgbenchVersion, runPgbench } from './pgbench';
+import { findPgbench, pgbenchScripts, runPgbench } from './pgbench';
+import { toolVersion } from './tools';
 import { histogramBuckets, POOL_ACQUIRE_HISTOGRAM, quantileBetween, scrape } from './metrics';
-import { checkTargets, ratioTable, resultsTable, targetsTable } from './report';
+import { checkTargets, h2loadTable, medianRuns, outboxTable, ratioTable, resultsTable, targetsTable } from './report';
+import { findH2load, H2LOAD_REQUESTS, H2LOAD_TARGETS, runH2load } from './h2load';
+import { QUICK_PLAN, type PlannedTarget } from './quick';
 import { runLoad, type RunRecord } from './runLoad';
 import { seed } from './seed';
 import { childEnv, runScript, serviceEnv, shippedNodeFlags, startServer, type ServerProcess } from './servers';
@@ -25,7 +28,7 @@ import { scheduledSessionCount, volumeAt, type Volume } from './volume';
 import { WORKLOADS } from './workloads';
 import { startOtlpSink, tracingEnv, tracingTable, tracingTarget } from './tracing';
 
-const GRPC_TARGETS: readonly Target[] = ['service', 'bare', 'raw-pg', 'raw-pg-prepared'];
+const LOADGEN_TARGETS: readonly Target[] = ['service', 'bare', 'raw-pg', 'raw-pg-prepared', 'raw-pg-no-outbox'];
 
 const log = (message: string): void => void process.stderr.write(`bench: ${message}\n`);
 
@@ -47,30 +50,55 @@ async function prepareData(db: BenchDatabase, volume: Volume, env: Record<string
 
 interface Planned {
   readonly workload: string;
-  readonly target: Target | 'pgbench';
+  readonly target: PlannedTarget;
   readonly concurrency: number;
+  /** A tracing variant of the service (sampling ratio). */
+  readonly tracing?: number;
+  readonly repeat: number;
 }
 
-function plan(options: BenchOptions, pgbench: boolean, scripts: Record<string, string>): Planned[] {
-  const wanted = (target: string): boolean => options.targets.length === 0 || options.targets.includes(target);
-  const runs: Planned[] = [];
-  for (const workload of WORKLOADS) {
-    if (options.only.length > 0 ? !options.only.includes(workload.name) : workload.defaultRun === false) continue;
-    if (workload.requiresFile !== undefined && !existsSync(join(options.serviceDir ?? PROJECT_ROOT, workload.requiresFile))) continue;
-    for (const concurrency of options.concurrencies) {
-      for (const target of GRPC_TARGETS) {
-        if (workload.targets[target] !== undefined && wanted(target)) runs.push({ workload: workload.name, target, concurrency });
-      }
-      if (pgbench && wanted('pgbench') && scripts[workload.name] !== undefined) runs.push({ workload: workload.name, target: 'pgbench', concurrency });
+/**
+ * The runs, grouped by workload and in-flight count; with --repeat=N each group's
+ * targets run in turn N times (service, bare, service, bare…), so drift of a
+ * shared machine hits every target of a comparison alike.
+ */
+function plan(
+  options: BenchOptions,
+  tools: { pgbench: boolean; h2load: boolean },
+  scripts: Record<string, string>,
+  tracingRatios: readonly number[],
+): Planned[] {
+  const wanted = (target: string): boolean =>
+    options.targets.length === 0 || options.targets.includes(target) || (target.endsWith(' h2load') && options.targets.includes('h2load'));
+  const available = (target: PlannedTarget): boolean => (target === 'pgbench' ? tools.pgbench : target.endsWith(' h2load') ? tools.h2load : true);
+  const steps: { workload: string; concurrency: number; targets: PlannedTarget[]; traced: boolean }[] = [];
+  if (options.mode === 'quick') {
+    for (const step of QUICK_PLAN) {
+      if (options.only.length > 0 && !options.only.includes(step.workload)) continue;
+      for (const concurrency of step.concurrencies)
+        steps.push({ workload: step.workload, concurrency, targets: [...step.targets], traced: step.traced === true });
+    }
+  } else {
+    for (const workload of WORKLOADS) {
+      if (options.only.length > 0 ? !options.only.includes(workload.name) : workload.defaultRun === false) continue;
+      if (workload.requiresFile !== undefined && !existsSync(join(options.serviceDir ?? PROJECT_ROOT, workload.requiresFile))) continue;
+      const targets: PlannedTarget[] = LOADGEN_TARGETS.filter((target) => workload.targets[target] !== undefined);
+      if (scripts[workload.name] !== undefined) targets.push('pgbench');
+      if (H2LOAD_REQUESTS[workload.name] !== undefined) targets.push(...H2LOAD_TARGETS);
+      for (const concurrency of options.concurrencies) steps.push({ workload: workload.name, concurrency, targets, traced: true });
     }
   }
+  const runs: Planned[] = [];
+  for (const step of steps) {
+    const group = step.targets
+      .filter((target) => available(target) && wanted(target))
+      .flatMap((target): Omit<Planned, 'repeat'>[] => {
+        const run = { workload: step.workload, target, concurrency: step.concurrency };
+        return target === 'service' && step.traced ? [run, ...tracingRatios.map((tracing) => ({ ...run, tracing }))] : [run];
+      });
+    for (let repeat = 1; repeat <= options.repeat; repeat++) runs.push(...group.map((run) => ({ ...run, repeat })));
+  }
   return runs;
-}
-
-/** The worst pool acquisition wait p99 the service reported in its runs at 64 in flight. */
-function poolWaitAt64(records: readonly RunRecord[]): { poolWaitP99Ms?: number } {
-  const waits = records.filter((r) => r.target === 'service' && r.concurrency === 64 && r.poolAcquireWait !== undefined).map((r) => r.poolAcquireWait!.p99Ms);
-  return waits.length === 0 ? {} : { poolWaitP99Ms: Math.max(...waits) };
 }
 
 async function main(): Promise<number> {
@@ -86,6 +114,9 @@ async function main(): Promise<number> {
   };
   const volume = volumeAt(options.scale);
   const pgbenchBinary = options.pgbench && options.mode !== 'soak' ? findPgbench() : undefined;
+  const h2loadBinary = options.h2load && options.mode !== 'soak' ? findH2load() : undefined;
+  if (options.h2load && options.mode !== 'soak' && h2loadBinary === undefined)
+    log('h2load not found (Debian nghttp2-client, or H2LOAD): its targets are skipped');
   const scripts = pgbenchScripts(volume);
   // Service + bare + raw pools, plus pgbench's clients, with room to spare.
   const tracingRatios = options.tracing.filter((m): m is number => m !== 'off');
@@ -96,7 +127,10 @@ async function main(): Promise<number> {
   const sink = tracingRatios.length === 0 ? undefined : await startOtlpSink();
   let broken = false;
   try {
-    emit(await describeEnvironment(db.description, pgbenchBinary === undefined ? undefined : pgbenchVersion(pgbenchBinary)));
+    emit({
+      ...(await describeEnvironment(db.description, pgbenchBinary === undefined ? undefined : (toolVersion(pgbenchBinary) ?? 'unknown'))),
+      h2load: h2loadBinary === undefined ? 'not installed' : (toolVersion(h2loadBinary) ?? 'unknown'),
+    });
     const cliEnv = serviceEnv({ databaseUrl: db.url, grpcPort: 0, metricsPort: 0, poolSize: options.poolSize });
     const seeded = await prepareData(db, volume, cliEnv, options.serviceDir);
     // The flags production runs with (package.json config.nodeFlags), then the extra ones: for V8 flags the last value wins.
@@ -157,13 +191,26 @@ async function main(): Promise<number> {
     const records: RunRecord[] = [];
     let completeCursor = 0;
     let slotCursor = 0;
-    const runs: (Planned & { tracing?: number })[] = plan(options, pgbenchBinary !== undefined, scripts).flatMap((run) =>
-      run.target === 'service' ? [run, ...tracingRatios.map((ratio) => ({ ...run, tracing: ratio }))] : [run],
-    );
-    log(`${runs.length} runs of ${(options.warmupMs + options.durationMs) / 1000} s each; results in ${outDir}`);
+    const runs = plan(options, { pgbench: pgbenchBinary !== undefined, h2load: h2loadBinary !== undefined }, scripts, tracingRatios);
+    const repeats = options.repeat > 1 ? ` (${options.repeat} repetitions, targets interleaved)` : '';
+    log(`${runs.length} runs of ${(options.warmupMs + options.durationMs) / 1000} s each${repeats}; results in ${outDir}`);
     for (const [i, run] of runs.entries()) {
       let record: RunRecord;
-      if (run.target === 'pgbench') {
+      if (run.target === 'service h2load' || run.target === 'bare h2load') {
+        const server = run.target === 'service h2load' ? service : bare;
+        record = await runH2load({
+          binary: h2loadBinary!,
+          target: run.target,
+          workload: run.workload,
+          server,
+          concurrency: run.concurrency,
+          warmupMs: options.warmupMs,
+          durationMs: options.durationMs,
+          deadlineMs: options.deadlineMs,
+          postmasterPid: db.postmasterPid,
+        });
+        if (server.exited()) throw new Error(`${server.name} exited during ${run.workload} (h2load); see ${server.logFile}`);
+      } else if (run.target === 'pgbench') {
         record = await runPgbench({
           binary: pgbenchBinary!,
           databaseUrl: db.url,
@@ -206,11 +253,12 @@ async function main(): Promise<number> {
         slotCursor += record.result.consumed.slots;
         if (server?.exited() === true) throw new Error(`${server.name} exited during ${run.workload}; see ${server.logFile}`);
       }
+      if (options.repeat > 1) record = { ...record, repeat: run.repeat };
       records.push(record);
       emit(record);
       const r = record.result;
       log(
-        `[${i + 1}/${runs.length}] ${run.workload} ${record.target} @${run.concurrency}: ${r.perSecond}/s p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} ms, ${r.calls - r.ok} errors${r.errorSample === undefined ? '' : ` (${r.errorSample})`}`,
+        `[${i + 1}/${runs.length}] ${run.workload} ${record.target} @${run.concurrency}${options.repeat > 1 ? ` #${run.repeat}` : ''}: ${r.perSecond}/s p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} ms, ${r.calls - r.ok} errors${r.errorSample === undefined ? '' : ` (${r.errorSample})`}`,
       );
       if (r.calls === 0) broken = true;
     }
@@ -218,17 +266,23 @@ async function main(): Promise<number> {
     const busyAfter = await machineBusyPercent();
     for (const server of servers.splice(0)) await server.stop();
     const listWorkload = WORKLOADS.some((w) => w.name === 'ListSessions') ? 'ListSessions' : 'ListProfiles';
+    const shown = medianRuns(records);
+    const median = options.repeat > 1 ? `, median of ${options.repeat} runs (by RPC/s) with the min–max spread` : '';
     const sections = [
-      `## Results (${options.durationMs / 1000} s measured after ${options.warmupMs / 1000} s warm-up, deadline ${options.deadlineMs} ms)`,
-      resultsTable(records),
+      `## Results (${options.durationMs / 1000} s measured after ${options.warmupMs / 1000} s warm-up, deadline ${options.deadlineMs} ms${median})`,
+      resultsTable(shown),
       '## Ratios',
-      ratioTable(records),
-      '## Targets',
-      targetsTable(checkTargets(records, { listWorkload, ...poolWaitAt64(records) })),
+      ratioTable(shown),
+      ...(shown.some((r) => r.target.endsWith(' h2load')) ? ["## h2load (one connection, a C client; the server's own ceiling)", h2loadTable(shown)] : []),
+      ...(shown.some((r) => r.target === 'raw-pg-no-outbox')
+        ? ["## Outbox A/B (the service's CompleteSession SQL through pg, bench/writeSql.ts)", outboxTable(shown)]
+        : []),
+      '## Targets (issue 15, item 6)',
+      targetsTable(checkTargets(shown, records, listWorkload)),
       `Machine busy after the runs (1 s sample, bench stopped): ${busyAfter} %.`,
       ...(tracingRatios.length === 0
         ? []
-        : [`## Tracing cost (OTLP/HTTP to a local sink, ${sink!.bytes()} bytes exported)`, tracingTable(records, options.tracing)]),
+        : [`## Tracing cost (OTLP/HTTP to a local sink, ${sink!.bytes()} bytes exported)`, tracingTable(shown, options.tracing)]),
     ];
     if (options.profile) {
       const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));

@@ -27,6 +27,10 @@ export interface RunRecord {
   readonly dbCpuSeconds?: number;
   /** p99 of the service's own pool acquisition wait histogram over the run (warm-up included), when it has metrics. */
   readonly poolAcquireWait?: { readonly p99Ms: number; readonly count: number };
+  /** Which repetition this was (1-based) when the bench ran with --repeat. */
+  readonly repeat?: number;
+  /** On the median run the report shows: how many runs there were and their spread in RPC/s. */
+  readonly spread?: { readonly runs: number; readonly minPerSecond: number; readonly maxPerSecond: number };
   readonly at: string;
 }
 

@@ -30,9 +30,14 @@ const constraints = async () =>
     )
   ).map((r) => r.c);
 
-it('migrations 0004, 0003 and 0002 revert cleanly and apply again', async () => {
+it('migrations 0005, 0004, 0003 and 0002 revert cleanly and apply again', async () => {
   const migrator = new Migrator(client, 'public', 'test', loadMigrations(MIGRATIONS_DIR));
   expect(await tables()).toEqual(expect.arrayContaining(['enrollments', 'programs', 'sessions', 'outbox', 'outbox_counters']));
+  expect((await migrator.down(1)).map((m) => m.name)).toEqual(['outbox_sequence_at_commit']);
+  expect(await db.query(`select 1 from pg_trigger where tgname = 'outbox_sequence_at_commit'`)).toEqual([]);
+  expect(await db.query(`select is_nullable from information_schema.columns where table_name = 'outbox' and column_name = 'sequence'`)).toEqual([
+    { is_nullable: 'NO' },
+  ]);
   expect((await migrator.down(1)).map((m) => m.name)).toEqual(['outbox']);
   expect(await tables()).not.toEqual(expect.arrayContaining(['outbox']));
   expect(await tables()).not.toEqual(expect.arrayContaining(['outbox_counters']));
@@ -45,14 +50,14 @@ it('migrations 0004, 0003 and 0002 revert cleanly and apply again', async () => 
   expect(await tables()).not.toEqual(expect.arrayContaining(['sessions']));
   expect(await db.query(`select 1 from pg_constraint where conname = 'profiles_id_role_key'`)).toEqual([]);
   const applied = await migrator.up();
-  expect(applied.map((m) => m.version)).toEqual([2, 3, 4]);
+  expect(applied.map((m) => m.version)).toEqual([2, 3, 4, 5]);
   expect(await tables()).toEqual(expect.arrayContaining(['enrollments', 'programs', 'sessions']));
   expect(await constraints()).toHaveLength(3);
 });
 
 it('migration 0003 copies total_sessions into enrollments and caps counts that ran past it', async () => {
   const migrator = new Migrator(client, 'public', 'test', loadMigrations(MIGRATIONS_DIR));
-  await migrator.down(2);
+  await migrator.down(3);
   // Rows as an earlier version could leave them: one enrollment counted 3 completions toward a program of 2.
   const [coach] = await db.query<{ id: string }>(
     `insert into profiles (role, email, display_name, timezone) values ('COACH', 'c@example.com', 'C', 'UTC') returning id`,
@@ -65,7 +70,7 @@ it('migration 0003 copies total_sessions into enrollments and caps counts that r
     `insert into enrollments (participant_id, program_id, status, completed_sessions, progress_percent) values ($1, $3, 'COMPLETED', 3, 100), ($2, $3, 'ACTIVE', 1, 50)`,
     [people[0]!.id, people[1]!.id, program!.id],
   );
-  expect((await migrator.up()).map((m) => m.version)).toEqual([3, 4]);
+  expect((await migrator.up()).map((m) => m.version)).toEqual([3, 4, 5]);
   expect(
     await db.query(
       `select participant_id, status, completed_sessions, total_sessions, progress_percent, version from enrollments order by completed_sessions desc`,

@@ -1,7 +1,10 @@
 import type { Volume } from '../volume';
 
-/** What a run drives: the service, the bare baseline server, or PostgreSQL through `pg` (unnamed or named statements). */
-export type Target = 'service' | 'bare' | 'raw-pg' | 'raw-pg-prepared';
+/**
+ * What a run drives: the service, the bare baseline server, or PostgreSQL through `pg` (unnamed or named
+ * statements; for CompleteSession the service's write transaction with and without its outbox statements).
+ */
+export type Target = 'service' | 'bare' | 'raw-pg' | 'raw-pg-prepared' | 'raw-pg-no-outbox';
 
 /** Everything a load-generator process needs for one run (sent over IPC). */
 export interface RunSpec {

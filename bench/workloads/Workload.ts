@@ -10,7 +10,7 @@ export interface Workload {
   readonly name: string;
   readonly description: string;
   readonly targets: Partial<Record<Target, OperationFactory>>;
-  /** Writes: the raw SQL cannot be replayed as-is, so these compare with the service only. */
+  /** Writes: they consume seeded sessions or booking slots (only CompleteSession has raw-pg variants: the outbox A/B). */
   readonly writes?: boolean;
   /** False: runs only when named with --only. */
   readonly defaultRun?: boolean;

@@ -6,6 +6,7 @@ import { benchId, coachOfProgram, enrollmentCount, participantOf, programOfEnrol
 import type { OperationFactory, Workload } from './Workload';
 import { rawQuery } from './rawQuery';
 import { timestampOf } from '../../src/grpc/timestamps';
+import { completeSessionTransaction } from '../writeSql';
 
 /** New sessions are booked from here on, one hour per slot, so no two bookings overlap. */
 const CREATE_EPOCH = Date.UTC(2100, 0, 1);
@@ -69,6 +70,23 @@ export const completeSessionRpc: OperationFactory = (context) => {
   };
 };
 
+/** The service's CompleteSession transaction straight through `pg` (bench/writeSql.ts), with or without the outbox statements. */
+const completeSessionRaw =
+  (withOutbox: boolean): OperationFactory =>
+  (context) => {
+    const pool = context.pool();
+    return async () => {
+      const k = context.nextCompletion();
+      if (k === undefined) throw new Error('no SCHEDULED sessions left to complete: raise --scale');
+      const client = await pool.connect();
+      try {
+        await completeSessionTransaction(client, benchId('session', scheduledSession(context.spec.volume, k)), withOutbox);
+      } finally {
+        client.release();
+      }
+    };
+  };
+
 /** Progress of a random enrollment. */
 export const getProgramProgressRpc: OperationFactory = (context) => {
   const client = context.coaching();
@@ -106,7 +124,7 @@ export const createSession: Workload = {
 export const completeSession: Workload = {
   name: 'CompleteSession',
   description: 'completes a SCHEDULED session and updates its enrollment in one transaction',
-  targets: { service: completeSessionRpc },
+  targets: { service: completeSessionRpc, 'raw-pg': completeSessionRaw(true), 'raw-pg-no-outbox': completeSessionRaw(false) },
   writes: true,
 };
 

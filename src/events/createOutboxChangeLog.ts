@@ -12,10 +12,11 @@ import type { ChangeLog } from '../services/changeLog';
  */
 export function createOutboxChangeLog(deps: { encode: (change: Change) => EncodedEvent; traceId: () => string | undefined }): ChangeLog {
   return {
-    append: (tx, changes) =>
+    append: (tx, changes, alongside) =>
       outboxRepository.append(
         tx,
         changes.map((change) => ({ id: randomUUID(), traceId: deps.traceId() ?? '', ...deps.encode(change) })),
+        alongside,
       ),
   };
 }

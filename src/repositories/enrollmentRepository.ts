@@ -19,12 +19,7 @@ const enrollmentRow = z.object({
   version: z.number(),
 });
 
-const progressRow = z.object({
-  id: z.string(),
-  status: z.enum(['ACTIVE', 'COMPLETED', 'WITHDRAWN']),
-  completed_sessions: z.number(),
-  total_sessions: z.number(),
-});
+const progressRow = enrollmentRow.extend({ total_sessions: z.number() });
 
 /** Where an enrollment stands against its program, as locked for a completion. */
 export interface EnrollmentProgress {
@@ -33,6 +28,8 @@ export interface EnrollmentProgress {
   readonly completedSessions: number;
   /** The program's total_sessions (kept equal to it by a foreign key). */
   readonly totalSessions: number;
+  /** The whole enrollment as locked (what a change records as "before"). */
+  readonly record: EnrollmentRecord;
 }
 
 const table = versionedTable({
@@ -97,17 +94,27 @@ export const enrollmentRepository = {
   },
 
   /**
-   * Locks (FOR UPDATE) the enrollment a session counts toward and returns
-   * its progress; undefined when the session does not exist. CompleteSession
-   * takes it before the session's own lock: enrollments come before sessions
-   * in the lock order (lockOrder.ts), as in a forced DeleteEnrollment.
+   * Locks a session's coach and participant (FOR SHARE, in id order) and
+   * then (FOR UPDATE) the enrollment the session counts toward, in one
+   * statement, and returns its progress and the row; undefined when the
+   * session does not exist. CompleteSession takes these before the session's
+   * own lock: profiles, then enrollments, then sessions is the lock order
+   * (lockOrder.ts), as in a forced DeleteEnrollment. The row locks are taken
+   * in the order the locking clauses name the tables (PostgreSQL's LockRows
+   * follows it): test/completeSession.test.ts holds a real lock to check it.
    */
   async lockProgressOfSession(db: CommonQueryMethods, sessionId: string): Promise<EnrollmentProgress | undefined> {
     const row = await db.maybeOne(sql.type(progressRow)`
-      select id, status, completed_sessions, total_sessions from enrollments
-      where (participant_id, program_id) = (select participant_id, program_id from sessions where id = ${sessionId})
-      for update`);
-    return row === null ? undefined : { id: row.id, status: row.status, completedSessions: row.completed_sessions, totalSessions: row.total_sessions };
+      select ${table.columns('e')}, e.total_sessions
+      from sessions s
+        join profiles first_person on first_person.id = least(s.coach_id, s.participant_id)
+        join profiles second_person on second_person.id = greatest(s.coach_id, s.participant_id)
+        join enrollments e on (e.participant_id, e.program_id) = (s.participant_id, s.program_id)
+      where s.id = ${sessionId}
+      for share of first_person, second_person
+      for update of e`);
+    if (row === null) return undefined;
+    return { id: row.id, status: row.status, completedSessions: row.completed_sessions, totalSessions: row.total_sessions, record: table.toRecord(row) };
   },
 
   /**

@@ -1,4 +1,4 @@
-import { sql, type CommonQueryMethods } from 'slonik';
+import { sql, type CommonQueryMethods, type FragmentSqlToken } from 'slonik';
 import { z } from 'zod';
 
 const keyRow = z.object({ operation: z.string(), request_hash: z.string(), response: z.unknown() });
@@ -29,9 +29,13 @@ export const idempotencyRepository = {
     return { operation: row.operation, requestHash: row.request_hash, response: row.response };
   },
 
-  /** Stores the response of a claimed key (same transaction as the write). */
-  async complete(tx: CommonQueryMethods, requestId: string, response: unknown): Promise<void> {
-    await tx.query(sql.unsafe`update idempotency_keys set response = ${sql.jsonb(response as never)} where request_id = ${requestId}`);
+  /**
+   * The statement that stores the response of a claimed key (same transaction
+   * as the write), for the caller to run along with its last one: a
+   * data-modifying WITH item, so the two take one round trip.
+   */
+  completion(requestId: string, response: unknown): FragmentSqlToken {
+    return sql.fragment`update idempotency_keys set response = ${sql.jsonb(response as never)} where request_id = ${requestId}`;
   },
 
   /**

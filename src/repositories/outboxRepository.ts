@@ -1,4 +1,4 @@
-import { sql, type CommonQueryMethods } from 'slonik';
+import { sql, type CommonQueryMethods, type FragmentSqlToken } from 'slonik';
 import { z } from 'zod';
 import type { StoredEvent } from '../domain/storedEvent';
 
@@ -37,24 +37,32 @@ const toRow = (r: z.infer<typeof row>): StoredEvent => ({
 const columns = sql.fragment`sequence::text as sequence_text, id, type, subject, time, trace_id, data, published_time`;
 
 /**
- * The transactional outbox (migration 0004). Sequence numbers are handed out
- * by one counter row whose lock the appending transaction holds until it
- * commits, so sequences become visible in commit order: a reader that sees
+ * The transactional outbox (migrations 0004 and 0005). A writer inserts its
+ * events without a sequence; a deferred trigger numbers them during COMMIT
+ * from one counter row, whose lock is held only from there to the commit's
+ * end, so sequences become visible in commit order: a reader that sees
  * sequence n sees every committed event below n (README, "Events").
  */
 export const outboxRepository = {
-  /** Appends the events in order, numbered from the counter. Inside the write's transaction, as its last step. */
-  async append(tx: CommonQueryMethods, events: readonly NewOutboxEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    const last = await tx.oneFirst(sql.type(z.object({ value: z.string() }))`
-      update outbox_counters set value = value + ${events.length} where name = 'sequence' returning value::text as value`);
-    const first = BigInt(last) - BigInt(events.length) + 1n;
-    const rows = events.map((e, i) => ({ sequence: String(first + BigInt(i)), id: e.id, type: e.type, subject: e.subject, trace_id: e.traceId, data: e.data }));
+  /**
+   * Appends the events in order (numbered at commit). Inside the write's
+   * transaction. `alongside`, a data-modifying statement of the same write
+   * (the idempotent response), runs in the same statement: one round trip.
+   */
+  async append(tx: CommonQueryMethods, events: readonly NewOutboxEvent[], alongside?: FragmentSqlToken): Promise<void> {
+    if (events.length === 0) {
+      if (alongside !== undefined) await tx.query(sql.unsafe`${alongside}`);
+      return;
+    }
+    const rows = events.map((e) => ({ id: e.id, type: e.type, subject: e.subject, trace_id: e.traceId, data: e.data }));
+    // Rows are inserted, and so numbered at commit, in the order given.
     await tx.query(sql.unsafe`
-      insert into outbox (sequence, id, type, subject, time, trace_id, data)
-      select r.sequence, r.id, r.type, r.subject, now(), r.trace_id, r.data
-      from jsonb_to_recordset(${sql.jsonb(rows as never)}) as r(sequence bigint, id uuid, type text, subject text, trace_id text, data jsonb)
-      order by r.sequence`);
+      ${alongside === undefined ? sql.fragment`` : sql.fragment`with alongside as (${alongside})`}
+      insert into outbox (id, type, subject, time, trace_id, data)
+      select r.id, r.type, r.subject, now(), r.trace_id, r.data
+      from rows from (jsonb_to_recordset(${sql.jsonb(rows as never)}) as (id uuid, type text, subject text, trace_id text, data jsonb))
+        with ordinality as r(id, type, subject, trace_id, data, n)
+      order by r.n`);
   },
 
   /** Up to `limit` events after `afterSequence`, in order. */

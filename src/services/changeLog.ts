@@ -1,4 +1,4 @@
-import type { CommonQueryMethods } from 'slonik';
+import type { CommonQueryMethods, FragmentSqlToken } from 'slonik';
 import type { Change } from '../domain/change';
 
 export type { Change, ChangeKind } from '../domain/change';
@@ -6,9 +6,12 @@ export type { Change, ChangeKind } from '../domain/change';
 /**
  * Where a write records what it changed, inside its own transaction (the
  * transactional outbox, src/events/). Call it once per transaction, as the
- * write's last step (it takes the outbox's sequence lock: lockOrder.ts), and
- * inside `idempotent(...)`, so that a replayed request records nothing.
+ * write's last step (its events are numbered at commit, under the outbox's
+ * sequence lock: migration 0005). A write under `idempotent(...)` returns
+ * its changes instead: idempotent appends them with the stored response, and
+ * a replayed request records nothing.
  */
 export interface ChangeLog {
-  append(tx: CommonQueryMethods, changes: readonly Change[]): Promise<void>;
+  /** `alongside`: a data-modifying statement of the same write to send with the append (one round trip). */
+  append(tx: CommonQueryMethods, changes: readonly Change[], alongside?: FragmentSqlToken): Promise<void>;
 }

@@ -31,7 +31,7 @@ export function createEnrollmentService(deps: { db: DatabaseGateway; pageTokens:
       return db.write(
         'enrollments.create',
         (tx) =>
-          idempotent(tx, key, enrollmentCodec, async () => {
+          idempotent(tx, key, enrollmentCodec, changes, async () => {
             await requireProfile(tx, input.participantId, 'PARTICIPANT');
             const program = await requireProgram(tx, input.programId, 'share');
             if (program.status !== 'ACTIVE') {
@@ -40,8 +40,7 @@ export function createEnrollmentService(deps: { db: DatabaseGateway; pageTokens:
               });
             }
             const created = await repo.insert(tx, input, program.totalSessions);
-            await changes.append(tx, [{ kind: 'enrollment', after: created }]);
-            return created;
+            return { result: created, changes: [{ kind: 'enrollment', after: created }] };
           }),
         { ...options, idempotent: key.requestId !== undefined },
       );

@@ -3,6 +3,7 @@ import type { CommonQueryMethods } from 'slonik';
 import { AlreadyExistsError } from '../domain/errors';
 import { parseEtag, toEtag } from '../domain/etag';
 import { idempotencyRepository } from '../repositories/idempotencyRepository';
+import type { Change, ChangeLog } from './changeLog';
 
 /** How a result is kept in the idempotency record and read back. */
 export interface ResultCodec<T> {
@@ -46,18 +47,31 @@ export const canonical = {
   },
 };
 
+/** What a write made, and the changes it records (ChangeLog). */
+export interface Recorded<T> {
+  readonly result: T;
+  readonly changes: readonly Change[];
+}
+
 /**
  * Runs `write` at most once per request_id (inside the caller's transaction)
  * and returns the original result to every retry. Reusing a request_id for a
- * different operation or payload is refused.
+ * different operation or payload is refused. The write's changes are
+ * appended to `changes` as its last step, in one statement with the stored
+ * response; a replay appends nothing.
  */
 export async function idempotent<T>(
   tx: CommonQueryMethods,
   key: { requestId: string | undefined; operation: string; hash: string },
   codec: ResultCodec<T>,
-  write: () => Promise<T>,
+  changes: ChangeLog,
+  write: () => Promise<Recorded<T>>,
 ): Promise<T> {
-  if (key.requestId === undefined) return write();
+  if (key.requestId === undefined) {
+    const written = await write();
+    await changes.append(tx, written.changes);
+    return written.result;
+  }
   const existing = await idempotencyRepository.claim(tx, key.requestId, key.operation, key.hash);
   if (existing !== undefined) {
     if (existing.operation !== key.operation || existing.requestHash !== key.hash) {
@@ -65,7 +79,7 @@ export async function idempotent<T>(
     }
     return codec.fromJson(existing.response);
   }
-  const result = await write();
-  await idempotencyRepository.complete(tx, key.requestId, codec.toJson(result));
-  return result;
+  const written = await write();
+  await changes.append(tx, written.changes, idempotencyRepository.completion(key.requestId, codec.toJson(written.result)));
+  return written.result;
 }

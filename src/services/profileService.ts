@@ -21,10 +21,9 @@ export function createProfileService(deps: { db: DatabaseGateway; pageTokens: Pa
       return db.write(
         'profiles.create',
         (tx) =>
-          idempotent(tx, key, profileCodec, async () => {
+          idempotent(tx, key, profileCodec, changes, async () => {
             const created = await repo.insert(tx, input);
-            await changes.append(tx, [{ kind: 'profile', after: created }]);
-            return created;
+            return { result: created, changes: [{ kind: 'profile', after: created }] };
           }),
         {
           ...options,

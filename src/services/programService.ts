@@ -24,11 +24,10 @@ export function createProgramService(deps: { db: DatabaseGateway; pageTokens: Pa
       return db.write(
         'programs.create',
         (tx) =>
-          idempotent(tx, key, programCodec, async () => {
+          idempotent(tx, key, programCodec, changes, async () => {
             await requireProfile(tx, input.coachId, 'COACH');
             const created = await repo.insert(tx, input);
-            await changes.append(tx, [{ kind: 'program', after: created }]);
-            return created;
+            return { result: created, changes: [{ kind: 'program', after: created }] };
           }),
         { ...options, idempotent: key.requestId !== undefined },
       );

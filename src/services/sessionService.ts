@@ -59,7 +59,7 @@ export function createSessionService(deps: { db: DatabaseGateway; pageTokens: Pa
       return db.write(
         'sessions.create',
         (tx) =>
-          idempotent(tx, key, sessionCodec, async () => {
+          idempotent(tx, key, sessionCodec, changes, async () => {
             const people = [
               { id: input.coachId, role: 'COACH' as const },
               { id: input.participantId, role: 'PARTICIPANT' as const },
@@ -80,8 +80,7 @@ export function createSessionService(deps: { db: DatabaseGateway; pageTokens: Pa
               );
             }
             const created = await repo.insert(tx, input);
-            await changes.append(tx, [{ kind: 'session', after: created }]);
-            return created;
+            return { result: created, changes: [{ kind: 'session', after: created }] };
           }),
         { ...options, idempotent: key.requestId !== undefined },
       );
@@ -144,8 +143,7 @@ export function createSessionService(deps: { db: DatabaseGateway; pageTokens: Pa
       return db.write(
         'sessions.complete',
         (tx) =>
-          idempotent(tx, key, completionCodec, async () => {
-            await lockOrder.sessionPeople(tx, id, 'share');
+          idempotent(tx, key, completionCodec, changes, async () => {
             const progress = await enrollmentRepository.lockProgressOfSession(tx, id);
             const current = await sessions.lockCurrent(tx, id, etag);
             if (current.status !== 'SCHEDULED') {
@@ -158,14 +156,15 @@ export function createSessionService(deps: { db: DatabaseGateway; pageTokens: Pa
             if (progress.completedSessions >= progress.totalSessions) throw allCounted(progress);
             const session = await repo.complete(tx, id, current.version, notes);
             if (session === undefined) throw new EtagMismatchError('session', id); // unreachable while the row lock is held
-            const before = await enrollmentRepository.findById(tx, progress.id);
             const enrollment = await enrollmentRepository.recordCompletion(tx, progress.id);
             if (enrollment === undefined) throw new NotFoundError('enrollment', progress.id); // unreachable while the row lock is held
-            await changes.append(tx, [
-              { kind: 'session', before: current, after: session },
-              { kind: 'enrollment', before, after: enrollment },
-            ]);
-            return { session, enrollment };
+            return {
+              result: { session, enrollment },
+              changes: [
+                { kind: 'session', before: current, after: session },
+                { kind: 'enrollment', before: progress.record, after: enrollment },
+              ],
+            };
           }),
         { ...options, idempotent: key.requestId !== undefined },
       );

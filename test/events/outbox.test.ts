@@ -178,10 +178,10 @@ describe('the transactional outbox', () => {
         done = true;
         return p;
       });
-      // The later write waits on the counter row's lock, with its own change made but not committed.
+      // The later write waits on the counter row's lock in its COMMIT (migration 0005), its change made but not committed.
       await waitFor('the later write to wait for the counter lock', async () => {
         const rows = await h.db.query(
-          `select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%outbox_counters%'`,
+          `select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike 'commit%'`,
         );
         return rows.length > 0;
       });
@@ -195,6 +195,35 @@ describe('the transactional outbox', () => {
     } finally {
       await early.query('rollback').catch(() => undefined);
       await early.end();
+    }
+  });
+
+  it('a write holds the counter lock only in its COMMIT: between its statements another transaction can take it', async () => {
+    const before = await lastSequence(h.api);
+    const writer = new Client({ connectionString: h.db.url });
+    const other = new Client({ connectionString: h.db.url });
+    await writer.connect();
+    await other.connect();
+    try {
+      await writer.query('begin');
+      await writer.query(
+        `insert into outbox (id, type, subject, time, data)
+         values (gen_random_uuid(), 'coaching.events.v1.ProfileCreated', 'first', now(), '{}'),
+                (gen_random_uuid(), 'coaching.events.v1.ProfileCreated', 'second', now(), '{}')`,
+      );
+      // Appended, not committed: the counter is free (0004 held it here, to the commit), and the rows have no number yet.
+      await other.query('begin');
+      expect((await other.query(`select value from outbox_counters where name = 'sequence' for update nowait`)).rows).toHaveLength(1);
+      await other.query('rollback');
+      expect((await writer.query(`select sequence from outbox where subject in ('first', 'second')`)).rows).toEqual([{ sequence: null }, { sequence: null }]);
+      await writer.query('commit');
+      const seen = await eventsAfter(h.api, before);
+      expect(seen.map((e) => e.subject)).toEqual(['first', 'second']);
+      expect(seen[0]!.sequence).toBe(before + 1n);
+      expect(seen[1]!.sequence).toBe(before + 2n);
+    } finally {
+      await writer.query('rollback').catch(() => undefined);
+      await Promise.all([writer.end(), other.end()]);
     }
   });
 

@@ -12,7 +12,7 @@ interface SystemTool {
   readonly usedBy: string;
 }
 
-export type ToolName = 'python3-grpc' | 'openssl' | 'promtool' | 'grpcurl' | 'grpc_health_probe' | 'pgbouncer' | 'postgresql-15' | 'redis-server';
+export type ToolName = 'python3-grpc' | 'openssl' | 'promtool' | 'grpcurl' | 'grpc_health_probe' | 'pgbouncer' | 'postgresql-15' | 'redis-server' | 'h2load';
 
 const TOOLS = new Map<string, SystemTool>((declared.tools as SystemTool[]).map((t) => [t.name, t]));
 
