@@ -22,10 +22,9 @@ it('a statement locks its rows in the order its locking clauses name the tables,
     await holder.query('begin');
     await holder.query('select 1 from enrollments where id = $1 for update', [enrollment.id]);
     await locker.query('begin');
-    const locking = locker.query(
-      `select 1 from enrollments e join profiles p on p.id = e.participant_id where e.id = $1 for share of p for update of e`,
-      [enrollment.id],
-    );
+    const locking = locker.query(`select 1 from enrollments e join profiles p on p.id = e.participant_id where e.id = $1 for share of p for update of e`, [
+      enrollment.id,
+    ]);
     await waitFor('the statement to wait for the held enrollment', async () => {
       const rows = await h.db.query(`select 1 from pg_stat_activity where application_name = 'clause-order-locker' and wait_event_type = 'Lock'`);
       return rows.length > 0;

@@ -26,9 +26,13 @@ describe('outbox sequences numbered at commit', () => {
     );
     try {
       await admin.query(`create table if not exists commit_fails (id int)`);
-      await admin.query(`create or replace function commit_fails_raise() returns trigger language plpgsql as $$ begin raise exception 'fails at commit'; end $$`);
+      await admin.query(
+        `create or replace function commit_fails_raise() returns trigger language plpgsql as $$ begin raise exception 'fails at commit'; end $$`,
+      );
       await admin.query(`drop trigger if exists commit_fails_at_commit on commit_fails`);
-      await admin.query(`create constraint trigger commit_fails_at_commit after insert on commit_fails deferrable initially deferred for each row execute function commit_fails_raise()`);
+      await admin.query(
+        `create constraint trigger commit_fails_at_commit after insert on commit_fails deferrable initially deferred for each row execute function commit_fails_raise()`,
+      );
       const before = BigInt((await admin.query<{ v: string }>(`select coalesce(max(sequence), 0)::text as v from outbox`)).rows[0]!.v);
 
       const rawInsert = async (c: Client, marker: string, n: number) => {
