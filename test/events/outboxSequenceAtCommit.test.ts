@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { status } from '@grpc/grpc-js';
 import { Client } from 'pg';
+import { expectError } from '../support/errorDetails';
 import { useHarness } from '../support/harness';
 import { at } from '../support/world';
 
@@ -96,4 +98,43 @@ describe('outbox sequences numbered at commit', () => {
       await Promise.all([admin.end(), ...clients.map((c) => c.end())]);
     }
   }, 60_000);
+
+  it('a write whose COMMIT fails after its events were numbered stores no response and takes no number; its retry appends once', async () => {
+    const { enrollment, book } = await h.w.enrolled(3);
+    const session = await book(at(70));
+    const counter = async () => (await h.db.query<{ v: string }>(`select value::text as v from outbox_counters where name = 'sequence'`))[0]!.v;
+    const stored = async (requestId: string) => (await h.db.query('select response from idempotency_keys where request_id = $1', [requestId])).length;
+    // Named after outbox_sequence_at_commit: for each row it fires after the numbering, at commit.
+    await h.db.query(
+      `create function test_fail_after_numbering() returns trigger language plpgsql as $$ begin raise exception 'refused after numbering'; end $$`,
+    );
+    await h.db.query(
+      `create constraint trigger z_fail_after_numbering after insert on outbox deferrable initially deferred
+       for each row when (new.subject = '${enrollment.id}') execute function test_fail_after_numbering()`,
+    );
+    const requestId = randomUUID();
+    const before = await counter();
+    try {
+      const failed = await h.api.call('completeSession', { id: session.id, etag: session.etag, requestId, notes: '' });
+      expectError(failed, status.INTERNAL, 'INTERNAL');
+      expect(await counter()).toBe(before);
+      expect(await stored(requestId)).toBe(0);
+      expect(await h.db.query(`select count(*)::int as n from outbox where sequence > $1 or sequence is null`, [before])).toEqual([{ n: 0 }]);
+    } finally {
+      await h.db.query('drop trigger z_fail_after_numbering on outbox');
+      await h.db.query('drop function test_fail_after_numbering()');
+    }
+    const done = await h.api.ok('completeSession', { id: session.id, etag: session.etag, requestId, notes: '' });
+    const replay = await h.api.ok('completeSession', { id: session.id, etag: session.etag, requestId, notes: '' });
+    expect(replay).toEqual(done);
+    expect(await stored(requestId)).toBe(1);
+    const appended = await h.db.query<{ sequence: string; subject: string }>(
+      `select outbox.sequence::text as sequence, subject from outbox where outbox.sequence > $1 order by outbox.sequence`,
+      [before],
+    );
+    expect(appended).toEqual([
+      { sequence: String(BigInt(before) + 1n), subject: session.id },
+      { sequence: String(BigInt(before) + 2n), subject: enrollment.id },
+    ]);
+  });
 });
