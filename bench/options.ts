@@ -34,7 +34,7 @@ export interface BenchOptions {
 
 export const USAGE = `npm run bench -- [--smoke | --soak | --quick] [options]
   --smoke                 a few seconds, tiny data set, asserts nothing about speed (CI)
-  --quick                 just the issue's targets, median of 3 (bench/quick.ts; about 13 minutes)
+  --quick                 just the issue's targets, median of 3 (bench/quick.ts; about 12 minutes)
   --soak                  mixed load on the service at 16 in-flight for --soak-minutes (5): RSS growth
   --duration=S            measured seconds per run (10)
   --warmup=S              warm-up seconds per run, not measured (3)
