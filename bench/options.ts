@@ -61,7 +61,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
     }
-    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    const match = /^--([a-z0-9-]+)(?:=(.*))?$/.exec(arg);
     if (match === null) throw new Error(`unknown argument "${arg}"\n${USAGE}`);
     flags.set(match[1]!, match[2] ?? 'true');
   }
