@@ -66,9 +66,10 @@ export function createUnaryWrapper(deps: {
       const given = call.metadata.get('x-request-id')[0];
       // With a trace, the correlation id is the trace id unless the caller chose one (README: tracing).
       const correlationId = typeof given === 'string' && CORRELATION_ID.test(given) ? given : (traced?.traceId ?? randomUUID());
-      const logger = deps.logger.child(
-        traced === undefined ? { correlationId, method } : { correlationId, method, trace_id: traced.traceId, span_id: traced.spanId },
-      );
+      const bound = traced === undefined ? { correlationId, method } : { correlationId, method, trace_id: traced.traceId, span_id: traced.spanId };
+      // The call's child logger is made only when the handler asks for it (pino serialises a child's
+      // bindings when it is created); the wrapper's own line writes the same fields, in the same order.
+      let callLogger: Logger | undefined;
       const tag = (metadata: Metadata): Metadata => {
         metadata.set('x-request-id', correlationId);
         if (traced !== undefined) metadata.set('x-trace-id', traced.traceId);
@@ -80,13 +81,19 @@ export function createUnaryWrapper(deps: {
         deps.observe?.(method, code, durationMs, traced?.sampled === true ? traced.traceId : undefined);
         traced?.end(code, typeof fields.reason === 'string' ? fields.reason : undefined);
         const level = code === status.OK ? 'info' : code === status.INTERNAL ? 'error' : 'warn';
-        logger[level]({ code: status[code], durationMs, ...fields }, 'rpc finished');
+        deps.logger[level]({ ...bound, code: status[code], durationMs, ...fields }, 'rpc finished');
       };
 
       const scope = deps.scope?.open(call.metadata);
       const handle = async (): Promise<Res> => {
         refuseUndecodable(call.request);
-        return handler(call.request, { correlationId, logger, deadline: deadlineOf(call) });
+        return handler(call.request, {
+          correlationId,
+          get logger() {
+            return (callLogger ??= deps.logger.child(bound));
+          },
+          deadline: deadlineOf(call),
+        });
       };
       const run = scope === undefined ? handle : () => scope.run(handle);
       const serve = (): Promise<Res> => (deps.requestContext === undefined ? run() : deps.requestContext.run(correlationId, run));
