@@ -24,4 +24,5 @@ COPY src/generated/descriptors.binpb ./src/generated/descriptors.binpb
 USER node
 # gRPC. Metrics (9464) and the admin listener (127.0.0.1:50052, loopback only) are configured by the environment.
 EXPOSE 50051
-CMD ["node", "dist/src/main.js"]
+# V8 heap flags: the same as package.json's start script (README "Design decisions", memory; test/nodeFlags.test.ts).
+CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=256", "dist/src/main.js"]

@@ -26,7 +26,9 @@ export interface BenchOptions {
   readonly databaseUrl: string | undefined;
   /** Folder of the service build to run (its dist/ and migrations/): compare builds before and after a change. */
   readonly serviceDir: string | undefined;
-  /** Extra node flags for the service process (e.g. --max-semi-space-size=8). */
+  /** Start the service with the node flags production uses (package.json `config.nodeFlags`); off with --no-shipped-flags. */
+  readonly shippedFlags: boolean;
+  /** Extra node flags for the service process, after the start script's (e.g. --max-semi-space-size=8). */
   readonly serviceNodeFlags: readonly string[];
   /** Tracing variants of the service: off (always run) and sampling ratios (bench/tracing.ts). */
   readonly tracing: readonly TracingMode[];
@@ -50,7 +52,9 @@ export const USAGE = `npm run bench -- [--smoke | --soak | --quick] [options]
   --profile               run the service under node --cpu-prof and print its top frames
   --out=DIR               keep results.jsonl, results.md, logs and profiles in DIR
   --service-dir=DIR       run the service built in DIR (DIR/dist/src/main.js) instead of this checkout's
-  --service-node-flags=F  extra node flags for the service, space-separated (e.g. --max-semi-space-size=8)
+  --service-node-flags=F  extra node flags for the service, space-separated, after the shipped ones
+                          (e.g. --max-semi-space-size=8; for V8 flags the last value wins)
+  --no-shipped-flags      run the service without the node flags it ships with (package.json config.nodeFlags)
   --tracing=off,1,0.01    also run the service with tracing on at these sampling ratios (OTLP to a local sink), against off
   BENCH_DATABASE_URL      use this PostgreSQL (a role that may create databases) instead of an embedded one`;
 
@@ -85,6 +89,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     'soak-minutes',
     'service-dir',
     'service-node-flags',
+    'no-shipped-flags',
     'tracing',
   ];
   for (const key of flags.keys()) if (!known.includes(key)) throw new Error(`unknown flag --${key}\n${USAGE}`);
@@ -123,6 +128,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     soakMs: number('soak-minutes', smoke ? 0.05 : 5) * 60_000,
     out: flags.get('out'),
     serviceDir: flags.get('service-dir'),
+    shippedFlags: !flags.has('no-shipped-flags'),
     serviceNodeFlags: (flags.get('service-node-flags') ?? '').split(' ').filter((f) => f !== ''),
     tracing: parseTracingModes(flags.get('tracing') ?? (quick ? 'off,0.01' : undefined)),
     databaseUrl: process.env.BENCH_DATABASE_URL === '' ? undefined : process.env.BENCH_DATABASE_URL,

@@ -22,8 +22,8 @@ import { findH2load, H2LOAD_REQUESTS, H2LOAD_TARGETS, runH2load } from './h2load
 import { QUICK_PLAN, type PlannedTarget } from './quick';
 import { runLoad, type RunRecord } from './runLoad';
 import { seed } from './seed';
-import { childEnv, runScript, serviceEnv, startServer, type ServerProcess } from './servers';
-import { runSoak } from './soak';
+import { childEnv, runScript, serviceEnv, shippedNodeFlags, startServer, type ServerProcess } from './servers';
+import { runSoak, soakSummary } from './soak';
 import { scheduledSessionCount, volumeAt, type Volume } from './volume';
 import { WORKLOADS } from './workloads';
 import { startOtlpSink, tracingEnv, tracingTable, tracingTarget } from './tracing';
@@ -133,7 +133,9 @@ async function main(): Promise<number> {
     });
     const cliEnv = serviceEnv({ databaseUrl: db.url, grpcPort: 0, metricsPort: 0, poolSize: options.poolSize });
     const seeded = await prepareData(db, volume, cliEnv, options.serviceDir);
-    emit({ kind: 'data', volume, seeded, service: options.serviceDir ?? 'this checkout', serviceNodeFlags: options.serviceNodeFlags });
+    // The flags production runs with (package.json config.nodeFlags), then the extra ones: for V8 flags the last value wins.
+    const serviceNodeFlags = [...(options.shippedFlags ? shippedNodeFlags(options.serviceDir) : []), ...options.serviceNodeFlags];
+    emit({ kind: 'data', volume, seeded, service: options.serviceDir ?? 'this checkout', serviceNodeFlags });
 
     const profileDir = join(outDir, 'profile');
     const service = await startServer({
@@ -141,7 +143,7 @@ async function main(): Promise<number> {
       script: 'dist/src/main.js',
       env: (port, metricsPort) => serviceEnv({ databaseUrl: db.url, grpcPort: port, metricsPort, poolSize: options.poolSize }),
       logDir: outDir,
-      nodeFlags: [...options.serviceNodeFlags, ...(options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+      nodeFlags: [...serviceNodeFlags, ...(options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
       hasMetrics: true,
       ...(options.serviceDir !== undefined && { root: options.serviceDir }),
     });
@@ -149,9 +151,9 @@ async function main(): Promise<number> {
     log(`service pid ${service.pid} on port ${service.port}, logs in ${service.logFile}`);
 
     if (options.mode === 'soak') {
-      const soak = await runSoak({ options, volume, db, service, log });
+      const soak = await runSoak({ options, volume, db, service, nodeFlags: serviceNodeFlags, outDir, log });
       emit(soak);
-      const summary = `RSS over ${(options.soakMs / 60_000).toFixed(1)} min of Mixed @16: ${soak.rssStartMb} MB → ${soak.rssEndMb} MB (${soak.growthPercent} %), peak ${soak.rssPeakMb} MB`;
+      const summary = soakSummary(soak);
       process.stdout.write(`\n${summary}\n`);
       writeFileSync(join(outDir, 'results.md'), `${summary}\n`);
       return soak.result.calls === 0 ? 1 : 0;
@@ -168,7 +170,7 @@ async function main(): Promise<number> {
           ...tracingEnv(ratio, sink!.port),
         }),
         logDir: outDir,
-        nodeFlags: options.serviceNodeFlags,
+        nodeFlags: serviceNodeFlags,
         hasMetrics: true,
         ...(options.serviceDir !== undefined && { root: options.serviceDir }),
       });

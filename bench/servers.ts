@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { CoachingServiceClient } from '../src/generated/coaching/v1/coaching_service';
@@ -18,6 +18,20 @@ export interface ServerProcess {
   /** SIGTERM, then wait for exit (SIGKILL after `graceMs`). */
   stop(graceMs?: number): Promise<void>;
   exited(): boolean;
+}
+
+/**
+ * The node flags production runs the service with: `config.nodeFlags` in
+ * `root`'s package.json, which `npm start` passes on (through NODE_OPTIONS) and
+ * the Dockerfile and the Kubernetes Deployment repeat on their command lines
+ * (test/nodeFlags.test.ts keeps the three equal). The bench starts the service
+ * with them, so it measures what ships. A build without the setting has none.
+ */
+export function shippedNodeFlags(root = PROJECT_ROOT): string[] {
+  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { config?: { nodeFlags?: unknown } };
+  const flags = manifest.config?.nodeFlags ?? '';
+  if (typeof flags !== 'string') throw new Error(`${root}/package.json: config.nodeFlags must be a string of space-separated node flags`);
+  return flags.split(' ').filter((f) => f !== '');
 }
 
 /** Environment of a child: PATH and the given keys, nothing inherited by accident (no stray .env). */

@@ -101,7 +101,7 @@ export const enrollmentRepository = {
    * own lock: profiles, then enrollments, then sessions is the lock order
    * (lockOrder.ts), as in a forced DeleteEnrollment. The row locks are taken
    * in the order the locking clauses name the tables (PostgreSQL's LockRows
-   * follows it): test/completeSession.test.ts holds a real lock to check it.
+   * follows it): test/lockOrderInOneStatement.test.ts holds a real lock to check it.
    */
   async lockProgressOfSession(db: CommonQueryMethods, sessionId: string): Promise<EnrollmentProgress | undefined> {
     const row = await db.maybeOne(sql.type(progressRow)`
@@ -115,6 +115,31 @@ export const enrollmentRepository = {
       for update of e`);
     if (row === null) return undefined;
     return { id: row.id, status: row.status, completedSessions: row.completed_sessions, totalSessions: row.total_sessions, record: table.toRecord(row) };
+  },
+
+  /**
+   * For a booking: locks the coach and the participant (FOR NO KEY UPDATE, in
+   * id order), the program (FOR KEY SHARE) and then the participant's
+   * enrollment in it (FOR SHARE), in one statement and in the lock order
+   * (lockOrder.ts; LockRows takes the row marks in the order the locking
+   * clauses name them; test/lockOrderInOneStatement.test.ts), and returns the enrollment. Undefined when any of
+   * them is missing or a person has another role: the caller then takes the
+   * locks one by one to name the reason.
+   */
+  async lockForBooking(db: CommonQueryMethods, coachId: string, participantId: string, programId: string): Promise<EnrollmentRecord | undefined> {
+    const row = await db.maybeOne(sql.type(enrollmentRow)`
+      select ${table.columns('e')}
+      from profiles first_person
+        join profiles second_person on second_person.id = greatest(${coachId}::uuid, ${participantId}::uuid)
+        join programs p on p.id = ${programId}
+        join enrollments e on (e.participant_id, e.program_id) = (${participantId}, p.id)
+      where first_person.id = least(${coachId}::uuid, ${participantId}::uuid)
+        and (case when first_person.id = ${coachId}::uuid then first_person.role else second_person.role end) = 'COACH'
+        and (case when second_person.id = ${participantId}::uuid then second_person.role else first_person.role end) = 'PARTICIPANT'
+      for no key update of first_person, second_person
+      for key share of p
+      for share of e`);
+    return row === null ? undefined : table.toRecord(row);
   },
 
   /**

@@ -1,3 +1,4 @@
+import type { CommonQueryMethods } from 'slonik';
 import { EtagMismatchError, FailedPreconditionError, NotFoundError } from '../domain/errors';
 import type { EnrollmentRecord } from '../domain/enrollment';
 import type { PageTokenCodec } from '../domain/PageTokenCodec';
@@ -40,6 +41,26 @@ const allCounted = (progress: EnrollmentProgress) =>
     { metadata: { enrollment_id: progress.id, completed_sessions: String(progress.completedSessions), total_sessions: String(progress.totalSessions) } },
   );
 
+/**
+ * CreateSession's locks taken one statement at a time, in the same order as
+ * enrollmentRepository.lockForBooking, when that found something missing:
+ * each step names its reason (the people in the order given, then the
+ * program, then the enrollment). Returns the enrollment if all is there.
+ */
+async function lockOneByOne(tx: CommonQueryMethods, input: NewSession): Promise<EnrollmentRecord> {
+  const people = [
+    { id: input.coachId, role: 'COACH' as const },
+    { id: input.participantId, role: 'PARTICIPANT' as const },
+  ];
+  await requirePeople(tx, people, 'no key update');
+  await requireProgram(tx, input.programId, 'key share');
+  const enrollment = await enrollmentRepository.findByKey(tx, input.participantId, input.programId, 'share');
+  if (enrollment === undefined) {
+    throw new FailedPreconditionError('NOT_ENROLLED', `participant ${input.participantId} is not enrolled in program ${input.programId}`);
+  }
+  return enrollment;
+}
+
 /** Session use cases, including the two-table CompleteSession. */
 export function createSessionService(deps: { db: DatabaseGateway; pageTokens: PageTokenCodec; changes: ChangeLog }) {
   const { db, pageTokens, changes } = deps;
@@ -60,16 +81,8 @@ export function createSessionService(deps: { db: DatabaseGateway; pageTokens: Pa
         'sessions.create',
         (tx) =>
           idempotent(tx, key, sessionCodec, changes, async () => {
-            const people = [
-              { id: input.coachId, role: 'COACH' as const },
-              { id: input.participantId, role: 'PARTICIPANT' as const },
-            ];
-            await requirePeople(tx, people, 'no key update');
-            await requireProgram(tx, input.programId, 'key share');
-            const enrollment = await enrollmentRepository.findByKey(tx, input.participantId, input.programId, 'share');
-            if (enrollment === undefined) {
-              throw new FailedPreconditionError('NOT_ENROLLED', `participant ${input.participantId} is not enrolled in program ${input.programId}`);
-            }
+            const enrollment =
+              (await enrollmentRepository.lockForBooking(tx, input.coachId, input.participantId, input.programId)) ?? (await lockOneByOne(tx, input));
             if (enrollment.status === 'WITHDRAWN') throw withdrawn(input.participantId, input.programId);
             // A COMPLETED enrollment counts all of the program's sessions: a new one could never complete toward it.
             if (enrollment.status === 'COMPLETED') {
