@@ -4,7 +4,10 @@ import { SecretRegistry } from '../src/log/SecretRegistry';
 import { LogCapture } from './support/testService';
 
 class Settings {
-  constructor(readonly host: string, readonly password: string) {}
+  constructor(
+    readonly host: string,
+    readonly password: string,
+  ) {}
 }
 
 it('writes [redacted] for password and connectionString, top level, nested, in class instances, errors and bindings', () => {
@@ -17,7 +20,8 @@ it('writes [redacted] for password and connectionString, top level, nested, in c
   logger.child({ password: 'p-binding', module: 'm' }).info('binding');
   logger.info({ password: undefined, user: 'u' }, 'undefined stays out');
 
-  for (const secret of ['p-top', 'p-db', 'p-config', 'host=h user=u', 'c-deep', 'p-instance', 'p-error', 'p-binding']) expect(logs.text()).not.toContain(secret);
+  for (const secret of ['p-top', 'p-db', 'p-config', 'host=h user=u', 'c-deep', 'p-instance', 'p-error', 'p-binding'])
+    expect(logs.text()).not.toContain(secret);
   const [fields, strings, instance, error, binding, absent] = logs.records();
   expect(fields).toMatchObject({ password: '[redacted]', db: { password: '[redacted]', host: 'h' }, config: { db: { password: '[redacted]', port: 5432 } } });
   expect(strings).toMatchObject({ connectionString: '[redacted]', deep: { a: { b: { connectionString: '[redacted]' } } } });

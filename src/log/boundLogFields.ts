@@ -31,7 +31,8 @@ function censoredInstance(value: object): object {
   if (descriptors === undefined) return value;
   // Accessors (V8's Error `stack`) read internal state of the original: copy their values.
   for (const [key, descriptor] of Object.entries(descriptors)) {
-    if (descriptor.get !== undefined) descriptors[key] = { value: Reflect.get(value, key) as unknown, enumerable: descriptor.enumerable ?? false, writable: true, configurable: true };
+    if (descriptor.get !== undefined)
+      descriptors[key] = { value: Reflect.get(value, key) as unknown, enumerable: descriptor.enumerable ?? false, writable: true, configurable: true };
   }
   return Object.create(Object.getPrototypeOf(value) as object | null, descriptors) as object;
 }
