@@ -36,7 +36,7 @@ export interface BenchOptions {
 
 export const USAGE = `npm run bench -- [--smoke | --soak | --quick] [options]
   --smoke                 a few seconds, tiny data set, asserts nothing about speed (CI)
-  --quick                 just the issue's targets, median of 3 (bench/quick.ts; about 13 minutes)
+  --quick                 just the issue's targets, median of 3 (bench/quick.ts; about 12 minutes)
   --soak                  mixed load on the service at 16 in-flight for --soak-minutes (5): RSS growth
   --duration=S            measured seconds per run (10)
   --warmup=S              warm-up seconds per run, not measured (3)
@@ -65,7 +65,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
     }
-    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    const match = /^--([a-z0-9-]+)(?:=(.*))?$/.exec(arg);
     if (match === null) throw new Error(`unknown argument "${arg}"\n${USAGE}`);
     flags.set(match[1]!, match[2] ?? 'true');
   }

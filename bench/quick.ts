@@ -3,8 +3,8 @@
  * (issue 15, item 6), as the final run makes it: median of 3 (targets
  * interleaved per repetition), 2 s warm-up + 8 s measured per run, scale 2
  * (twice the seeded sessions, so the write runs do not run out), tracing off
- * and at 1 % for GetProfile. 19 runs × 3 ≈ 57 runs of ~11.5 s each, plus
- * start-up: about 13 minutes on the 2-core machine.
+ * and at 1 % for GetProfile. 19 runs × 3 = 57 runs of ~10.8 s each, plus
+ * start-up: about 12 minutes on the 2-core machine (BENCHMARKS.md, Method).
  */
 import type { Target } from './loadgen/protocol';
 import type { H2loadTarget } from './h2load';

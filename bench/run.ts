@@ -85,7 +85,14 @@ function plan(
       const targets: PlannedTarget[] = LOADGEN_TARGETS.filter((target) => workload.targets[target] !== undefined);
       if (scripts[workload.name] !== undefined) targets.push('pgbench');
       if (H2LOAD_REQUESTS[workload.name] !== undefined) targets.push(...H2LOAD_TARGETS);
-      for (const concurrency of options.concurrencies) steps.push({ workload: workload.name, concurrency, targets, traced: true });
+      for (const concurrency of options.concurrencies) {
+        const at = (target: PlannedTarget): boolean => {
+          const only = workload.onlyAt?.[target as Target];
+          // The smoke run keeps every target, so CI exercises each of them once.
+          return only === undefined || options.mode === 'smoke' || only.includes(concurrency);
+        };
+        steps.push({ workload: workload.name, concurrency, targets: targets.filter(at), traced: true });
+      }
     }
   }
   const runs: Planned[] = [];

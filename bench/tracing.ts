@@ -60,9 +60,12 @@ export function tracingTable(records: readonly RunRecord[], modes: readonly Trac
     `| workload | in-flight | off RPC/s | off p99 ms | ${ratios.map((r) => `${r * 100} % RPC/s | ${r * 100} % p99 ms | ${r * 100} % ÷ off`).join(' | ')} |`,
     `| --- | ---: | ---: | ---: | ${ratios.map(() => '---: | ---: | ---:').join(' | ')} |`,
   ];
-  for (const off of records.filter((r) => r.target === 'service')) {
+  const variantOf = (off: RunRecord, ratio: number): RunRecord | undefined =>
+    records.find((r) => r.target === tracingTarget(ratio) && r.workload === off.workload && r.concurrency === off.concurrency);
+  // Only the runs that have a traced variant (--quick traces GetProfile alone).
+  for (const off of records.filter((r) => r.target === 'service' && ratios.some((ratio) => variantOf(r, ratio) !== undefined))) {
     const cells = ratios.map((ratio) => {
-      const on = records.find((r) => r.target === tracingTarget(ratio) && r.workload === off.workload && r.concurrency === off.concurrency);
+      const on = variantOf(off, ratio);
       if (on === undefined) return '– | – | –';
       const share = off.result.perSecond === 0 ? '–' : (on.result.perSecond / off.result.perSecond).toFixed(2);
       return `${on.result.perSecond.toFixed(0)} | ${on.result.latencyMs.p99.toFixed(2)} | ${share}`;

@@ -47,7 +47,13 @@ it('leaves what it cannot read to the general parser, which reads or refuses it'
   expect(new Date(parseTimestamptz('10000-01-01 00:00:00+00')).getUTCFullYear()).toBe(10000);
   expect(new Date(parseTimestamptz('0100-01-01 00:00:00+00 BC')).getUTCFullYear()).toBe(-99);
   expect(new Date(parseTimestamptz('2024-05-01 12:00:00-05:30')).toISOString()).toBe('2024-05-01T17:30:00.000Z');
-  for (const text of ['2024-05-01 12:00:00.1234567+00', '2024-05-01 12:00:00.+00', '2024-05-01 12:00:00+0', '2024-05-01 12:00:00+00 ', '2024-05-01T12:00:00+00']) {
+  for (const text of [
+    '2024-05-01 12:00:00.1234567+00',
+    '2024-05-01 12:00:00.+00',
+    '2024-05-01 12:00:00+0',
+    '2024-05-01 12:00:00+00 ',
+    '2024-05-01T12:00:00+00',
+  ]) {
     expect(() => parseTimestamptz(text)).toThrow(/DateStyle/);
   }
 });

@@ -12,6 +12,11 @@ export interface Workload {
   readonly targets: Partial<Record<Target, OperationFactory>>;
   /** Writes: they consume seeded sessions or booking slots (only CompleteSession has raw-pg variants: the outbox A/B). */
   readonly writes?: boolean;
+  /**
+   * In-flight counts some targets run at in a plain run (not --smoke, which runs every target, nor --quick, which names its own): the
+   * outbox A/B at 16 only, where its target is judged, so the pair does not use up the seeded sessions.
+   */
+  readonly onlyAt?: Partial<Record<Target, readonly number[]>>;
   /** False: runs only when named with --only. */
   readonly defaultRun?: boolean;
   /** Runs only when the service build has this file (an API that lands later). */

@@ -125,6 +125,7 @@ export const completeSession: Workload = {
   name: 'CompleteSession',
   description: 'completes a SCHEDULED session and updates its enrollment in one transaction',
   targets: { service: completeSessionRpc, 'raw-pg': completeSessionRaw(true), 'raw-pg-no-outbox': completeSessionRaw(false) },
+  onlyAt: { 'raw-pg': [16], 'raw-pg-no-outbox': [16] },
   writes: true,
 };
 

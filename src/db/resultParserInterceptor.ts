@@ -22,7 +22,9 @@ export function createResultParserInterceptor(): Interceptor {
       if (result instanceof Promise) {
         // Nobody awaits it: keep its rejection from becoming an unhandled one.
         result.catch(() => undefined);
-        throw new Error('a row schema (sql.type) must validate synchronously: it answered with a promise (an async refinement or transform, or a check that threw)');
+        throw new Error(
+          'a row schema (sql.type) must validate synchronously: it answered with a promise (an async refinement or transform, or a check that threw)',
+        );
       }
       if (result.issues !== undefined) throw new SchemaValidationError(query, row, result.issues);
       return result.value as typeof row;

@@ -15,7 +15,7 @@ export interface LoggerOptions {
 
 /**
  * One JSON logger for the whole process. Redaction happens in the logger
- * itself: known secret keys are censored, and every finished line is scrubbed
+ * itself: secret keys are censored at any depth (boundLogFields), and every finished line is scrubbed
  * of registered secret values and of passwords inside connection URLs, so a
  * secret cannot leak through an error message either. Every field is made
  * well-formed and capped first (boundLogFields), so a line stays small
@@ -27,15 +27,12 @@ export function createLogger(options: LoggerOptions): Logger {
       level: options.level,
       base: { service: 'coaching-service' },
       timestamp: isoTimeOncePerMs(),
+      // Secret keys (password, connectionString) are censored by boundLogFields in the same walk (child bindings: below).
       formatters: { level: (label) => ({ level: label }), log: boundLogFields },
       // Errors and messages may carry request values too: bounded like every other field.
       serializers: {
         err: (error: Error) => boundLogFields(pino.stdSerializers.err(error)),
         msg: (message: unknown) => (typeof message === 'string' ? boundLogString(message) : message),
-      },
-      redact: {
-        paths: ['password', '*.password', 'db.password', 'config.db.password', 'connectionString', '*.connectionString'],
-        censor: '[redacted]',
       },
       hooks: { streamWrite: (line) => options.secrets.scrubJsonLine(line) },
       mixin: (_fields, _level, logger) => {
@@ -52,6 +49,15 @@ export function createLogger(options: LoggerOptions): Logger {
     },
     options.destination ?? stdoutBatched(),
   );
+  // pino does not pass a child's bindings through formatters: bound and censor them here, for every
+  // descendant too (a child is an Object.create of its parent, so it inherits this method).
+  type ChildOf = (this: unknown, bindings: pino.Bindings, childOptions?: unknown) => unknown;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the logger being extended as `this`
+  const pinoChild = logger.child as unknown as ChildOf;
+  const boundChild: ChildOf = function (this: unknown, bindings, childOptions) {
+    return pinoChild.call(this, boundLogFields(bindings), childOptions);
+  };
+  logger.child = boundChild as unknown as Logger['child'];
   return logger;
 }
 
