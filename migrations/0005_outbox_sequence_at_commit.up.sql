@@ -12,7 +12,9 @@
 -- lock is taken there and released when the transaction's commit ends, so
 -- the guarantee is the one of 0004 (a reader that sees sequence n sees
 -- every committed event below n; a rolled-back write takes no number) with
--- the lock held for microseconds instead of round trips. A row without a
+-- the lock held only through the commit itself (its WAL flush, and the
+-- wait for a synchronous standby when there is one), never across a client
+-- round trip: commits that append events still happen one at a time. A row without a
 -- sequence is never visible to another transaction: it is numbered before
 -- its transaction commits.
 alter table outbox drop constraint outbox_pkey, drop constraint outbox_id_key, add constraint outbox_pkey primary key (id);
