@@ -136,7 +136,7 @@ async function main(): Promise<number> {
   try {
     emit({
       ...(await describeEnvironment(db.description, pgbenchBinary === undefined ? undefined : (toolVersion(pgbenchBinary) ?? 'unknown'))),
-      h2load: h2loadBinary === undefined ? 'not installed' : (toolVersion(h2loadBinary) ?? 'unknown'),
+      h2load: !options.h2load ? 'not used (--no-h2load)' : h2loadBinary === undefined ? 'not installed' : (toolVersion(h2loadBinary) ?? 'unknown'),
     });
     const cliEnv = serviceEnv({ databaseUrl: db.url, grpcPort: 0, metricsPort: 0, poolSize: options.poolSize });
     const seeded = await prepareData(db, volume, cliEnv, options.serviceDir);
