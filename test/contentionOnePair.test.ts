@@ -29,6 +29,11 @@ it('mixes the pair-locking writes on one coach and participant without a deadloc
   };
   const { coach, participant, program, enrollment, book } = await h.w.enrolled(100);
   for (let round = 0; round < 8; round++) {
+    // The previous round's UpdateEnrollment may have won its race and withdrawn the participant: booking needs ACTIVE.
+    const last = (await h.api.ok('getEnrollment', { id: enrollment.id })).enrollment!;
+    if (last.status === EnrollmentStatus.ENROLLMENT_STATUS_WITHDRAWN) {
+      await h.api.ok('updateEnrollment', { enrollment: { ...last, status: EnrollmentStatus.ENROLLMENT_STATUS_ACTIVE }, updateMask: ['status'] });
+    }
     const sessions = [];
     for (let i = 0; i < 6; i++) sessions.push(await book(at(round * 50 + i)));
     const current = (await h.api.ok('getEnrollment', { id: enrollment.id })).enrollment!;
