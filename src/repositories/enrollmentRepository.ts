@@ -23,13 +23,10 @@ const progressRow = enrollmentRow.extend({ total_sessions: z.number() });
 
 /** Where an enrollment stands against its program, as locked for a completion. */
 export interface EnrollmentProgress {
-  readonly id: string;
-  readonly status: EnrollmentStatus;
-  readonly completedSessions: number;
+  /** The whole enrollment as locked (its status and completed sessions; what a change records as "before"). */
+  readonly record: EnrollmentRecord;
   /** The program's total_sessions (kept equal to it by a foreign key). */
   readonly totalSessions: number;
-  /** The whole enrollment as locked (what a change records as "before"). */
-  readonly record: EnrollmentRecord;
 }
 
 const table = versionedTable({
@@ -114,7 +111,7 @@ export const enrollmentRepository = {
       for share of first_person, second_person
       for update of e`);
     if (row === null) return undefined;
-    return { id: row.id, status: row.status, completedSessions: row.completed_sessions, totalSessions: row.total_sessions, record: table.toRecord(row) };
+    return { record: table.toRecord(row), totalSessions: row.total_sessions };
   },
 
   /**

@@ -34,11 +34,11 @@ const withdrawn = (participantId: string, programId: string) =>
     metadata: { participant_id: participantId, program_id: programId },
   });
 
-const allCounted = (progress: EnrollmentProgress) =>
+const allCounted = ({ record, totalSessions }: EnrollmentProgress) =>
   new FailedPreconditionError(
     'ENROLLMENT_COMPLETED',
-    `enrollment ${progress.id} already counts ${progress.completedSessions} of the program's ${progress.totalSessions} sessions; no more can complete toward it`,
-    { metadata: { enrollment_id: progress.id, completed_sessions: String(progress.completedSessions), total_sessions: String(progress.totalSessions) } },
+    `enrollment ${record.id} already counts ${record.completedSessions} of the program's ${totalSessions} sessions; no more can complete toward it`,
+    { metadata: { enrollment_id: record.id, completed_sessions: String(record.completedSessions), total_sessions: String(totalSessions) } },
   );
 
 /**
@@ -165,12 +165,12 @@ export function createSessionService(deps: { db: DatabaseGateway; pageTokens: Pa
               });
             }
             if (progress === undefined) throw new NotFoundError('enrollment', `${current.participantId}/${current.programId}`); // impossible: the foreign key holds it
-            if (progress.status === 'WITHDRAWN') throw withdrawn(current.participantId, current.programId);
-            if (progress.completedSessions >= progress.totalSessions) throw allCounted(progress);
+            if (progress.record.status === 'WITHDRAWN') throw withdrawn(current.participantId, current.programId);
+            if (progress.record.completedSessions >= progress.totalSessions) throw allCounted(progress);
             const session = await repo.complete(tx, id, current.version, notes);
             if (session === undefined) throw new EtagMismatchError('session', id); // unreachable while the row lock is held
-            const enrollment = await enrollmentRepository.recordCompletion(tx, progress.id);
-            if (enrollment === undefined) throw new NotFoundError('enrollment', progress.id); // unreachable while the row lock is held
+            const enrollment = await enrollmentRepository.recordCompletion(tx, progress.record.id);
+            if (enrollment === undefined) throw new NotFoundError('enrollment', progress.record.id); // unreachable while the row lock is held
             return {
               result: { session, enrollment },
               changes: [
