@@ -8,6 +8,14 @@ import { createTestDatabase, type TestDatabase } from './testDatabase';
 import { startTestService, type TestService, type TestServiceOptions } from './testService';
 import { tableCounts, world } from './world';
 
+const NOT_SET_UP = 'the harness is set up in beforeAll; use it inside tests';
+
+/** A value the harness's beforeAll sets: it, or a clear error when a test file reads it outside a test. */
+function setUp<T>(value: T | undefined, message = NOT_SET_UP): T {
+  if (value === undefined) throw new Error(message);
+  return value;
+}
+
 /** What a test file works with: its own database, the real service on it, a real client and fixtures. */
 export interface Harness {
   readonly db: TestDatabase;
@@ -73,17 +81,8 @@ export function useHarness(options: HarnessOptions = {}): Harness {
     await state?.svc.stop();
     await database?.drop();
   });
-  const db = (): TestDatabase => {
-    if (database === undefined) throw new Error('the harness is set up in beforeAll; use it inside tests');
-    return database;
-  };
-  const current = () => {
-    if (state === undefined)
-      throw new Error(
-        options.service === false ? 'this harness has no service (service: false); use start()' : 'the harness is set up in beforeAll; use it inside tests',
-      );
-    return state;
-  };
+  const db = (): TestDatabase => setUp(database);
+  const current = () => setUp(state, options.service === false ? 'this harness has no service (service: false); use start()' : NOT_SET_UP);
   const harness: Harness = {
     get db() {
       return db();
@@ -145,10 +144,7 @@ export function useServiceProcess(options: ProcessHarnessOptions = {}): ProcessH
     await stopIfRunning(child);
     await database?.drop();
   });
-  const current = (): ProcessHarness => {
-    if (state === undefined) throw new Error('the harness is set up in beforeAll; use it inside tests');
-    return state;
-  };
+  const current = (): ProcessHarness => setUp(state);
   return {
     get db() {
       return current().db;

@@ -34,6 +34,14 @@ async function measuredBulkhead(queue: number) {
   return { policy, rejected };
 }
 
+/** What `work`, admitted with a deadline `inMs` from now, ended with: the refusal, when it was refused. */
+function outcomeOf(policy: BoundedWaitBulkheadPolicy, inMs: number, work = held()): Promise<unknown> {
+  return policy
+    .admitting(Date.now() + inMs)
+    .execute(work.fn)
+    .catch((e: unknown) => e);
+}
+
 /** Releases the running work, then lets the admitted waiter run to the end. */
 async function drain(running: ReturnType<typeof held>, first: Promise<string>, waiter: ReturnType<typeof held>, queued: Promise<string>): Promise<void> {
   running.release();
@@ -49,10 +57,7 @@ it('refuses at once, with a retry hint, a call whose expected wait does not fit 
   const first = policy.execute(running.fn);
   const refusedWork = held();
   const started = performance.now();
-  const refused: unknown = await policy
-    .admitting(Date.now() + 100)
-    .execute(refusedWork.fn)
-    .catch((e: unknown) => e);
+  const refused = await outcomeOf(policy, 100, refusedWork);
   expect(performance.now() - started).toBeLessThan(50);
   expect(refused).toBeInstanceOf(QueueRejectedError);
   expect((refused as QueueRejectedError).reason).toBe('deadline');
@@ -76,10 +81,7 @@ it('counts the queue ahead: the second waiter needs twice the time of the first'
   const waiter = held();
   const w1 = policy.admitting(Date.now() + 900).execute(waiter.fn);
   // ~400 ms ahead plus its own ~200 ms: 500 ms is too little.
-  const late: unknown = await policy
-    .admitting(Date.now() + 500)
-    .execute(held().fn)
-    .catch((e: unknown) => e);
+  const late = await outcomeOf(policy, 500);
   expect((late as QueueRejectedError).reason).toBe('deadline');
   await drain(running, first, waiter, w1);
 });
@@ -90,10 +92,7 @@ it('the queue stays a hard cap on waiters, whatever the deadline', async () => {
   const first = policy.execute(running.fn);
   const waiter = held();
   const w1 = policy.admitting(Date.now() + 60_000).execute(waiter.fn);
-  const full: unknown = await policy
-    .admitting(Date.now() + 60_000)
-    .execute(held().fn)
-    .catch((e: unknown) => e);
+  const full = await outcomeOf(policy, 60_000);
   expect((full as QueueRejectedError).reason).toBe('queue-full');
   expect(rejected).toEqual(['queue-full']);
   await drain(running, first, waiter, w1);
