@@ -66,6 +66,7 @@ export function sampleMemory(pid: number, metricsPort: number | undefined, every
   const samples: MemorySample[] = [];
   const started = Date.now();
   let scraping = false;
+  let stopped = false;
   const take = (): void => {
     const at = Date.now() - started;
     const { rss } = memoryMb(pid);
@@ -76,14 +77,16 @@ export function sampleMemory(pid: number, metricsPort: number | undefined, every
     scraping = true;
     void scrape(metricsPort).then((text) => {
       scraping = false;
-      samples.push({ at, rss, ...(text === undefined ? {} : memoryFromMetrics(text)) });
+      // A scrape that answers after stop() belongs to no window: the caller already has the samples.
+      if (!stopped) samples.push({ at, rss, ...(text === undefined ? {} : memoryFromMetrics(text)) });
     });
   };
   const timer = setInterval(take, everyMs);
   return {
     stop() {
       clearInterval(timer);
-      return samples.sort((a, b) => a.at - b.at);
+      stopped = true;
+      return [...samples].sort((a, b) => a.at - b.at);
     },
   };
 }
