@@ -133,20 +133,19 @@ export interface TargetCheck {
  */
 export function checkTargets(shown: readonly RunRecord[], all: readonly RunRecord[], listWorkload: string): TargetCheck[] {
   const checks: TargetCheck[] = [];
-  const failures = (workload: string, target: string, concurrency: number): number | undefined => {
-    const runs = all.filter((r) => r.workload === workload && r.target === target && r.concurrency === concurrency);
-    return runs.length === 0 ? undefined : runs.reduce((sum, r) => sum + r.result.calls - r.result.ok, 0);
-  };
-  const errorText = (workload: string, concurrency: number): string => {
-    const runs = all.filter((r) => r.workload === workload && r.target === 'service' && r.concurrency === concurrency);
+  /** The service's runs of one workload and in-flight count, every repetition: what "zero errors" is judged on. */
+  const serviceRuns = (workload: string, concurrency: number): RunRecord[] =>
+    all.filter((r) => r.workload === workload && r.target === 'service' && r.concurrency === concurrency);
+  const failures = (runs: readonly RunRecord[]): number | undefined =>
+    runs.length === 0 ? undefined : runs.reduce((sum, r) => sum + r.result.calls - r.result.ok, 0);
+  /** The errors by code, and how many runs they were counted over. */
+  const errorText = (runs: readonly RunRecord[]): string => {
     const counts: Record<string, number> = {};
     for (const r of runs) for (const [code, n] of Object.entries(r.result.errors)) counts[code] = (counts[code] ?? 0) + n;
     const entries = Object.entries(counts);
-    return entries.length === 0 ? '0 errors' : entries.map(([code, n]) => `${code} ${n}`).join(', ');
+    const text = entries.length === 0 ? '0 errors' : entries.map(([code, n]) => `${code} ${n}`).join(', ');
+    return runs.length > 1 ? `${text} in ${runs.length} runs` : text;
   };
-  const ofRuns = (runs: number): string => (runs > 1 ? ` in ${runs} runs` : '');
-  const runsOf = (workload: string, concurrency: number): number =>
-    all.filter((r) => r.workload === workload && r.target === 'service' && r.concurrency === concurrency).length;
 
   for (const workload of ['GetProfile', listWorkload]) {
     for (const concurrency of [16, 64]) {
@@ -164,10 +163,11 @@ export function checkTargets(shown: readonly RunRecord[], all: readonly RunRecor
         measured: p === undefined ? '–' : `${fmt(p, 2)} × (${fmt(service!.result.latencyMs.p99, 2)} vs ${fmt(bare!.result.latencyMs.p99, 2)} ms)`,
         met: p === undefined ? undefined : p <= 1.2,
       });
-      const errors = failures(workload, 'service', concurrency);
+      const runs = serviceRuns(workload, concurrency);
+      const errors = failures(runs);
       checks.push({
         target: `${workload} @${concurrency} zero errors (service)`,
-        measured: errors === undefined ? '–' : `${errorText(workload, concurrency)}${ofRuns(runsOf(workload, concurrency))}`,
+        measured: errors === undefined ? '–' : errorText(runs),
         met: errors === undefined ? undefined : errors === 0,
       });
     }
@@ -187,10 +187,11 @@ export function checkTargets(shown: readonly RunRecord[], all: readonly RunRecor
     ['CreateSession', 800],
   ] as const) {
     const run = find(shown, workload, 'service', 16);
-    const errors = failures(workload, 'service', 16);
+    const runs = serviceRuns(workload, 16);
+    const errors = failures(runs);
     checks.push({
       target: `${workload} @16 ≥ ${floor.toLocaleString('en').replace(',', ' ')}/s, zero errors`,
-      measured: run === undefined ? '–' : `${fmt(run.result.perSecond, 0)}/s, ${errorText(workload, 16)}${ofRuns(runsOf(workload, 16))}`,
+      measured: run === undefined ? '–' : `${fmt(run.result.perSecond, 0)}/s, ${errorText(runs)}`,
       met: run === undefined ? undefined : run.result.perSecond >= floor && errors === 0,
     });
   }
