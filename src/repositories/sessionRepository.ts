@@ -43,6 +43,10 @@ const table = versionedTable({
   }),
 });
 
+const SESSION_PREFIX = 'session_';
+// The updated row's own columns (RETURNING names no alias), under the same names as `beside`.
+const returnedBeside = table.beside(SESSION_PREFIX).columns;
+
 const doubleBooked = (who: 'coach' | 'participant') => (cause: unknown) =>
   new FailedPreconditionError('DOUBLE_BOOKED', `the ${who} already has a session at an overlapping time`, { cause, metadata: { booked: who } });
 
@@ -103,11 +107,19 @@ export const sessionRepository = {
     return guarded(table.update(db, id, version, sets, conditions), VIOLATIONS);
   },
 
-  /** Marks a SCHEDULED session of this version COMPLETED now; empty notes keep the current ones. Undefined when no row matched. */
-  complete(db: CommonQueryMethods, id: string, version: number, notes: string): Promise<SessionRecord | undefined> {
+  /** The row of sessions `s` as `session_<column>`, beside another table's (CompleteSession's statements, enrollmentRepository). */
+  beside: table.beside(SESSION_PREFIX, 's'),
+
+  /**
+   * The statement that marks a SCHEDULED session of this version COMPLETED
+   * now (empty notes keep the current ones) and returns its row as
+   * `session_<column>` (`beside`), or nothing when no row matched: for the
+   * caller to send with the enrollment's count, in one round trip.
+   */
+  completion(id: string, version: number, notes: string): FragmentSqlToken {
     const sets = [sql.fragment`status = 'COMPLETED'`, sql.fragment`completed_time = now()`];
     if (notes !== '') sets.push(sql.fragment`notes = ${notes}`);
-    return table.update(db, id, version, sets, [sql.fragment`status = 'SCHEDULED'`]);
+    return table.updateStatement(id, version, sets, [sql.fragment`status = 'SCHEDULED'`], returnedBeside);
   },
 
   /** The participant's earliest SCHEDULED session in the program that has not ended yet. */

@@ -13,6 +13,13 @@ const LOCKS: Record<RowLock, FragmentSqlToken> = {
   'key share': sql.fragment`for key share`,
 };
 
+/** A table's row inside a wider result row, under prefixed names (`versionedTable(...).beside`). */
+export interface Beside<Rec> {
+  readonly columns: FragmentSqlToken;
+  readonly shape: Readonly<Record<string, z.ZodType>>;
+  readonly toRecord: (row: Readonly<Record<string, unknown>>) => Rec;
+}
+
 /** What the shared statements need to know about a table of versioned rows. */
 export interface VersionedTableSpec<Row extends object, Rec> {
   /** Name of the resource in errors, e.g. "profile". */
@@ -54,11 +61,43 @@ export function versionedTable<Row extends object, Rec>(spec: VersionedTableSpec
     );
   // Rendered once: a list of identifiers is rendered again by every query that embeds it (~4 µs a query), a fragment is not.
   const columns = sql.fragment`${qualified()}`;
+  const columnNames = Object.keys(spec.row.shape);
+
+  /** `update … where id and version (and conditions) returning …`: the statement of `update`, for a caller that sends it with another. */
+  const updateStatement = (
+    id: string,
+    version: number,
+    sets: FragmentSqlToken[],
+    conditions: FragmentSqlToken[],
+    returning: FragmentSqlToken,
+  ): FragmentSqlToken => {
+    const assignments = [sql.fragment`update_time = now()`, sql.fragment`version = version + 1`, ...sets];
+    return sql.fragment`
+      update ${table} set ${sql.join(assignments, sql.fragment`, `)}
+      where ${sql.join([sql.fragment`id = ${id}`, sql.fragment`version = ${version}`, ...conditions], sql.fragment` and `)}
+      returning ${returning}`;
+  };
 
   return {
     /** The selected columns, qualified by a table alias (for joins and UPDATE ... FROM). */
     columns: qualified,
     toRecord: spec.toRecord,
+    updateStatement,
+
+    /**
+     * This table's row returned beside another table's by one statement: its
+     * columns (of `alias`, or unqualified) renamed `<prefix><column>` so that
+     * the two rows' names cannot clash, the shape that checks them (spread it
+     * into the statement's row schema), and the record read back from such a row.
+     */
+    beside: (prefix: string, alias?: string): Beside<Rec> => ({
+      columns: sql.fragment`${sql.join(
+        columnNames.map((column) => sql.fragment`${sql.identifier(alias === undefined ? [column] : [alias, column])} as ${sql.identifier([prefix + column])}`),
+        sql.fragment`, `,
+      )}`,
+      shape: Object.fromEntries(columnNames.map((column) => [prefix + column, spec.row.shape[column] as z.ZodType])),
+      toRecord: (row) => spec.toRecord(Object.fromEntries(columnNames.map((column) => [column, row[prefix + column]])) as Row),
+    }),
 
     /** Inserts one row from column → value and returns it. */
     insert: async (db: CommonQueryMethods, values: Readonly<Record<string, ValueExpression>>): Promise<Rec> => {
@@ -113,11 +152,7 @@ export function versionedTable<Row extends object, Rec>(spec: VersionedTableSpec
       sets: FragmentSqlToken[],
       conditions: FragmentSqlToken[] = [],
     ): Promise<Rec | undefined> => {
-      const assignments = [sql.fragment`update_time = now()`, sql.fragment`version = version + 1`, ...sets];
-      const row = await db.maybeOne(typed`
-        update ${table} set ${sql.join(assignments, sql.fragment`, `)}
-        where ${sql.join([sql.fragment`id = ${id}`, sql.fragment`version = ${version}`, ...conditions], sql.fragment` and `)}
-        returning ${columns}`);
+      const row = await db.maybeOne(typed`${updateStatement(id, version, sets, conditions, columns)}`);
       return row === null ? undefined : spec.toRecord(row);
     },
 

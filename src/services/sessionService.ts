@@ -9,6 +9,7 @@ import { lockOrder } from '../repositories/lockOrder';
 import { sessionRepository as repo, type SessionFilter } from '../repositories/sessionRepository';
 import { enrollmentCodec } from './enrollmentService';
 import type { ChangeLog } from './changeLog';
+import { parseEtag } from '../domain/etag';
 import { canonical, idempotent, recordCodec, requestHash, type ResultCodec } from './idempotent';
 import { readPage, type Page } from './paging';
 import { requirePeople, requireProgram } from './preconditions';
@@ -157,20 +158,22 @@ export function createSessionService(deps: { db: DatabaseGateway; pageTokens: Pa
         'sessions.complete',
         (tx) =>
           idempotent(tx, key, completionCodec, changes, async () => {
-            const progress = await enrollmentRepository.lockProgressOfSession(tx, id);
-            const current = await sessions.lockCurrent(tx, id, etag);
+            // One statement locks the people, the enrollment and the session (a session without its enrollment cannot exist: a foreign key holds it).
+            const locked = await enrollmentRepository.lockProgressOfSession(tx, id);
+            if (locked === undefined) throw new NotFoundError('session', id);
+            const { progress, session: current } = locked;
+            if (parseEtag(etag) !== current.version) throw new EtagMismatchError('session', id);
             if (current.status !== 'SCHEDULED') {
               throw new FailedPreconditionError('SESSION_NOT_SCHEDULED', `session ${id} is ${current.status}; only a SCHEDULED session can be completed`, {
                 metadata: { status: current.status },
               });
             }
-            if (progress === undefined) throw new NotFoundError('enrollment', `${current.participantId}/${current.programId}`); // impossible: the foreign key holds it
             if (progress.record.status === 'WITHDRAWN') throw withdrawn(current.participantId, current.programId);
             if (progress.record.completedSessions >= progress.totalSessions) throw allCounted(progress);
-            const session = await repo.complete(tx, id, current.version, notes);
-            if (session === undefined) throw new EtagMismatchError('session', id); // unreachable while the row lock is held
-            const enrollment = await enrollmentRepository.recordCompletion(tx, progress.record.id);
-            if (enrollment === undefined) throw new NotFoundError('enrollment', progress.record.id); // unreachable while the row lock is held
+            // The session's update and the enrollment's count in one statement: both or neither.
+            const completed = await enrollmentRepository.recordCompletion(tx, progress.record.id, repo.completion(id, current.version, notes));
+            if (completed === undefined) throw new EtagMismatchError('session', id); // unreachable while the row locks are held
+            const { session, enrollment } = completed;
             return {
               result: { session, enrollment },
               changes: [
