@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AlreadyExistsError, FailedPreconditionError } from '../domain/errors';
 import type { EnrollmentPatch, EnrollmentRecord, EnrollmentStatus, NewEnrollment } from '../domain/enrollment';
 import type { PageCursor } from '../domain/PageTokenCodec';
-import type { SessionRecord } from '../domain/session';
+import type { NewSession, SessionRecord } from '../domain/session';
 import { guarded } from './constraintViolations';
 import { sessionRepository } from './sessionRepository';
 import { equalities, versionedTable, type RowLock } from './versionedTable';
@@ -26,6 +26,8 @@ const enrollmentRow = z.object({
 const withSession = <T extends z.ZodObject>(row: T): T => row.extend(sessionRepository.beside.shape) as unknown as T;
 const progressRow = withSession(enrollmentRow.extend({ total_sessions: z.number() }));
 const completionRow = withSession(enrollmentRow);
+// A booking's enrollment, and the session beside it when one was inserted.
+const bookingRow = enrollmentRow.extend(sessionRepository.beside.nullableShape) as unknown as typeof enrollmentRow;
 
 /** Where an enrollment stands against its program, as locked for a completion. */
 export interface EnrollmentProgress {
@@ -130,28 +132,38 @@ export const enrollmentRepository = {
   },
 
   /**
-   * For a booking: locks the coach and the participant (FOR NO KEY UPDATE, in
-   * id order), the program (FOR KEY SHARE) and then the participant's
-   * enrollment in it (FOR SHARE), in one statement and in the lock order
+   * A booking in one statement: locks the coach and the participant (FOR NO
+   * KEY UPDATE, in id order), the program (FOR KEY SHARE) and then the
+   * participant's enrollment in it (FOR SHARE), in the lock order
    * (lockOrder.ts; LockRows takes the row marks in the order the locking
-   * clauses name them; test/lockOrderInOneStatement.test.ts), and returns the enrollment. Undefined when any of
-   * them is missing or a person has another role: the caller then takes the
-   * locks one by one to name the reason.
+   * clauses name them; test/lockOrderInOneStatement.test.ts), then, when the
+   * enrollment is ACTIVE, inserts the session (sessionRepository.insertion:
+   * it reads the locked rows, so it runs after the locks). Returns the
+   * enrollment as locked and the session if it was inserted. Undefined when
+   * any of them is missing or a person has another role (nothing inserted):
+   * the caller then takes the locks one by one to name the reason. The
+   * database's refusals of the session (double booking) are domain errors.
    */
-  async lockForBooking(db: CommonQueryMethods, coachId: string, participantId: string, programId: string): Promise<EnrollmentRecord | undefined> {
-    const row = await db.maybeOne(sql.type(enrollmentRow)`
-      select ${table.columns('e')}
-      from profiles first_person
-        join profiles second_person on second_person.id = greatest(${coachId}::uuid, ${participantId}::uuid)
-        join programs p on p.id = ${programId}
-        join enrollments e on (e.participant_id, e.program_id) = (${participantId}, p.id)
-      where first_person.id = least(${coachId}::uuid, ${participantId}::uuid)
-        and (case when first_person.id = ${coachId}::uuid then first_person.role else second_person.role end) = 'COACH'
-        and (case when second_person.id = ${participantId}::uuid then second_person.role else first_person.role end) = 'PARTICIPANT'
-      for no key update of first_person, second_person
-      for key share of p
-      for share of e`);
-    return row === null ? undefined : table.toRecord(row);
+  async lockForBooking(db: CommonQueryMethods, input: NewSession): Promise<{ enrollment: EnrollmentRecord; session: SessionRecord | undefined } | undefined> {
+    const { coachId, participantId, programId } = input;
+    const row = await sessionRepository.refusals(
+      db.maybeOne(sql.type(bookingRow)`
+        with locked as (
+          select ${table.columns('e')}
+          from profiles first_person
+            join profiles second_person on second_person.id = greatest(${coachId}::uuid, ${participantId}::uuid)
+            join programs p on p.id = ${programId}
+            join enrollments e on (e.participant_id, e.program_id) = (${participantId}, p.id)
+          where first_person.id = least(${coachId}::uuid, ${participantId}::uuid)
+            and (case when first_person.id = ${coachId}::uuid then first_person.role else second_person.role end) = 'COACH'
+            and (case when second_person.id = ${participantId}::uuid then second_person.role else first_person.role end) = 'PARTICIPANT'
+          for no key update of first_person, second_person
+          for key share of p
+          for share of e
+        ), booked as (${sessionRepository.insertion(input, sql.fragment`from locked where locked.status = 'ACTIVE'`)})
+        select locked.*, booked.* from locked left join booked on true`),
+    );
+    return row === null ? undefined : { enrollment: table.toRecord(row), session: sessionRepository.beside.toRecordIfAny(row) };
   },
 
   /**

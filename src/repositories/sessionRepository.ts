@@ -58,6 +58,16 @@ const VIOLATIONS: ViolationTable = {
   sessions_enrollment_fkey: (cause) => new FailedPreconditionError('NOT_ENROLLED', 'the participant is not enrolled in the program', { cause }),
 };
 
+/** A new session's columns, each typed (a SELECT list, as in `insertion`, does not take the columns' types). */
+const newRow = (input: NewSession): Record<string, FragmentSqlToken> => ({
+  program_id: sql.fragment`${input.programId}::uuid`,
+  coach_id: sql.fragment`${input.coachId}::uuid`,
+  participant_id: sql.fragment`${input.participantId}::uuid`,
+  scheduled_start: timestamptz(input.scheduledStart),
+  duration_minutes: sql.fragment`${input.durationMinutes}::integer`,
+  notes: sql.fragment`${input.notes}::text`,
+});
+
 /** Filters of ListSessions; the range is [from, until). */
 export interface SessionFilter {
   readonly programId?: string;
@@ -71,15 +81,22 @@ export interface SessionFilter {
 /** Session rows. Every function takes a connection, so it runs on the pool or in a transaction. */
 export const sessionRepository = {
   insert(db: CommonQueryMethods, input: NewSession): Promise<SessionRecord> {
-    const values = {
-      program_id: input.programId,
-      coach_id: input.coachId,
-      participant_id: input.participantId,
-      scheduled_start: timestamptz(input.scheduledStart),
-      duration_minutes: input.durationMinutes,
-      notes: input.notes,
-    };
-    return guarded(table.insert(db, values), VIOLATIONS);
+    return guarded(table.insert(db, newRow(input)), VIOLATIONS);
+  },
+
+  /**
+   * The statement that inserts the session once per row of `source` (a FROM
+   * clause over the caller's WITH items: the locks a booking takes first)
+   * and returns it as `session_<column>` (`beside`): for the caller to send
+   * with its locks, in one round trip, through `refusals`.
+   */
+  insertion(input: NewSession, source: FragmentSqlToken): FragmentSqlToken {
+    return table.insertStatement(newRow(input), returnedBeside, source);
+  },
+
+  /** Runs a statement that writes a session, with the database's refusals (double booking, roles, enrollment) as their domain errors. */
+  refusals<T>(statement: Promise<T>): Promise<T> {
+    return guarded(statement, VIOLATIONS);
   },
 
   findById: table.findById,

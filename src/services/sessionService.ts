@@ -43,11 +43,26 @@ const allCounted = ({ record, totalSessions }: EnrollmentProgress) =>
   );
 
 /**
- * CreateSession's locks taken one statement at a time, in the same order as
- * enrollmentRepository.lockForBooking, when that found something missing:
- * each step names its reason (the people in the order given, then the
- * program, then the enrollment). Returns the enrollment if all is there.
+ * CreateSession when enrollmentRepository.lockForBooking booked nothing:
+ * with the enrollment it locked (not ACTIVE), the reason; without one
+ * (something missing), the locks taken one statement at a time in the same
+ * order, each step naming its reason (the people in the order given, then
+ * the program, then the enrollment), and the insert if all is there after all.
  */
+async function bookOneByOne(tx: CommonQueryMethods, input: NewSession, locked: EnrollmentRecord | undefined): Promise<SessionRecord> {
+  const enrollment = locked ?? (await lockOneByOne(tx, input));
+  if (enrollment.status === 'WITHDRAWN') throw withdrawn(input.participantId, input.programId);
+  // A COMPLETED enrollment counts all of the program's sessions: a new one could never complete toward it.
+  if (enrollment.status === 'COMPLETED') {
+    throw new FailedPreconditionError(
+      'ENROLLMENT_COMPLETED',
+      `participant ${input.participantId} has completed program ${input.programId}; no more sessions can be booked in it`,
+      { metadata: { enrollment_id: enrollment.id } },
+    );
+  }
+  return repo.insert(tx, input);
+}
+
 async function lockOneByOne(tx: CommonQueryMethods, input: NewSession): Promise<EnrollmentRecord> {
   const people = [
     { id: input.coachId, role: 'COACH' as const },
@@ -82,18 +97,9 @@ export function createSessionService(deps: { db: DatabaseGateway; pageTokens: Pa
         'sessions.create',
         (tx) =>
           idempotent(tx, key, sessionCodec, changes, async () => {
-            const enrollment =
-              (await enrollmentRepository.lockForBooking(tx, input.coachId, input.participantId, input.programId)) ?? (await lockOneByOne(tx, input));
-            if (enrollment.status === 'WITHDRAWN') throw withdrawn(input.participantId, input.programId);
-            // A COMPLETED enrollment counts all of the program's sessions: a new one could never complete toward it.
-            if (enrollment.status === 'COMPLETED') {
-              throw new FailedPreconditionError(
-                'ENROLLMENT_COMPLETED',
-                `participant ${input.participantId} has completed program ${input.programId}; no more sessions can be booked in it`,
-                { metadata: { enrollment_id: enrollment.id } },
-              );
-            }
-            const created = await repo.insert(tx, input);
+            // Usually one statement: the locks, then the session inserted when the enrollment is ACTIVE.
+            const booked = await enrollmentRepository.lockForBooking(tx, input);
+            const created = booked?.session ?? (await bookOneByOne(tx, input, booked?.enrollment));
             return { result: created, changes: [{ kind: 'session', after: created }] };
           }),
         { ...options, idempotent: key.requestId !== undefined },
