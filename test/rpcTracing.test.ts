@@ -4,7 +4,7 @@
  * gRPC metadata. The end-to-end tracing tests (test/tracing.test.ts) send a
  * sampled traceparent on every call; these cover the calls without one.
  */
-import { context, propagation, ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
@@ -29,7 +29,7 @@ const propagator = new CompositePropagator({ propagators: [new W3CTraceContextPr
 const tracer = createRpcTracer(provider.getTracer('test'), propagator, roots, 'coaching.v1.CoachingService');
 /** The decision a ratio sampler makes on a trace id, on its own. */
 const ratioSamples = (traceId: string): boolean =>
-  new TraceIdRatioBasedSampler(RATIO).shouldSample(ROOT_CONTEXT, traceId, 'x', SpanKind.SERVER, {}, []).decision === SamplingDecision.RECORD_AND_SAMPLED;
+  new TraceIdRatioBasedSampler(RATIO).shouldSample(ROOT_CONTEXT, traceId).decision === SamplingDecision.RECORD_AND_SAMPLED;
 
 const metadata = (headers: Record<string, string> = {}): Metadata => {
   const m = new Metadata();

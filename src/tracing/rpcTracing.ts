@@ -84,9 +84,11 @@ export function createRpcTracer(tracer: Tracer, propagator: TextMapPropagator, r
     }
     return description;
   };
+  const fields = propagator.fields();
   return {
     start(method, metadata) {
-      const parent = propagator.extract(ROOT_CONTEXT, metadata, metadataGetter);
+      // Most calls carry no trace context: the propagators' reads (arrays for every header) only when one of their headers came.
+      const parent = fields.some((field) => metadata.get(field).length > 0) ? propagator.extract(ROOT_CONTEXT, metadata, metadataGetter) : ROOT_CONTEXT;
       const { name, attributes } = describe(method);
       const startSpan = (): Span => tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
       const caller = trace.getSpanContext(parent);
