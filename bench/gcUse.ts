@@ -49,13 +49,15 @@ export interface TracedGc {
   readonly count: number;
   /** Sum of the stop-the-world pauses. */
   readonly pauseMs: number;
-  /** Sum of the incremental marking time before each atomic pause (mark-compact only; the mutator ran meanwhile). */
+  /** Sum of the incremental marking steps before each atomic pause (mark-compact only: `(+ X ms in N steps …)`). */
   readonly incrementalMs: number;
 }
 
-// `[pid:0x…]   12345 ms: Scavenge 20.1 (25.3) -> 12.2 (25.3) MB, pooled: 0.0 MB, 1.23 / 0.00 ms  (average mu = 0.998, current mu = 0.997) allocation failure;`
+// `[pid:0x…]   12345 ms: Scavenge 20.1 (25.3) -> 12.2 (25.3) MB, pooled: 0 MB, 1.23 / 0.00 ms  (average mu = 0.998, current mu = 0.997) allocation failure;`
+// Mark-compact lines add `(+ 1.3 ms in 1 steps since start of marking, …)` before the mu figures. The pause is the first
+// of the two times (the second is time in embedder callbacks).
 const TRACE_LINE =
-  /\[\d+:0x[0-9a-f]+\]\s+\d+ ms: ([A-Za-z -]+?(?: \([a-z ]+\))?) [\d.]+ \([\d.]+\) -> [\d.]+ \([\d.]+\) MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ ([\d.]+) ms[^;\n]*?\(average mu = [\d.]+, current mu = [\d.]+\) ([^;\n]+)/g;
+  /\[\d+:0x[0-9a-f]+\]\s+\d+ ms: ([A-Za-z -]+?(?: \([A-Za-z -]+\))?) [\d.]+ \([\d.]+\) -> [\d.]+ \([\d.]+\) MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ [\d.]+ ms\s*(?:\(\+ ([\d.]+) ms in \d+ steps[^)]*\)\s*)?\(average mu = [\d.]+, current mu = [\d.]+\) ([^;\n]+)/g;
 
 /** The `--trace-gc` lines of a log (other output may sit between them), summed by kind and reason, most time first. */
 export function traceGcSummary(log: string): TracedGc[] {
@@ -65,7 +67,7 @@ export function traceGcSummary(log: string): TracedGc[] {
     const entry = byKey.get(key) ?? { kind: kind!, reason: reason!.trim(), count: 0, pauseMs: 0, incrementalMs: 0 };
     entry.count += 1;
     entry.pauseMs += Number(pause);
-    entry.incrementalMs += Number(incremental);
+    entry.incrementalMs += Number(incremental ?? 0);
     byKey.set(key, entry);
   }
   const round = (ms: number): number => Math.round(ms * 10) / 10;
