@@ -4,10 +4,9 @@
  * caller's deadline, set only when it must change, and PostgreSQL still stops
  * working when the caller's time is up.
  */
-import { createPgDriverFactory } from '@slonik/pg-driver';
 import pino from 'pino';
 import { Client } from 'pg';
-import { sql, type DatabasePool, type DriverFactory } from 'slonik';
+import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { createDatabasePool } from '../src/db/createDatabasePool';
 import { gatewayOnPool } from '../src/db/gatewayOnPool';
@@ -15,21 +14,7 @@ import { boundsStatementsPerConnection, timeoutBucketMs, timeoutToSet } from '..
 import { DomainError } from '../src/domain/errors';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase';
 import { waitFor } from './support/waitFor';
-
-/** Every statement that reaches the pg driver, in order. */
-function countingDriver(sent: string[]): DriverFactory {
-  const pg = createPgDriverFactory();
-  return async (options) => {
-    const driver = await pg(options);
-    return {
-      ...driver,
-      createClient: async () => {
-        const client = await driver.createClient();
-        return { ...client, query: (text, values, queryOptions) => (sent.push(text.trim()), client.query(text, values, queryOptions)) };
-      },
-    };
-  };
-}
+import { recordingDriver as countingDriver } from './support/recordingDriver';
 
 /** A connection to hold locks with, and how many other backends of the database wait on a lock now. */
 async function lockHolder(db: TestDatabase): Promise<{ locker: Client; waiting: () => Promise<number> }> {
