@@ -8,8 +8,11 @@
  * encoding; only the query is answered by a stand-in connection. The bare path
  * is pg's own parsers and the baseline's `toSession`. Each stage is also timed
  * alone. Prints µs per row (medians of rounds); run it on a quiet machine or
- * compare the two paths in the same run.
+ * compare the two paths in the same run. With `--expose-gc
+ * --max-semi-space-size=64` (node flags) it also prints the bytes each
+ * allocates per row, which does not depend on the load.
  */
+import { getHeapStatistics } from 'node:v8';
 import { types } from 'pg';
 import type { CommonQueryMethods, QuerySqlToken } from 'slonik';
 import { createResultParserInterceptor } from '../src/db/resultParserInterceptor';
@@ -49,7 +52,8 @@ const textRows: TextRow[] = Array.from({ length: ROWS }, (_, i) => ({
 const parseRows = (timestamptz: (text: string) => unknown): Record<string, unknown>[] =>
   textRows.map((text) => {
     const row: Record<string, unknown> = {};
-    for (const [column, value] of Object.entries(text)) {
+    for (const column in text) {
+      const value = text[column]!;
       row[column] = value === null ? null : TIMESTAMPS.has(column) ? timestamptz(value) : INTEGERS.has(column) ? Number.parseInt(value, 10) : value;
     }
     return row;
@@ -85,6 +89,20 @@ async function microsPerRow(run: () => unknown): Promise<number> {
   return Number(process.hrtime.bigint() - start) / 1000 / batches / ROWS;
 }
 
+/**
+ * Heap bytes one batch allocates, per row: with --expose-gc, and a new space
+ * large enough (--max-semi-space-size=64) that no scavenge runs inside the batch.
+ */
+async function bytesPerRow(run: () => unknown): Promise<number | undefined> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) return undefined;
+  await run();
+  gc();
+  const before = getHeapStatistics().used_heap_size;
+  await run();
+  return (getHeapStatistics().used_heap_size - before) / ROWS;
+}
+
 async function main(): Promise<void> {
   const parsed = parseRows(ours);
   const validated = answering(() => parsed);
@@ -108,7 +126,9 @@ async function main(): Promise<void> {
   for (const [name, values] of samples) {
     const sorted = [...values].sort((a, b) => a - b);
     const f = (v: number) => v.toFixed(2);
-    process.stdout.write(`  ${name.padEnd(34)} ${f(sorted[Math.floor(sorted.length / 2)]!)} (${f(sorted[0]!)}–${f(sorted.at(-1)!)})\n`);
+    const bytes = await bytesPerRow(stages[name]!);
+    const allocated = bytes === undefined ? '' : `, ${Math.round(bytes)} bytes allocated per row`;
+    process.stdout.write(`  ${name.padEnd(34)} ${f(sorted[Math.floor(sorted.length / 2)]!)} (${f(sorted[0]!)}–${f(sorted.at(-1)!)})${allocated}\n`);
   }
 }
 
