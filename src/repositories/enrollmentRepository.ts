@@ -1,9 +1,11 @@
-import { sql, type CommonQueryMethods } from 'slonik';
+import { sql, type CommonQueryMethods, type FragmentSqlToken } from 'slonik';
 import { z } from 'zod';
 import { AlreadyExistsError, FailedPreconditionError } from '../domain/errors';
 import type { EnrollmentPatch, EnrollmentRecord, EnrollmentStatus, NewEnrollment } from '../domain/enrollment';
 import type { PageCursor } from '../domain/PageTokenCodec';
+import type { NewSession, SessionRecord } from '../domain/session';
 import { guarded } from './constraintViolations';
+import { sessionRepository } from './sessionRepository';
 import { equalities, versionedTable, type RowLock } from './versionedTable';
 
 const enrollmentRow = z.object({
@@ -19,7 +21,13 @@ const enrollmentRow = z.object({
   version: z.number(),
 });
 
-const progressRow = enrollmentRow.extend({ total_sessions: z.number() });
+// The session's columns beside the enrollment's are checked by the schema too; they are read
+// through sessionRepository.beside.toRecord, so the row's type need not name them.
+const withSession = <T extends z.ZodObject>(row: T): T => row.extend(sessionRepository.beside.shape) as unknown as T;
+const progressRow = withSession(enrollmentRow.extend({ total_sessions: z.number() }));
+const completionRow = withSession(enrollmentRow);
+// A booking's enrollment, and the session beside it when one was inserted.
+const bookingRow = enrollmentRow.extend(sessionRepository.beside.nullableShape) as unknown as typeof enrollmentRow;
 
 /** Where an enrollment stands against its program, as locked for a completion. */
 export interface EnrollmentProgress {
@@ -27,6 +35,12 @@ export interface EnrollmentProgress {
   readonly record: EnrollmentRecord;
   /** The program's total_sessions (kept equal to it by a foreign key). */
   readonly totalSessions: number;
+}
+
+/** What CompleteSession locked (lockProgressOfSession): the enrollment's progress and the session, each as locked. */
+export interface LockedCompletion {
+  readonly progress: EnrollmentProgress;
+  readonly session: SessionRecord;
 }
 
 const table = versionedTable({
@@ -91,73 +105,94 @@ export const enrollmentRepository = {
   },
 
   /**
-   * Locks a session's coach and participant (FOR SHARE, in id order) and
-   * then (FOR UPDATE) the enrollment the session counts toward, in one
-   * statement, and returns its progress and the row; undefined when the
-   * session does not exist. CompleteSession takes these before the session's
-   * own lock: profiles, then enrollments, then sessions is the lock order
+   * Locks a session's coach and participant (FOR SHARE, in id order), then
+   * (FOR UPDATE) the enrollment the session counts toward, then the session
+   * itself (FOR UPDATE), in one statement, and returns the enrollment's
+   * progress and the session as locked; undefined when the session does not
+   * exist. Profiles, then enrollments, then sessions is the lock order
    * (lockOrder.ts), as in a forced DeleteEnrollment. The row locks are taken
    * in the order the locking clauses name the tables (PostgreSQL's LockRows
-   * follows it): test/lockOrderInOneStatement.test.ts holds a real lock to check it.
+   * follows it): test/lockOrderInOneStatement.test.ts holds a real lock to
+   * check it. A row that changed while the statement waited for its lock is
+   * returned as it is now (LockRows rechecks the latest versions).
    */
-  async lockProgressOfSession(db: CommonQueryMethods, sessionId: string): Promise<EnrollmentProgress | undefined> {
+  async lockProgressOfSession(db: CommonQueryMethods, sessionId: string): Promise<LockedCompletion | undefined> {
     const row = await db.maybeOne(sql.type(progressRow)`
-      select ${table.columns('e')}, e.total_sessions
+      select ${table.columns('e')}, e.total_sessions, ${sessionRepository.beside.columns}
       from sessions s
         join profiles first_person on first_person.id = least(s.coach_id, s.participant_id)
         join profiles second_person on second_person.id = greatest(s.coach_id, s.participant_id)
         join enrollments e on (e.participant_id, e.program_id) = (s.participant_id, s.program_id)
       where s.id = ${sessionId}
       for share of first_person, second_person
-      for update of e`);
+      for update of e
+      for update of s`);
     if (row === null) return undefined;
-    return { record: table.toRecord(row), totalSessions: row.total_sessions };
+    return { progress: { record: table.toRecord(row), totalSessions: row.total_sessions }, session: sessionRepository.beside.toRecord(row) };
   },
 
   /**
-   * For a booking: locks the coach and the participant (FOR NO KEY UPDATE, in
-   * id order), the program (FOR KEY SHARE) and then the participant's
-   * enrollment in it (FOR SHARE), in one statement and in the lock order
+   * A booking in one statement: locks the coach and the participant (FOR NO
+   * KEY UPDATE, in id order), the program (FOR KEY SHARE) and then the
+   * participant's enrollment in it (FOR SHARE), in the lock order
    * (lockOrder.ts; LockRows takes the row marks in the order the locking
-   * clauses name them; test/lockOrderInOneStatement.test.ts), and returns the enrollment. Undefined when any of
-   * them is missing or a person has another role: the caller then takes the
-   * locks one by one to name the reason.
+   * clauses name them; test/lockOrderInOneStatement.test.ts), then, when the
+   * enrollment is ACTIVE, inserts the session (sessionRepository.insertion:
+   * it reads the locked rows, so it runs after the locks). Returns the
+   * enrollment as locked and the session if it was inserted. Undefined when
+   * any of them is missing or a person has another role (nothing inserted):
+   * the caller then takes the locks one by one to name the reason. The
+   * database's refusals of the session (double booking) are domain errors.
    */
-  async lockForBooking(db: CommonQueryMethods, coachId: string, participantId: string, programId: string): Promise<EnrollmentRecord | undefined> {
-    const row = await db.maybeOne(sql.type(enrollmentRow)`
-      select ${table.columns('e')}
-      from profiles first_person
-        join profiles second_person on second_person.id = greatest(${coachId}::uuid, ${participantId}::uuid)
-        join programs p on p.id = ${programId}
-        join enrollments e on (e.participant_id, e.program_id) = (${participantId}, p.id)
-      where first_person.id = least(${coachId}::uuid, ${participantId}::uuid)
-        and (case when first_person.id = ${coachId}::uuid then first_person.role else second_person.role end) = 'COACH'
-        and (case when second_person.id = ${participantId}::uuid then second_person.role else first_person.role end) = 'PARTICIPANT'
-      for no key update of first_person, second_person
-      for key share of p
-      for share of e`);
-    return row === null ? undefined : table.toRecord(row);
+  async lockForBooking(db: CommonQueryMethods, input: NewSession): Promise<{ enrollment: EnrollmentRecord; session: SessionRecord | undefined } | undefined> {
+    const { coachId, participantId, programId } = input;
+    const row = await sessionRepository.refusals(
+      db.maybeOne(sql.type(bookingRow)`
+        with locked as (
+          select ${table.columns('e')}
+          from profiles first_person
+            join profiles second_person on second_person.id = greatest(${coachId}::uuid, ${participantId}::uuid)
+            join programs p on p.id = ${programId}
+            join enrollments e on (e.participant_id, e.program_id) = (${participantId}, p.id)
+          where first_person.id = least(${coachId}::uuid, ${participantId}::uuid)
+            and (case when first_person.id = ${coachId}::uuid then first_person.role else second_person.role end) = 'COACH'
+            and (case when second_person.id = ${participantId}::uuid then second_person.role else first_person.role end) = 'PARTICIPANT'
+          for no key update of first_person, second_person
+          for key share of p
+          for share of e
+        ), booked as (${sessionRepository.insertion(input, sql.fragment`from locked where locked.status = 'ACTIVE'`)})
+        select locked.*, booked.* from locked left join booked on true`),
+    );
+    return row === null ? undefined : { enrollment: table.toRecord(row), session: sessionRepository.beside.toRecordIfAny(row) };
   },
 
   /**
-   * Counts one more completed session, in one statement computed from the
-   * row as locked, so concurrent completions queue on the row lock and none
-   * is lost. The enrollment becomes COMPLETED when the count reaches
-   * total_sessions. The caller checked that the count is below it (the
-   * database refuses more, too); undefined when no enrollment matched.
+   * Counts one more completed session, computed from the row as locked, so
+   * concurrent completions queue on the row lock and none is lost. The
+   * enrollment becomes COMPLETED when the count reaches total_sessions. The
+   * caller checked that the count is below it (the database refuses more,
+   * too). `session` is the session's own update (sessionRepository.completion):
+   * both run in one statement (one round trip) and count only together; the
+   * result is undefined when either matched no row.
    */
-  async recordCompletion(db: CommonQueryMethods, id: string): Promise<EnrollmentRecord | undefined> {
-    const row = await db.maybeOne(sql.type(enrollmentRow)`
-      update enrollments set
+  async recordCompletion(
+    db: CommonQueryMethods,
+    id: string,
+    session: FragmentSqlToken,
+  ): Promise<{ enrollment: EnrollmentRecord; session: SessionRecord } | undefined> {
+    const row = await db.maybeOne(sql.type(completionRow)`
+      with completed as (${session})
+      update enrollments e set
         completed_sessions = completed_sessions + 1,
         progress_percent = (completed_sessions + 1) * 100 / total_sessions,
         status = case when completed_sessions + 1 >= total_sessions and status = 'ACTIVE' then 'COMPLETED' else status end,
         last_activity_time = now(),
         update_time = now(),
         version = version + 1
-      where id = ${id}
-      returning ${table.columns()}`);
-    return row === null ? undefined : table.toRecord(row);
+      from completed
+      where e.id = ${id}
+      returning ${table.columns('e')}, completed.*`);
+    return row === null ? undefined : { enrollment: table.toRecord(row), session: sessionRepository.beside.toRecord(row) };
   },
 
   delete: table.delete,

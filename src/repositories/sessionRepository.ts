@@ -43,6 +43,10 @@ const table = versionedTable({
   }),
 });
 
+const SESSION_PREFIX = 'session_';
+// The updated row's own columns (RETURNING names no alias), under the same names as `beside`.
+const returnedBeside = table.beside(SESSION_PREFIX).columns;
+
 const doubleBooked = (who: 'coach' | 'participant') => (cause: unknown) =>
   new FailedPreconditionError('DOUBLE_BOOKED', `the ${who} already has a session at an overlapping time`, { cause, metadata: { booked: who } });
 
@@ -53,6 +57,16 @@ const VIOLATIONS: ViolationTable = {
   sessions_coach_fkey: (cause) => new FailedPreconditionError('NOT_A_COACH', 'coach_id is not a profile with role COACH', { cause }),
   sessions_enrollment_fkey: (cause) => new FailedPreconditionError('NOT_ENROLLED', 'the participant is not enrolled in the program', { cause }),
 };
+
+/** A new session's columns, each typed (a SELECT list, as in `insertion`, does not take the columns' types). */
+const newRow = (input: NewSession): Record<string, FragmentSqlToken> => ({
+  program_id: sql.fragment`${input.programId}::uuid`,
+  coach_id: sql.fragment`${input.coachId}::uuid`,
+  participant_id: sql.fragment`${input.participantId}::uuid`,
+  scheduled_start: timestamptz(input.scheduledStart),
+  duration_minutes: sql.fragment`${input.durationMinutes}::integer`,
+  notes: sql.fragment`${input.notes}::text`,
+});
 
 /** Filters of ListSessions; the range is [from, until). */
 export interface SessionFilter {
@@ -67,15 +81,22 @@ export interface SessionFilter {
 /** Session rows. Every function takes a connection, so it runs on the pool or in a transaction. */
 export const sessionRepository = {
   insert(db: CommonQueryMethods, input: NewSession): Promise<SessionRecord> {
-    const values = {
-      program_id: input.programId,
-      coach_id: input.coachId,
-      participant_id: input.participantId,
-      scheduled_start: timestamptz(input.scheduledStart),
-      duration_minutes: input.durationMinutes,
-      notes: input.notes,
-    };
-    return guarded(table.insert(db, values), VIOLATIONS);
+    return guarded(table.insert(db, newRow(input)), VIOLATIONS);
+  },
+
+  /**
+   * The statement that inserts the session once per row of `source` (a FROM
+   * clause over the caller's WITH items: the locks a booking takes first)
+   * and returns it as `session_<column>` (`beside`): for the caller to send
+   * with its locks, in one round trip, through `refusals`.
+   */
+  insertion(input: NewSession, source: FragmentSqlToken): FragmentSqlToken {
+    return table.insertStatement(newRow(input), returnedBeside, source);
+  },
+
+  /** Runs a statement that writes a session, with the database's refusals (double booking, roles, enrollment) as their domain errors. */
+  refusals<T>(statement: Promise<T>): Promise<T> {
+    return guarded(statement, VIOLATIONS);
   },
 
   findById: table.findById,
@@ -103,11 +124,19 @@ export const sessionRepository = {
     return guarded(table.update(db, id, version, sets, conditions), VIOLATIONS);
   },
 
-  /** Marks a SCHEDULED session of this version COMPLETED now; empty notes keep the current ones. Undefined when no row matched. */
-  complete(db: CommonQueryMethods, id: string, version: number, notes: string): Promise<SessionRecord | undefined> {
+  /** The row of sessions `s` as `session_<column>`, beside another table's (CompleteSession's statements, enrollmentRepository). */
+  beside: table.beside(SESSION_PREFIX, 's'),
+
+  /**
+   * The statement that marks a SCHEDULED session of this version COMPLETED
+   * now (empty notes keep the current ones) and returns its row as
+   * `session_<column>` (`beside`), or nothing when no row matched: for the
+   * caller to send with the enrollment's count, in one round trip.
+   */
+  completion(id: string, version: number, notes: string): FragmentSqlToken {
     const sets = [sql.fragment`status = 'COMPLETED'`, sql.fragment`completed_time = now()`];
     if (notes !== '') sets.push(sql.fragment`notes = ${notes}`);
-    return table.update(db, id, version, sets, [sql.fragment`status = 'SCHEDULED'`]);
+    return table.updateStatement(id, version, sets, [sql.fragment`status = 'SCHEDULED'`], returnedBeside);
   },
 
   /** The participant's earliest SCHEDULED session in the program that has not ended yet. */

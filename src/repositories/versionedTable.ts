@@ -13,6 +13,17 @@ const LOCKS: Record<RowLock, FragmentSqlToken> = {
   'key share': sql.fragment`for key share`,
 };
 
+/** A table's row inside a wider result row, under prefixed names (`versionedTable(...).beside`). */
+export interface Beside<Rec> {
+  readonly columns: FragmentSqlToken;
+  readonly shape: Readonly<Record<string, z.ZodType>>;
+  readonly toRecord: (row: Readonly<Record<string, unknown>>) => Rec;
+  /** The shape when the row may be absent (an outer join): every column may be null. */
+  readonly nullableShape: Readonly<Record<string, z.ZodType>>;
+  /** The record, or undefined when the row is absent (its id is null). */
+  readonly toRecordIfAny: (row: Readonly<Record<string, unknown>>) => Rec | undefined;
+}
+
 /** What the shared statements need to know about a table of versioned rows. */
 export interface VersionedTableSpec<Row extends object, Rec> {
   /** Name of the resource in errors, e.g. "profile". */
@@ -54,25 +65,77 @@ export function versionedTable<Row extends object, Rec>(spec: VersionedTableSpec
     );
   // Rendered once: a list of identifiers is rendered again by every query that embeds it (~4 µs a query), a fragment is not.
   const columns = sql.fragment`${qualified()}`;
+  const columnNames = Object.keys(spec.row.shape);
+
+  /** `update … where id and version (and conditions) returning …`: the statement of `update`, for a caller that sends it with another. */
+  const updateStatement = (
+    id: string,
+    version: number,
+    sets: FragmentSqlToken[],
+    conditions: FragmentSqlToken[],
+    returning: FragmentSqlToken,
+  ): FragmentSqlToken => {
+    const assignments = [sql.fragment`update_time = now()`, sql.fragment`version = version + 1`, ...sets];
+    return sql.fragment`
+      update ${table} set ${sql.join(assignments, sql.fragment`, `)}
+      where ${sql.join([sql.fragment`id = ${id}`, sql.fragment`version = ${version}`, ...conditions], sql.fragment` and `)}
+      returning ${returning}`;
+  };
+
+  /**
+   * `insert … returning …` of one row from column → value: with `source` (a
+   * FROM clause, e.g. over the caller's WITH items) one row per row of it, so
+   * give each value its type (a cast), as a SELECT list does not take the
+   * columns' types as VALUES does.
+   */
+  const insertStatement = (values: Readonly<Record<string, ValueExpression>>, returning: FragmentSqlToken, source?: FragmentSqlToken): FragmentSqlToken => {
+    const entries = Object.entries(values);
+    const names = sql.join(
+      entries.map(([column]) => sql.identifier([column])),
+      sql.fragment`, `,
+    );
+    const list = sql.join(
+      entries.map(([, value]) => value),
+      sql.fragment`, `,
+    );
+    return source === undefined
+      ? sql.fragment`insert into ${table} (${names}) values (${list}) returning ${returning}`
+      : sql.fragment`insert into ${table} (${names}) select ${list} ${source} returning ${returning}`;
+  };
 
   return {
     /** The selected columns, qualified by a table alias (for joins and UPDATE ... FROM). */
     columns: qualified,
     toRecord: spec.toRecord,
+    insertStatement,
+    updateStatement,
+
+    /**
+     * This table's row returned beside another table's by one statement: its
+     * columns (of `alias`, or unqualified) renamed `<prefix><column>` so that
+     * the two rows' names cannot clash, the shape that checks them (spread it
+     * into the statement's row schema), and the record read back from such a row.
+     */
+    beside: (prefix: string, alias?: string): Beside<Rec> => {
+      const toRecord = (row: Readonly<Record<string, unknown>>): Rec =>
+        spec.toRecord(Object.fromEntries(columnNames.map((column) => [column, row[prefix + column]])) as Row);
+      return {
+        columns: sql.fragment`${sql.join(
+          columnNames.map(
+            (column) => sql.fragment`${sql.identifier(alias === undefined ? [column] : [alias, column])} as ${sql.identifier([prefix + column])}`,
+          ),
+          sql.fragment`, `,
+        )}`,
+        shape: Object.fromEntries(columnNames.map((column) => [prefix + column, spec.row.shape[column] as z.ZodType])),
+        toRecord,
+        nullableShape: Object.fromEntries(columnNames.map((column) => [prefix + column, (spec.row.shape[column] as z.ZodType).nullable()])),
+        toRecordIfAny: (row) => (row[`${prefix}id`] === null ? undefined : toRecord(row)),
+      };
+    },
 
     /** Inserts one row from column → value and returns it. */
     insert: async (db: CommonQueryMethods, values: Readonly<Record<string, ValueExpression>>): Promise<Rec> => {
-      const entries = Object.entries(values);
-      const row = await db.one(typed`
-        insert into ${table} (${sql.join(
-          entries.map(([column]) => sql.identifier([column])),
-          sql.fragment`, `,
-        )})
-        values (${sql.join(
-          entries.map(([, value]) => value),
-          sql.fragment`, `,
-        )})
-        returning ${columns}`);
+      const row = await db.one(typed`${insertStatement(values, columns)}`);
       return spec.toRecord(row);
     },
 
@@ -113,11 +176,7 @@ export function versionedTable<Row extends object, Rec>(spec: VersionedTableSpec
       sets: FragmentSqlToken[],
       conditions: FragmentSqlToken[] = [],
     ): Promise<Rec | undefined> => {
-      const assignments = [sql.fragment`update_time = now()`, sql.fragment`version = version + 1`, ...sets];
-      const row = await db.maybeOne(typed`
-        update ${table} set ${sql.join(assignments, sql.fragment`, `)}
-        where ${sql.join([sql.fragment`id = ${id}`, sql.fragment`version = ${version}`, ...conditions], sql.fragment` and `)}
-        returning ${columns}`);
+      const row = await db.maybeOne(typed`${updateStatement(id, version, sets, conditions, columns)}`);
       return row === null ? undefined : spec.toRecord(row);
     },
 

@@ -9,6 +9,7 @@ import { lockOrder } from '../repositories/lockOrder';
 import { sessionRepository as repo, type SessionFilter } from '../repositories/sessionRepository';
 import { enrollmentCodec } from './enrollmentService';
 import type { ChangeLog } from './changeLog';
+import { parseEtag } from '../domain/etag';
 import { canonical, idempotent, recordCodec, requestHash, type ResultCodec } from './idempotent';
 import { readPage, type Page } from './paging';
 import { requirePeople, requireProgram } from './preconditions';
@@ -42,11 +43,26 @@ const allCounted = ({ record, totalSessions }: EnrollmentProgress) =>
   );
 
 /**
- * CreateSession's locks taken one statement at a time, in the same order as
- * enrollmentRepository.lockForBooking, when that found something missing:
- * each step names its reason (the people in the order given, then the
- * program, then the enrollment). Returns the enrollment if all is there.
+ * CreateSession when enrollmentRepository.lockForBooking booked nothing:
+ * with the enrollment it locked (not ACTIVE), the reason; without one
+ * (something missing), the locks taken one statement at a time in the same
+ * order, each step naming its reason (the people in the order given, then
+ * the program, then the enrollment), and the insert if all is there after all.
  */
+async function bookOneByOne(tx: CommonQueryMethods, input: NewSession, locked: EnrollmentRecord | undefined): Promise<SessionRecord> {
+  const enrollment = locked ?? (await lockOneByOne(tx, input));
+  if (enrollment.status === 'WITHDRAWN') throw withdrawn(input.participantId, input.programId);
+  // A COMPLETED enrollment counts all of the program's sessions: a new one could never complete toward it.
+  if (enrollment.status === 'COMPLETED') {
+    throw new FailedPreconditionError(
+      'ENROLLMENT_COMPLETED',
+      `participant ${input.participantId} has completed program ${input.programId}; no more sessions can be booked in it`,
+      { metadata: { enrollment_id: enrollment.id } },
+    );
+  }
+  return repo.insert(tx, input);
+}
+
 async function lockOneByOne(tx: CommonQueryMethods, input: NewSession): Promise<EnrollmentRecord> {
   const people = [
     { id: input.coachId, role: 'COACH' as const },
@@ -81,18 +97,9 @@ export function createSessionService(deps: { db: DatabaseGateway; pageTokens: Pa
         'sessions.create',
         (tx) =>
           idempotent(tx, key, sessionCodec, changes, async () => {
-            const enrollment =
-              (await enrollmentRepository.lockForBooking(tx, input.coachId, input.participantId, input.programId)) ?? (await lockOneByOne(tx, input));
-            if (enrollment.status === 'WITHDRAWN') throw withdrawn(input.participantId, input.programId);
-            // A COMPLETED enrollment counts all of the program's sessions: a new one could never complete toward it.
-            if (enrollment.status === 'COMPLETED') {
-              throw new FailedPreconditionError(
-                'ENROLLMENT_COMPLETED',
-                `participant ${input.participantId} has completed program ${input.programId}; no more sessions can be booked in it`,
-                { metadata: { enrollment_id: enrollment.id } },
-              );
-            }
-            const created = await repo.insert(tx, input);
+            // Usually one statement: the locks, then the session inserted when the enrollment is ACTIVE.
+            const booked = await enrollmentRepository.lockForBooking(tx, input);
+            const created = booked?.session ?? (await bookOneByOne(tx, input, booked?.enrollment));
             return { result: created, changes: [{ kind: 'session', after: created }] };
           }),
         { ...options, idempotent: key.requestId !== undefined },
@@ -157,20 +164,22 @@ export function createSessionService(deps: { db: DatabaseGateway; pageTokens: Pa
         'sessions.complete',
         (tx) =>
           idempotent(tx, key, completionCodec, changes, async () => {
-            const progress = await enrollmentRepository.lockProgressOfSession(tx, id);
-            const current = await sessions.lockCurrent(tx, id, etag);
+            // One statement locks the people, the enrollment and the session (a session without its enrollment cannot exist: a foreign key holds it).
+            const locked = await enrollmentRepository.lockProgressOfSession(tx, id);
+            if (locked === undefined) throw new NotFoundError('session', id);
+            const { progress, session: current } = locked;
+            if (parseEtag(etag) !== current.version) throw new EtagMismatchError('session', id);
             if (current.status !== 'SCHEDULED') {
               throw new FailedPreconditionError('SESSION_NOT_SCHEDULED', `session ${id} is ${current.status}; only a SCHEDULED session can be completed`, {
                 metadata: { status: current.status },
               });
             }
-            if (progress === undefined) throw new NotFoundError('enrollment', `${current.participantId}/${current.programId}`); // impossible: the foreign key holds it
             if (progress.record.status === 'WITHDRAWN') throw withdrawn(current.participantId, current.programId);
             if (progress.record.completedSessions >= progress.totalSessions) throw allCounted(progress);
-            const session = await repo.complete(tx, id, current.version, notes);
-            if (session === undefined) throw new EtagMismatchError('session', id); // unreachable while the row lock is held
-            const enrollment = await enrollmentRepository.recordCompletion(tx, progress.record.id);
-            if (enrollment === undefined) throw new NotFoundError('enrollment', progress.record.id); // unreachable while the row lock is held
+            // The session's update and the enrollment's count in one statement: both or neither.
+            const completed = await enrollmentRepository.recordCompletion(tx, progress.record.id, repo.completion(id, current.version, notes));
+            if (completed === undefined) throw new EtagMismatchError('session', id); // unreachable while the row locks are held
+            const { session, enrollment } = completed;
             return {
               result: { session, enrollment },
               changes: [
