@@ -30,6 +30,11 @@ export interface BenchOptions {
   readonly shippedFlags: boolean;
   /** Extra node flags for the service process, after the start script's (e.g. --max-semi-space-size=8). */
   readonly serviceNodeFlags: readonly string[];
+  /**
+   * Node-flags variants of the service (`--flag-sets`), each its own process
+   * run in turn with the service: these flags instead of the shipped ones.
+   */
+  readonly flagSets: readonly (readonly string[])[];
   /** Tracing variants of the service: off (always run) and sampling ratios (bench/tracing.ts). */
   readonly tracing: readonly TracingMode[];
 }
@@ -55,6 +60,8 @@ export const USAGE = `npm run bench -- [--smoke | --soak | --quick] [options]
   --service-node-flags=F  extra node flags for the service, space-separated, after the shipped ones
                           (e.g. --max-semi-space-size=8; for V8 flags the last value wins)
   --no-shipped-flags      run the service without the node flags it ships with (package.json config.nodeFlags)
+  --flag-sets="A;B"       also run the service once per set of node flags (instead of the shipped ones, before
+                          --service-node-flags), ';' between sets, 'none' for no flags; targets 'service flags=…'
   --tracing=off,1,0.01    also run the service with tracing on at these sampling ratios (OTLP to a local sink), against off
   BENCH_DATABASE_URL      use this PostgreSQL (a role that may create databases) instead of an embedded one`;
 
@@ -91,6 +98,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     'service-node-flags',
     'no-shipped-flags',
     'tracing',
+    'flag-sets',
   ];
   for (const key of flags.keys()) if (!known.includes(key)) throw new Error(`unknown flag --${key}\n${USAGE}`);
   const number = (key: string, fallback: number): number => {
@@ -130,6 +138,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     serviceDir: flags.get('service-dir'),
     shippedFlags: !flags.has('no-shipped-flags'),
     serviceNodeFlags: (flags.get('service-node-flags') ?? '').split(' ').filter((f) => f !== ''),
+    flagSets: (flags.get('flag-sets') ?? '')
+      .split(';')
+      .filter((set) => set.trim() !== '')
+      .map((set) => (set.trim() === 'none' ? [] : set.split(' ').filter((f) => f !== ''))),
     tracing: parseTracingModes(flags.get('tracing') ?? (quick ? 'off,0.01' : undefined)),
     databaseUrl: process.env.BENCH_DATABASE_URL === '' ? undefined : process.env.BENCH_DATABASE_URL,
   };

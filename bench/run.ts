@@ -4,7 +4,7 @@
  * forked load-generator process per run. Prints one JSON line per run and
  * then markdown tables: every run, the ratios, and the issue's targets.
  */
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -19,6 +19,8 @@ import { toolVersion } from './tools';
 import { histogramBuckets, POOL_ACQUIRE_HISTOGRAM, quantileBetween, scrape } from './metrics';
 import { checkTargets, h2loadTable, medianRuns, outboxTable, ratioTable, resultsTable, targetsTable } from './report';
 import { findH2load, H2LOAD_REQUESTS, H2LOAD_TARGETS, runH2load } from './h2load';
+import { flagSetTarget, gcTable, traceGcTable } from './gcReport';
+import { traceGcSummary } from './gcUse';
 import { QUICK_PLAN, type PlannedTarget } from './quick';
 import { runLoad, type RunRecord } from './runLoad';
 import { seed } from './seed';
@@ -54,6 +56,8 @@ interface Planned {
   readonly concurrency: number;
   /** A tracing variant of the service (sampling ratio). */
   readonly tracing?: number;
+  /** A node-flags variant of the service (its index in --flag-sets). */
+  readonly flagSet?: number;
   readonly repeat: number;
 }
 
@@ -68,6 +72,7 @@ function plan(
   scripts: Record<string, string>,
   tracingRatios: readonly number[],
 ): Planned[] {
+  const flagSets = options.flagSets.map((_, flagSet) => flagSet);
   const wanted = (target: string): boolean =>
     options.targets.length === 0 || options.targets.includes(target) || (target.endsWith(' h2load') && options.targets.includes('h2load'));
   const available = (target: PlannedTarget): boolean => (target === 'pgbench' ? tools.pgbench : target.endsWith(' h2load') ? tools.h2load : true);
@@ -101,7 +106,8 @@ function plan(
       .filter((target) => available(target) && wanted(target))
       .flatMap((target): Omit<Planned, 'repeat'>[] => {
         const run = { workload: step.workload, target, concurrency: step.concurrency };
-        return target === 'service' && step.traced ? [run, ...tracingRatios.map((tracing) => ({ ...run, tracing }))] : [run];
+        if (target !== 'service') return [run];
+        return [run, ...(step.traced ? tracingRatios.map((tracing) => ({ ...run, tracing })) : []), ...flagSets.map((flagSet) => ({ ...run, flagSet }))];
       });
     for (let repeat = 1; repeat <= options.repeat; repeat++) runs.push(...group.map((run) => ({ ...run, repeat })));
   }
@@ -127,7 +133,7 @@ async function main(): Promise<number> {
   const scripts = pgbenchScripts(volume);
   // Service + bare + raw pools, plus pgbench's clients, with room to spare.
   const tracingRatios = options.tracing.filter((m): m is number => m !== 'off');
-  const maxConnections = options.poolSize * (3 + tracingRatios.length) + Math.max(...options.concurrencies) + 20;
+  const maxConnections = options.poolSize * (3 + tracingRatios.length + options.flagSets.length) + Math.max(...options.concurrencies) + 20;
 
   const db = await startBenchDatabase({ externalUrl: options.databaseUrl, maxConnections });
   const servers: ServerProcess[] = [];
@@ -145,12 +151,14 @@ async function main(): Promise<number> {
     emit({ kind: 'data', volume, seeded, service: options.serviceDir ?? 'this checkout', serviceNodeFlags });
 
     const profileDir = join(outDir, 'profile');
+    // Each service process profiled under its own name, so the report can tell them apart.
+    const profiled = (name: string): string[] => (options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
     const service = await startServer({
       name: 'service',
       script: 'dist/src/main.js',
       env: (port, metricsPort) => serviceEnv({ databaseUrl: db.url, grpcPort: port, metricsPort, poolSize: options.poolSize }),
       logDir: outDir,
-      nodeFlags: [...serviceNodeFlags, ...(options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+      nodeFlags: [...serviceNodeFlags, ...profiled('service')],
       hasMetrics: true,
       ...(options.serviceDir !== undefined && { root: options.serviceDir }),
     });
@@ -177,13 +185,30 @@ async function main(): Promise<number> {
           ...tracingEnv(ratio, sink!.port),
         }),
         logDir: outDir,
-        nodeFlags: serviceNodeFlags,
+        nodeFlags: [...serviceNodeFlags, ...profiled(`service-tracing-${ratio}`)],
         hasMetrics: true,
         ...(options.serviceDir !== undefined && { root: options.serviceDir }),
       });
       servers.push(variant);
       traced.set(ratio, variant);
       log(`service with tracing at ${ratio * 100} % pid ${variant.pid} on port ${variant.port}`);
+    }
+
+    // One service process per --flag-sets entry: those node flags instead of the shipped ones, then --service-node-flags.
+    const flagged: ServerProcess[] = [];
+    for (const [index, flags] of options.flagSets.entries()) {
+      const variant = await startServer({
+        name: `service-flags-${index + 1}`,
+        script: 'dist/src/main.js',
+        env: (port, metricsPort) => serviceEnv({ databaseUrl: db.url, grpcPort: port, metricsPort, poolSize: options.poolSize }),
+        logDir: outDir,
+        nodeFlags: [...flags, ...options.serviceNodeFlags, ...profiled(`service-flags-${index + 1}`)],
+        hasMetrics: true,
+        ...(options.serviceDir !== undefined && { root: options.serviceDir }),
+      });
+      servers.push(variant);
+      flagged.push(variant);
+      log(`${flagSetTarget(flags)} pid ${variant.pid} on port ${variant.port}`);
     }
 
     const bare = await startServer({
@@ -230,7 +255,16 @@ async function main(): Promise<number> {
         });
       } else {
         const ratio = run.tracing;
-        const server = ratio !== undefined ? traced.get(ratio) : run.target === 'service' ? service : run.target === 'bare' ? bare : undefined;
+        const server =
+          ratio !== undefined
+            ? traced.get(ratio)
+            : run.flagSet !== undefined
+              ? flagged[run.flagSet]
+              : run.target === 'service'
+                ? service
+                : run.target === 'bare'
+                  ? bare
+                  : undefined;
         const spec: RunSpec = {
           target: run.target,
           workload: run.workload,
@@ -249,13 +283,14 @@ async function main(): Promise<number> {
         };
         const metricsPort = server?.metricsPort;
         const before = metricsPort === undefined ? undefined : await scrape(metricsPort);
-        record = await runLoad(spec, server?.pid, db.postmasterPid);
+        record = await runLoad(spec, server?.pid, db.postmasterPid, metricsPort);
         const after = metricsPort === undefined || before === undefined ? undefined : await scrape(metricsPort);
         if (before !== undefined && after !== undefined) {
           const wait = quantileBetween(histogramBuckets(before, POOL_ACQUIRE_HISTOGRAM), histogramBuckets(after, POOL_ACQUIRE_HISTOGRAM), 0.99);
           if (wait !== undefined) record = { ...record, poolAcquireWait: { p99Ms: wait.ms, count: wait.count } };
         }
         if (ratio !== undefined) record = { ...record, target: tracingTarget(ratio) };
+        if (run.flagSet !== undefined) record = { ...record, target: flagSetTarget(options.flagSets[run.flagSet]!) };
         completeCursor += record.result.consumed.completions;
         slotCursor += record.result.consumed.slots;
         if (server?.exited() === true) throw new Error(`${server.name} exited during ${run.workload}; see ${server.logFile}`);
@@ -271,6 +306,7 @@ async function main(): Promise<number> {
     }
 
     const busyAfter = await machineBusyPercent();
+    const gcTraced = servers.filter((server) => server.nodeFlags.includes('--trace-gc'));
     for (const server of servers.splice(0)) await server.stop();
     const listWorkload = WORKLOADS.some((w) => w.name === 'ListSessions') ? 'ListSessions' : 'ListProfiles';
     const shown = medianRuns(records);
@@ -290,6 +326,12 @@ async function main(): Promise<number> {
       ...(tracingRatios.length === 0
         ? []
         : [`## Tracing cost (OTLP/HTTP to a local sink, ${sink!.bytes()} bytes exported)`, tracingTable(shown, options.tracing)]),
+      '## Garbage collection per 1 000 calls (every repetition summed; measurement windows only)',
+      gcTable(records),
+      ...gcTraced.flatMap((server) => [
+        `## \`--trace-gc\` of ${server.name} (${server.nodeFlags.join(' ')}), its whole life`,
+        traceGcTable(traceGcSummary(readFileSync(server.logFile, 'utf8'))),
+      ]),
     ];
     if (options.profile) {
       const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));

@@ -1,7 +1,9 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../src/paths';
+import { gcBetween, type GcUse } from './gcUse';
 import type { FromLoadgen, LoadResult, RunSpec, ToLoadgen } from './loadgen/protocol';
+import { scrape } from './metrics';
 import { cpuSeconds, memoryMb, sampleRss, treeCpu, treeCpuDelta } from './procStats';
 
 /** Resource use of a process during a measurement window. */
@@ -27,6 +29,8 @@ export interface RunRecord {
   readonly dbCpuSeconds?: number;
   /** p99 of the service's own pool acquisition wait histogram over the run (warm-up included), when it has metrics. */
   readonly poolAcquireWait?: { readonly p99Ms: number; readonly count: number };
+  /** Garbage collections per kind in the measurement window, when the server has metrics. */
+  readonly gc?: GcUse;
   /** Which repetition this was (1-based) when the bench ran with --repeat. */
   readonly repeat?: number;
   /** On the median run the report shows: how many runs there were and their spread in RPC/s. */
@@ -63,13 +67,16 @@ export function startWindowMeter(serverPid: number | undefined, postmasterPid: n
 
 /**
  * Forks a load-generator process for one run and meters the server process
- * and the database over the load generator's measurement window.
+ * and the database over the load generator's measurement window (and, given
+ * the server's metrics port, its garbage collections in that window).
  */
-export function runLoad(spec: RunSpec, serverPid: number | undefined, postmasterPid: number | undefined): Promise<RunRecord> {
+export function runLoad(spec: RunSpec, serverPid: number | undefined, postmasterPid: number | undefined, metricsPort?: number): Promise<RunRecord> {
   return new Promise((resolve, reject) => {
     const child = fork(join(PROJECT_ROOT, 'dist', 'bench', 'loadgen', 'main.js'), [], { cwd: PROJECT_ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const meter = startWindowMeter(serverPid, postmasterPid);
     let window: ReturnType<typeof meter.end> | undefined;
+    let metricsAtStart: Promise<string | undefined> | undefined;
+    let gc: GcUse | undefined;
     let settled = false;
     const limit = setTimeout(
       () => {
@@ -88,11 +95,16 @@ export function runLoad(spec: RunSpec, serverPid: number | undefined, postmaster
       switch (message.type) {
         case 'measuring':
           meter.begin();
+          if (metricsPort !== undefined) metricsAtStart = scrape(metricsPort);
           break;
         case 'measured': {
           window = meter.end();
           const ack: ToLoadgen = { type: 'sampled' };
-          child.send(ack);
+          // The load generator waits for the ack, so the second scrape still closes the window.
+          void Promise.all([metricsAtStart, metricsPort === undefined ? undefined : scrape(metricsPort)]).then(([before, after]) => {
+            if (before !== undefined && after !== undefined) gc = gcBetween(before, after);
+            child.send(ack);
+          });
           break;
         }
         case 'result':
@@ -107,6 +119,7 @@ export function runLoad(spec: RunSpec, serverPid: number | undefined, postmaster
             deadlineMs: spec.deadlineMs,
             result: message.result,
             ...(window ?? meter.end()),
+            ...(gc !== undefined && { gc }),
             at: new Date().toISOString(),
           });
           break;

@@ -15,6 +15,8 @@ export interface ServerProcess {
   /** Extra ports (metrics) when the process has them. */
   readonly metricsPort: number | undefined;
   readonly logFile: string;
+  /** The node flags it was started with. */
+  readonly nodeFlags: readonly string[];
   /** SIGTERM, then wait for exit (SIGKILL after `graceMs`). */
   stop(graceMs?: number): Promise<void>;
   exited(): boolean;
@@ -129,6 +131,7 @@ export async function startServer(options: {
     port,
     metricsPort: options.hasMetrics === true ? metricsPort : undefined,
     logFile,
+    nodeFlags: options.nodeFlags ?? [],
     exited: () => child.exitCode !== null || child.signalCode !== null,
     async stop(graceMs = 15_000) {
       child.kill('SIGTERM');

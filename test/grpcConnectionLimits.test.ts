@@ -56,6 +56,13 @@ async function liveness(port: number): Promise<string | undefined> {
   }
 }
 
+/** The 5-byte gRPC message prefix (not compressed) announcing a message of `bytes`. */
+function messagePrefix(bytes: number): Buffer {
+  const prefix = Buffer.alloc(5);
+  prefix.writeUInt32BE(bytes, 1);
+  return prefix;
+}
+
 const policyCount = async (svc: TestService, reason: string): Promise<number> =>
   sample((await scrape(svc.service.metricsPort!)).text, 'coaching_grpc_connection_policy_closes_total', { reason }) ?? 0;
 
@@ -188,6 +195,26 @@ describe('request messages', () => {
         const reset = await client.until((f) => f.type === FRAME.RST_STREAM && f.streamId === id, 10_000);
         expect(reset.payload.readUInt32BE(0)).toBe(constants.NGHTTP2_CANCEL);
         expect(await policyCount(svc, 'request_message_timeout')).toBe(1);
+        expect(client.closed).toBe(false);
+      } finally {
+        client.close();
+      }
+    });
+  });
+
+  it('a stream answered while its client is still sending gets RST_STREAM NO_ERROR after the whole response', async () => {
+    await withService({ GRPC_MAX_RECEIVE_MESSAGE_BYTES: '1024' }, async (svc) => {
+      const client = await RawFrameClient.open(svc.service.port);
+      try {
+        const id = client.openGrpcStream('/coaching.v1.CoachingService/GetProfile');
+        // A message prefix announcing more than the receive limit: refused with a status before the client half-closes.
+        client.sendData(id, messagePrefix(4096));
+        const reset = await client.until((f) => f.type === FRAME.RST_STREAM && f.streamId === id, 10_000);
+        expect(reset.payload.readUInt32BE(0)).toBe(constants.NGHTTP2_NO_ERROR);
+        // The status went out first, in headers that end the stream.
+        const answered = client.frames.findIndex((f) => f.type === FRAME.HEADERS && f.streamId === id && (f.flags & 0x1) !== 0);
+        expect(answered).toBeGreaterThanOrEqual(0);
+        expect(answered).toBeLessThan(client.frames.indexOf(reset));
         expect(client.closed).toBe(false);
       } finally {
         client.close();

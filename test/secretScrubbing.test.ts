@@ -42,6 +42,38 @@ describe('LiteralMatcher', () => {
   });
 });
 
+describe('LiteralMatcher, each way of scanning', () => {
+  // Few distinct first code units: jumps between candidates with indexOf; many: steps the table over every
+  // code unit; a table over the size limit: the goto maps and failure links.
+  const scans: Record<string, (patterns: string[]) => LiteralMatcher> = {
+    table: (patterns) => new LiteralMatcher(patterns),
+    maps: (patterns) => new LiteralMatcher(patterns, { maxTableEntries: 0 }),
+  };
+
+  it.each(Object.keys(scans))('agrees with a naive search with up to eight first code units (%s)', (scan) => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.string({ minLength: 1, maxLength: 4, unit: fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h') }), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        fc.string({ maxLength: 80, unit: fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'x') }),
+        (patterns, text) => {
+          const matcher = scans[scan]!(patterns);
+          const got = matcher.all(text).map((m) => `${m.start}:${patterns[m.pattern]}`);
+          const expected: string[] = [];
+          for (const pattern of patterns) for (let i = text.indexOf(pattern); i !== -1; i = text.indexOf(pattern, i + 1)) expected.push(`${i}:${pattern}`);
+          expect([...got].sort()).toEqual(expected.sort());
+          // In order of their end.
+          const ends = matcher.all(text).map((m) => m.end);
+          expect(ends).toEqual([...ends].sort((x, y) => x - y));
+        },
+      ),
+      { seed: 13, numRuns: 500 },
+    );
+  });
+});
+
 describe('SecretRegistry', () => {
   it('scrubs registered values, URL passwords and password= settings', () => {
     const secrets = registry('Sup3r-Secret-Pa55');

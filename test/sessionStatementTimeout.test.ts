@@ -10,7 +10,7 @@ import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { createDatabasePool } from '../src/db/createDatabasePool';
 import { gatewayOnPool } from '../src/db/gatewayOnPool';
-import { boundsStatementsPerConnection, timeoutBucketMs } from '../src/db/sessionStatementTimeout';
+import { boundsStatementsPerConnection, timeoutBucketMs, timeoutToSet } from '../src/db/sessionStatementTimeout';
 import { DomainError } from '../src/domain/errors';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase';
 import { waitFor } from './support/waitFor';
@@ -41,6 +41,30 @@ describe('timeoutBucketMs', () => {
     expect(timeoutBucketMs(0.4, 30_000)).toBe(1);
     expect(timeoutBucketMs(-5, 30_000)).toBe(1);
     expect(timeoutBucketMs(45_000, 30_000)).toBe(30_000);
+  });
+});
+
+describe('timeoutToSet', () => {
+  it('keeps a value that is under the time left and at most one bucket below it', () => {
+    expect(timeoutToSet(4000, 4990, 30_000)).toBeUndefined();
+    // A round 5 s deadline seen as 5 000 ms left, then 4 999: the value in place stays (it flipped on every such pair before).
+    expect(timeoutToSet(4000, 5000, 30_000)).toBeUndefined();
+    expect(timeoutToSet(4000, 4999, 30_000)).toBeUndefined();
+    expect(timeoutToSet(900, 1000, 30_000)).toBeUndefined();
+  });
+
+  it('lowers a value above the time left, and raises one more than a bucket below it', () => {
+    expect(timeoutToSet(4000, 3999, 30_000)).toBe(3000);
+    expect(timeoutToSet(30_000, 4990, 30_000)).toBe(4000);
+    expect(timeoutToSet(3000, 5000, 30_000)).toBe(5000);
+    expect(timeoutToSet(800, 1000, 30_000)).toBe(1000);
+    expect(timeoutToSet(-1, 4990, 30_000)).toBe(4000);
+  });
+
+  it('without a deadline, only the pool timeout itself fits', () => {
+    expect(timeoutToSet(30_000, undefined, 30_000)).toBeUndefined();
+    expect(timeoutToSet(20_000, undefined, 30_000)).toBe(30_000);
+    expect(timeoutToSet(4000, undefined, 30_000)).toBe(30_000);
   });
 });
 

@@ -9,10 +9,11 @@ import { createTransactionTracker } from './transactionControl';
  *
  * The gateway runs a unit of work inside `withStatementDeadline(deadline)`.
  * Before each statement sent outside a transaction, the driver wrapper makes
- * sure the connection's session timeout lies in [bucket(remaining), remaining]:
- * never above the time the caller has left, and not needlessly far below it.
- * Buckets keep one significant digit (4 990 ms left → 4 000 ms), so callers
- * with similar deadlines find the value already in place and no `SET` is sent.
+ * sure the connection's session timeout is never above the time the caller has
+ * left, and not needlessly far below it (at most one bucket under
+ * bucket(remaining), see `timeoutToSet`). Buckets keep one significant digit
+ * (4 990 ms left → 4 000 ms), so callers with similar deadlines find the value
+ * already in place and no `SET` is sent.
  * Statements without a deadline (other work, housekeeping, migrations) find the
  * pool's own timeout restored first. Each physical connection remembers its
  * value; nothing is sent inside a transaction, where a rollback would undo a
@@ -48,6 +49,21 @@ export function timeoutBucketMs(remainingMs: number, ceilingMs: number): number 
   return Math.floor(ms / step) * step;
 }
 
+/**
+ * The session timeout to SET before a statement with `remainingMs` left
+ * (undefined: no deadline), or undefined when the value in place fits. Without a
+ * deadline only the pool's own timeout fits. With one, a value fits when it is
+ * not above the time left and at most one bucket below the target: a round
+ * client deadline sits on a bucket boundary (5 000 ms left on one call, 4 999 ms
+ * on the next), and requiring the target itself flipped the value between 5 000
+ * and 4 000 on about one call in five, each flip one more round trip.
+ */
+export function timeoutToSet(currentMs: number, remainingMs: number | undefined, defaultMs: number): number | undefined {
+  if (remainingMs === undefined) return currentMs === defaultMs ? undefined : defaultMs;
+  const target = timeoutBucketMs(remainingMs, defaultMs);
+  return currentMs <= remainingMs && currentMs >= timeoutBucketMs(target - 1, defaultMs) ? undefined : target;
+}
+
 /** Below every target: a connection whose SET failed is set again before its next statement. */
 const UNKNOWN = -1;
 
@@ -61,9 +77,8 @@ export function sessionTimeoutClient(client: DriverClient, defaultMs: number): D
     transaction.sent(text);
     if (inTransaction) return client.query(text, values, options);
     const deadline = deadlines.getStore();
-    const remaining = deadline === undefined ? defaultMs : deadline - Date.now();
-    const target = timeoutBucketMs(remaining, defaultMs);
-    if (current > remaining || current < target) {
+    const target = timeoutToSet(current, deadline === undefined ? undefined : deadline - Date.now(), defaultMs);
+    if (target !== undefined) {
       // A session SET outside a transaction: it stays until changed (no DISCARD ALL on release).
       current = UNKNOWN;
       await client.query(`set statement_timeout = ${String(target)}`);

@@ -103,7 +103,12 @@ export function applyConnectionPolicy(
     };
     session.on('stream', (stream: ServerHttp2Stream, headers) => {
       streams.add(stream);
-      stream.once('close', () => streams.delete(stream));
+      // One close listener per stream for everything below (each `once` is a wrapper and a listener per call).
+      let messageTimer: NodeJS.Timeout | undefined;
+      stream.once('close', () => {
+        streams.delete(stream);
+        clearTimeout(messageTimer);
+      });
       watchResponseEnd(stream);
       capBufferedBytes(stream, () => {
         if (buffered() <= policy.maxBufferedBytes || session.destroyed) return;
@@ -116,13 +121,12 @@ export function applyConnectionPolicy(
         session.destroy();
       });
       if (policy.singleRequestPaths.has(String(headers[':path']))) {
-        const timer = setTimeout(() => {
+        messageTimer = setTimeout(() => {
           if (stream.closed || stream.state.remoteClose === 1) return;
           onEvent('request_message_timeout');
           stream.close(constants.NGHTTP2_CANCEL);
         }, policy.requestMessageTimeoutMs);
-        timer.unref();
-        stream.once('close', () => clearTimeout(timer));
+        messageTimer.unref();
       }
     });
   });
@@ -146,6 +150,8 @@ function capBufferedBytes(stream: ServerHttp2Stream, check: () => void): void {
  */
 function watchResponseEnd(stream: ServerHttp2Stream): void {
   const resetIfStillOpen = (): void => {
+    // The usual unary call: the client half-closed with its request (the stream's readable side ended), nothing to reset.
+    if (stream.readableEnded) return;
     setImmediate(() => {
       if (!stream.closed && !stream.destroyed && stream.state.remoteClose !== 1) stream.close(constants.NGHTTP2_NO_ERROR);
     });

@@ -113,7 +113,7 @@ export class SecretRegistry {
     let next = 0;
     if (this.#values.size > 0) {
       this.#matcher ??= new LiteralMatcher([...this.#values]);
-      for (const match of this.#matcher.matches(text)) {
+      for (const match of this.#matcher.all(text)) {
         const short = match.end - match.start < SCRUB_ANYWHERE_LENGTH;
         if (short && (wordBefore(text, match.start) || wordAt(text, match.end))) continue;
         for (; next < found.length && found[next]![1] <= match.end; next++) addRange(ranges, found[next]![0], found[next]![1]);

@@ -21,12 +21,20 @@ export class BudgetExhaustedError extends Error {
   }
 }
 
+/** A signal nobody can abort: for work run without one (cockatiel's policies default to the same). */
+const NEVER_ABORTED = new AbortController().signal;
+
 /** Emits cockatiel's success/failure events for a policy of this file. */
 class Outcomes {
   readonly success = new EventEmitter<ISuccessEvent>();
   readonly failure = new EventEmitter<IFailureEvent>();
 
-  async track<T>(run: () => Promise<T>): Promise<T> {
+  /** Runs `run`; timed, with its outcome emitted, only while someone listens (as cockatiel's own executor does). */
+  track<T>(run: () => Promise<T>): Promise<T> {
+    return this.success.size === 0 && this.failure.size === 0 ? run() : this.#timed(run);
+  }
+
+  async #timed<T>(run: () => Promise<T>): Promise<T> {
     const started = performance.now();
     try {
       const value = await run();
@@ -36,6 +44,17 @@ class Outcomes {
       this.failure.emit({ duration: performance.now() - started, handled: error instanceof BudgetExhaustedError, reason: { error } });
       throw error;
     }
+  }
+}
+
+/** Calls `fn` now; a synchronous throw becomes a rejection. */
+function attempt<T>(fn: () => PromiseLike<T> | T): Promise<T> {
+  // Not an async function: that costs an extra turn per call when `fn` returns a promise (measured: ~1 µs of 3).
+  try {
+    return Promise.resolve(fn());
+  } catch (error) {
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rejects with what the work threw, unchanged
+    return Promise.reject(error);
   }
 }
 
@@ -70,11 +89,11 @@ export class DeadlineBudgetPolicy implements IPolicy<BudgetContext> {
       onSuccess: guardOutcomes.success.addListener,
       onFailure: guardOutcomes.failure.addListener,
       execute: <T>(fn: (context: IDefaultPolicyContext) => PromiseLike<T> | T, given?: AbortSignal): Promise<T> =>
-        guardOutcomes.track(async () => {
+        guardOutcomes.track(() => {
           attempts++;
           const left = this.left();
-          if (attempts > 1 && left < this.minBudgetMs) throw new BudgetExhaustedError('retry-too-late', left);
-          return fn({ signal: given ?? new AbortController().signal });
+          if (attempts > 1 && left < this.minBudgetMs) return Promise.reject(new BudgetExhaustedError('retry-too-late', left));
+          return attempt(() => fn({ signal: given ?? NEVER_ABORTED }));
         }),
     };
   }
@@ -85,19 +104,18 @@ export class DeadlineBudgetPolicy implements IPolicy<BudgetContext> {
   }
 
   execute<T>(fn: (context: BudgetContext) => PromiseLike<T> | T, given?: AbortSignal): Promise<T> {
-    const signal = given ?? new AbortController().signal;
-    return this.#outcomes.track(async () => {
+    const signal = given ?? NEVER_ABORTED;
+    return this.#outcomes.track(() => {
       const budgetMs = this.left();
-      if (budgetMs < this.minBudgetMs) throw new BudgetExhaustedError('too-short', budgetMs);
-      let timer: NodeJS.Timeout | undefined;
-      const expired = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new BudgetExhaustedError('expired', 0)), budgetMs);
+      if (budgetMs < this.minBudgetMs) return Promise.reject(new BudgetExhaustedError('too-short', budgetMs));
+      // One promise settled by whichever comes first, the work or the deadline (cheaper than Promise.race of two).
+      return new Promise<T>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new BudgetExhaustedError('expired', 0)), budgetMs);
+        const settled = attempt(() => fn({ signal, budgetMs }));
+        const stop = (): void => clearTimeout(timer);
+        settled.then(stop, stop);
+        settled.then(resolve, reject);
       });
-      try {
-        return await Promise.race([Promise.resolve(fn({ signal, budgetMs })), expired]);
-      } finally {
-        clearTimeout(timer);
-      }
     });
   }
 }

@@ -19,11 +19,14 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic
 import { Metadata } from '@grpc/grpc-js';
 import type { TracingConfig } from '../config/tracingConfig';
 import { SpanExportMonitor, type ExportEvents, type ExportState } from './SpanExportMonitor';
+import { TraceIds } from './TraceIds';
 
 /** The tracer provider of a running service, or nothing at all when tracing is off. */
 export interface TraceProvider {
   readonly provider: TracerProvider;
   readonly propagator: TextMapPropagator;
+  /** The provider's sampler and id generator, for the RPC tracer's decision on new root traces (rpcTracing.ts). */
+  readonly roots: { readonly sampler: Sampler; readonly ids: TraceIds };
   readonly exportState: () => ExportState;
   shutdown(): Promise<void>;
 }
@@ -95,9 +98,11 @@ export function createTraceProvider(config: TracingConfig, events: ExportEvents,
     batch.maxQueueSize,
     events,
   );
+  const roots = { sampler: sampler(config), ids: new TraceIds() };
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_VERSION]: version, ...config.resourceAttributes, [ATTR_SERVICE_NAME]: config.serviceName }),
-    sampler: sampler(config),
+    sampler: roots.sampler,
+    idGenerator: roots.ids,
     spanProcessors: [monitor],
   });
   const propagator = new CompositePropagator({
@@ -107,6 +112,7 @@ export function createTraceProvider(config: TracingConfig, events: ExportEvents,
   return {
     provider,
     propagator,
+    roots,
     exportState: () => monitor.state(),
     // Bounded by the exporter's own timeout: a dead collector cannot hold up the stop for long.
     shutdown: () => provider.shutdown(),

@@ -69,8 +69,9 @@ export function createDatabaseTracing(options: DatabaseTracingOptions): { work: 
         });
 
   const work: WorkTracer = {
+    // The span name and attributes are built only for recorded work (not for the 99 % of calls a 1 % sampler drops).
     attempt: (operation, kind, attempt, run) =>
-      inSpan(`db.attempt ${operation}`, { 'db.operation.summary': operation, 'db.work.kind': kind, 'db.attempt': attempt }, run),
+      recording() ? inSpan(`db.attempt ${operation}`, { 'db.operation.summary': operation, 'db.work.kind': kind, 'db.attempt': attempt }, run) : run(),
     transaction: (run) => (recording() ? inSpan('db.transaction', dbAttributes(), run) : run()),
     event: (name, attributes) => trace.getActiveSpan()?.addEvent(name, attributes),
   };

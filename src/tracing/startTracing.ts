@@ -48,7 +48,7 @@ export function startTracing(config: TracingConfig, deps: TracingDeps): ServiceT
   const tracer = provider.provider.getTracer('coaching-service', deps.version);
   return {
     enabled: true,
-    rpc: (service) => createRpcTracer(tracer, provider.propagator, service),
+    rpc: (service) => createRpcTracer(tracer, provider.propagator, provider.roots, service),
     database: createDatabaseTracing({ tracer, target: deps.target, scrub: deps.scrub }),
     probes: createProbeTracing(tracer, provider.propagator),
     collectorCheck: createCollectorCheck(config.export, provider.exportState, deps.checkIntervalMs),
