@@ -1,6 +1,7 @@
 import pino, { type Logger } from 'pino';
 import { boundLogFields, boundLogString } from './boundLogFields';
 import type { RequestContext } from './RequestContext';
+import { boundKeys } from './boundKeys';
 import { activeTraceFields } from './traceFields';
 import type { SecretRegistry } from './SecretRegistry';
 
@@ -40,10 +41,10 @@ export function createLogger(options: LoggerOptions): Logger {
         const traceFields = activeTraceFields();
         if (correlationId === undefined && traceFields === undefined) return {};
         // The RPC wrapper's child logger already binds them; do not write the keys twice.
-        const bound = logger.bindings();
+        const bound = boundKeys(logger);
         return {
-          ...(correlationId !== undefined && !('correlationId' in bound) && { correlationId }),
-          ...(traceFields !== undefined && !('trace_id' in bound) && traceFields),
+          ...(correlationId !== undefined && !bound.correlationId && { correlationId }),
+          ...(traceFields !== undefined && !bound.traceId && traceFields),
         };
       },
     },
