@@ -37,14 +37,14 @@ export function createLogger(options: LoggerOptions): Logger {
       },
       hooks: { streamWrite: (line) => options.secrets.scrubJsonLine(line) },
       mixin: (_fields, _level, logger) => {
-        const correlationId = options.requestContext?.correlationId();
-        const traceFields = activeTraceFields();
-        if (correlationId === undefined && traceFields === undefined) return {};
-        // The RPC wrapper's child logger already binds them; do not write the keys twice.
+        // The RPC wrapper's child logger already binds them; do not write the keys twice (nor look them up).
         const bound = boundKeys(logger);
+        const correlationId = bound.correlationId ? undefined : options.requestContext?.correlationId();
+        const traceFields = bound.traceId ? undefined : activeTraceFields();
+        if (correlationId === undefined && traceFields === undefined) return {};
         return {
-          ...(correlationId !== undefined && !bound.correlationId && { correlationId }),
-          ...(traceFields !== undefined && !bound.traceId && traceFields),
+          ...(correlationId !== undefined && { correlationId }),
+          ...traceFields,
         };
       },
     },
