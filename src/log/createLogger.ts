@@ -1,6 +1,7 @@
 import pino, { type Logger } from 'pino';
 import { boundLogFields, boundLogString } from './boundLogFields';
 import type { RequestContext } from './RequestContext';
+import { boundKeys } from './boundKeys';
 import { activeTraceFields } from './traceFields';
 import type { SecretRegistry } from './SecretRegistry';
 
@@ -36,14 +37,14 @@ export function createLogger(options: LoggerOptions): Logger {
       },
       hooks: { streamWrite: (line) => options.secrets.scrubJsonLine(line) },
       mixin: (_fields, _level, logger) => {
-        const correlationId = options.requestContext?.correlationId();
-        const traceFields = activeTraceFields();
+        // The RPC wrapper's child logger already binds them; do not write the keys twice (nor look them up).
+        const bound = boundKeys(logger);
+        const correlationId = bound.correlationId ? undefined : options.requestContext?.correlationId();
+        const traceFields = bound.traceId ? undefined : activeTraceFields();
         if (correlationId === undefined && traceFields === undefined) return {};
-        // The RPC wrapper's child logger already binds them; do not write the keys twice.
-        const bound = logger.bindings();
         return {
-          ...(correlationId !== undefined && !('correlationId' in bound) && { correlationId }),
-          ...(traceFields !== undefined && !('trace_id' in bound) && traceFields),
+          ...(correlationId !== undefined && { correlationId }),
+          ...traceFields,
         };
       },
     },
