@@ -216,6 +216,8 @@ async function main(): Promise<number> {
       script: 'dist/bench/baseline/server.js',
       env: (port) => childEnv({ BENCH_DATABASE_URL: db.url, BENCH_PORT: String(port), BENCH_POOL_SIZE: String(options.poolSize) }),
       logDir: outDir,
+      // Profiled too, so a profile of the service can be read against the baseline's.
+      nodeFlags: profiled('bare'),
     });
     servers.push(bare);
     log(`bare baseline pid ${bare.pid} on port ${bare.port}`);

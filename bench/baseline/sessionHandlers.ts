@@ -5,7 +5,7 @@ import { SessionStatus, type Session } from '../../src/generated/coaching/v1/ses
 import { LIST_SESSIONS_SQL } from '../sql';
 import { optionalTimestampOf, timestampOf } from '../../src/grpc/timestamps';
 
-interface SessionRow {
+export interface SessionRow {
   id: string;
   program_id: string;
   coach_id: string;
@@ -30,7 +30,8 @@ const STATUS_NAME: Partial<Record<SessionStatus, SessionRow['status']>> = Object
   Object.entries(STATUS).map(([name, value]) => [value, name as SessionRow['status']]),
 );
 
-const toSession = (row: SessionRow): Session => ({
+/** A row as `pg` hands it (timestamps as Dates) to the response message: all the bare server does per row. */
+export const toSession = (row: SessionRow): Session => ({
   id: row.id,
   programId: row.program_id,
   coachId: row.coach_id,
