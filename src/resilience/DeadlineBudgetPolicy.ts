@@ -111,10 +111,17 @@ export class DeadlineBudgetPolicy implements IPolicy<BudgetContext> {
       // One promise settled by whichever comes first, the work or the deadline (cheaper than Promise.race of two).
       return new Promise<T>((resolve, reject) => {
         const timer = setTimeout(() => reject(new BudgetExhaustedError('expired', 0)), budgetMs);
-        const settled = attempt(() => fn({ signal, budgetMs }));
-        const stop = (): void => clearTimeout(timer);
-        settled.then(stop, stop);
-        settled.then(resolve, reject);
+        attempt(() => fn({ signal, budgetMs })).then(
+          (value) => {
+            clearTimeout(timer);
+            resolve(value);
+          },
+          (error: unknown) => {
+            clearTimeout(timer);
+            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rejects with what the work threw, unchanged
+            reject(error);
+          },
+        );
       });
     });
   }
